@@ -1,0 +1,6 @@
+"""Counter appointments: locations, desks, products, schedules, appointments, availability.
+
+Public surface for other apps (``nudges`` included): ``booking.services`` (writes),
+``booking.selectors`` and ``booking.availability`` (reads), ``booking.exceptions`` and
+``booking.hooks`` (explicit notifications out of booking; booking never imports nudges).
+"""

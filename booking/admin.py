@@ -1,0 +1,74 @@
+"""Admin as a fallback for every booking model; the purpose-built staff pages come first."""
+
+from django.contrib import admin
+
+from .availability import invalidate_availability
+from .models import Appointment, Closure, Desk, HolidayOpening, Location, OpeningHours, Product
+
+
+class InvalidatesAvailability:
+    """Schedule changes made here must show in availability at once."""
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        invalidate_availability()
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        invalidate_availability()
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        invalidate_availability()
+
+
+class OpeningHoursInline(admin.TabularInline):
+    model = OpeningHours
+    extra = 0
+
+
+@admin.register(Location)
+class LocationAdmin(InvalidatesAvailability, admin.ModelAdmin):
+    list_display = ["name", "city", "grid_minutes", "is_active"]
+
+
+@admin.register(Desk)
+class DeskAdmin(InvalidatesAvailability, admin.ModelAdmin):
+    list_display = ["name", "location", "is_active"]
+    list_filter = ["location"]
+    filter_horizontal = ["products"]
+    inlines = [OpeningHoursInline]
+
+
+@admin.register(Product)
+class ProductAdmin(InvalidatesAvailability, admin.ModelAdmin):
+    list_display = ["code", "name_nl", "minutes_per_person", "requires_presence", "fee_counter", "fee_online"]
+    search_fields = ["code", "name_nl", "name_en"]
+
+
+@admin.register(OpeningHours)
+class OpeningHoursAdmin(InvalidatesAvailability, admin.ModelAdmin):
+    list_display = ["desk", "weekday", "opens", "closes", "valid_from", "valid_until"]
+    list_filter = ["desk__location", "weekday"]
+
+
+@admin.register(Closure)
+class ClosureAdmin(InvalidatesAvailability, admin.ModelAdmin):
+    list_display = ["location", "desk", "starts_at", "ends_at", "reason"]
+    list_filter = ["location"]
+
+
+@admin.register(HolidayOpening)
+class HolidayOpeningAdmin(InvalidatesAvailability, admin.ModelAdmin):
+    list_display = ["location", "date", "note"]
+
+
+@admin.register(Appointment)
+class AppointmentAdmin(admin.ModelAdmin):
+    list_display = ["reference", "start", "desk", "persons", "channel", "status"]
+    list_filter = ["status", "channel", "desk__location"]
+    search_fields = ["reference"]
+    date_hierarchy = "start"
+    exclude = ["manage_token"]
+    readonly_fields = ["reference", "created_at", "updated_at", "booked_at", "cancelled_at"]
+    raw_id_fields = ["desk"]

@@ -1,0 +1,332 @@
+"""The availability engine (read side).
+
+Free time at a desk = its opening hours on that local date (unless the date is a Dutch public
+holiday the planner did not open) minus closures minus blocking appointments (booked,
+checked in, or held and not yet expired: an expired hold stops blocking the moment it
+expires). A start time is offered when it lies on the location's grid in *local wall time*
+and the whole appointment fits in one free interval of at least one desk that serves every
+chosen product. All interval arithmetic is done in UTC, so a day with a daylight-saving
+change is neither an hour short nor an hour long.
+
+Public: ``Slot``, ``appointment_duration``, ``public_holidays``, ``eligible_desks``,
+``availability_for_products``, ``free_desks_for_period``, ``is_on_grid``,
+``invalidate_availability``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import holidays
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from .constants import AppointmentStatus
+from .models import Appointment, Closure, Desk, HolidayOpening, OpeningHours, Product
+
+Interval = tuple[datetime, datetime]
+
+
+@dataclass(frozen=True)
+class Slot:
+    start: datetime
+    end: datetime
+    location_id: int
+
+
+def local_tz() -> ZoneInfo:
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+def appointment_duration(products: Iterable[Product], persons: int) -> timedelta:
+    products = list(products)
+    minutes = persons * sum(p.minutes_per_person for p in products)
+    minutes += max((p.buffer_minutes for p in products), default=0)
+    return timedelta(minutes=minutes)
+
+
+@lru_cache(maxsize=32)
+def _holidays_in_year(country: str, year: int) -> dict[date, str]:
+    return dict(holidays.country_holidays(country, years=year, language="nl"))
+
+
+def public_holidays(date_from: date, date_to: date) -> dict[date, str]:
+    """Dutch public holidays between the two dates (inclusive), from the holidays library."""
+    found: dict[date, str] = {}
+    for year in range(date_from.year, date_to.year + 1):
+        for day, name in _holidays_in_year(settings.BOOKING_HOLIDAY_COUNTRY, year).items():
+            if date_from <= day <= date_to:
+                found[day] = name
+    return found
+
+
+def blocking_appointments_q(now: datetime) -> Q:
+    return Q(status__in=[AppointmentStatus.BOOKED, AppointmentStatus.CHECKED_IN]) | Q(
+        status=AppointmentStatus.HELD, hold_expires_at__gt=now
+    )
+
+
+def eligible_desks(products: Sequence[Product], location_id: int | None = None) -> list[Desk]:
+    """Active desks at active locations that serve every one of the products."""
+    codes = {p.pk for p in products}
+    qs = Desk.objects.filter(is_active=True, location__is_active=True)
+    if location_id is not None:
+        qs = qs.filter(location_id=location_id)
+    qs = qs.annotate(n_served=Count("products", filter=Q(products__in=codes), distinct=True)).filter(
+        n_served=len(codes)
+    )
+    return list(qs.select_related("location").order_by("location_id", "pk"))
+
+
+def is_on_grid(start: datetime, grid_minutes: int) -> bool:
+    local = start.astimezone(local_tz())
+    return local.second == 0 and local.microsecond == 0 and (local.hour * 60 + local.minute) % grid_minutes == 0
+
+
+def _local_days(window_start: datetime, window_end: datetime) -> list[date]:
+    tz = local_tz()
+    first = window_start.astimezone(tz).date()
+    last = (window_end - timedelta(microseconds=1)).astimezone(tz).date()
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+def _at_local(day: date, clock: time) -> datetime:
+    return datetime.combine(day, clock, tzinfo=local_tz()).astimezone(UTC)
+
+
+def _subtract(intervals: list[Interval], blocks: list[Interval]) -> list[Interval]:
+    """Remove the (sorted or not) blocks from sorted, non-overlapping intervals."""
+    result: list[Interval] = []
+    blocks = sorted(blocks)
+    for a, b in intervals:
+        cursor = a
+        for c, d in blocks:
+            if d <= cursor or c >= b:
+                continue
+            if c > cursor:
+                result.append((cursor, c))
+            cursor = max(cursor, d)
+            if cursor >= b:
+                break
+        if cursor < b:
+            result.append((cursor, b))
+    return result
+
+
+def _merge(intervals: list[Interval]) -> list[Interval]:
+    merged: list[Interval] = []
+    for a, b in sorted(intervals):
+        if merged and a <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], b))
+        else:
+            merged.append((a, b))
+    return merged
+
+
+def _free_intervals(
+    desks: Sequence[Desk],
+    window_start: datetime,
+    window_end: datetime,
+    *,
+    now: datetime,
+    exclude_appointment_id: int | None = None,
+) -> dict[int, list[Interval]]:
+    """Free UTC intervals per desk id on the local days the window touches (four queries)."""
+    if not desks:
+        return {}
+    days = _local_days(window_start, window_end)
+    desk_ids = [d.pk for d in desks]
+    location_ids = {d.location_id for d in desks}
+    span_start = _at_local(days[0], time.min)
+    span_end = _at_local(days[-1] + timedelta(days=1), time.min)
+
+    hours: dict[int, list[tuple]] = defaultdict(list)
+    for desk_id, weekday, opens, closes, valid_from, valid_until in OpeningHours.objects.filter(
+        desk_id__in=desk_ids, valid_from__lte=days[-1]
+    ).filter(Q(valid_until__isnull=True) | Q(valid_until__gte=days[0])).values_list(
+        "desk_id", "weekday", "opens", "closes", "valid_from", "valid_until"
+    ):
+        hours[desk_id].append((weekday, opens, closes, valid_from, valid_until))
+
+    closures_by_location: dict[int, list[Interval]] = defaultdict(list)
+    closures_by_desk: dict[int, list[Interval]] = defaultdict(list)
+    for location_id, desk_id, starts_at, ends_at in Closure.objects.filter(
+        location_id__in=location_ids, starts_at__lt=span_end, ends_at__gt=span_start
+    ).values_list("location_id", "desk_id", "starts_at", "ends_at"):
+        if desk_id is None:
+            closures_by_location[location_id].append((starts_at, ends_at))
+        else:
+            closures_by_desk[desk_id].append((starts_at, ends_at))
+
+    holidays_in_span = public_holidays(days[0], days[-1])
+    opened_holidays = set(
+        HolidayOpening.objects.filter(location_id__in=location_ids, date__in=list(holidays_in_span)).values_list(
+            "location_id", "date"
+        )
+    )
+
+    busy: dict[int, list[Interval]] = defaultdict(list)
+    appointments = Appointment.objects.filter(desk_id__in=desk_ids, start__lt=span_end, end__gt=span_start).filter(
+        blocking_appointments_q(now)
+    )
+    if exclude_appointment_id is not None:
+        appointments = appointments.exclude(pk=exclude_appointment_id)
+    for desk_id, start, end in appointments.values_list("desk_id", "start", "end"):
+        busy[desk_id].append((start, end))
+
+    free: dict[int, list[Interval]] = {}
+    for desk in desks:
+        open_intervals: list[Interval] = []
+        for day in days:
+            if day in holidays_in_span and (desk.location_id, day) not in opened_holidays:
+                continue
+            weekday = day.weekday()
+            for wd, opens, closes, valid_from, valid_until in hours.get(desk.pk, ()):
+                if wd == weekday and valid_from <= day and (valid_until is None or day <= valid_until):
+                    open_intervals.append((_at_local(day, opens), _at_local(day, closes)))
+        blocks = closures_by_location.get(desk.location_id, []) + closures_by_desk.get(desk.pk, []) + busy.get(desk.pk, [])
+        free[desk.pk] = _subtract(_merge(open_intervals), blocks)
+    return free
+
+
+def _grid_starts(interval: Interval, duration: timedelta, grid_minutes: int) -> Iterable[datetime]:
+    """Start times on the local wall-clock grid whose appointment fits inside the interval."""
+    tz = local_tz()
+    a, b = interval
+    local = a.astimezone(tz).replace(tzinfo=None)
+    minute_of_day = local.hour * 60 + local.minute
+    offset = (-minute_of_day) % grid_minutes
+    if offset == 0 and (local.second or local.microsecond):
+        offset = grid_minutes
+    wall = local.replace(second=0, microsecond=0) + timedelta(minutes=offset)
+    step = timedelta(minutes=grid_minutes)
+    while True:
+        aware = wall.replace(tzinfo=tz)
+        start = aware.astimezone(UTC)
+        if start + duration > b:
+            return
+        # Skip wall times that do not exist (the spring-forward gap) or were repeated.
+        if start.astimezone(tz).replace(tzinfo=None) == wall and start >= a:
+            yield start
+        wall += step
+
+
+def _compute_slots(
+    desks: Sequence[Desk], duration: timedelta, date_from: date, date_to: date, *, now: datetime
+) -> list[Slot]:
+    window_start = _at_local(date_from, time.min)
+    window_end = _at_local(date_to + timedelta(days=1), time.min)
+    free = _free_intervals(desks, window_start, window_end, now=now)
+    starts_per_location: dict[int, set[datetime]] = defaultdict(set)
+    for desk in desks:
+        for interval in free.get(desk.pk, ()):
+            starts_per_location[desk.location_id].update(
+                _grid_starts(interval, duration, desk.location.grid_minutes)
+            )
+    slots = [
+        Slot(start=start, end=start + duration, location_id=location_id)
+        for location_id, starts in starts_per_location.items()
+        for start in starts
+    ]
+    slots.sort(key=lambda s: (s.start, s.location_id))
+    return slots
+
+
+# --- Caching ----------------------------------------------------------------------------------
+# Each location has a version number in the cache; any booking change at a location bumps it
+# after commit, any schedule change bumps the global one. Results also expire after
+# BOOKING_AVAILABILITY_CACHE_SECONDS, which bounds how long an expired hold stays hidden.
+# A stale result is never a safety problem: booking re-checks under a lock.
+
+_GLOBAL_VERSION_KEY = "availability:v:global"
+
+
+def _location_version_key(location_id: int) -> str:
+    return f"availability:v:loc:{location_id}"
+
+
+def invalidate_availability(location_id: int | None = None) -> None:
+    key = _GLOBAL_VERSION_KEY if location_id is None else _location_version_key(location_id)
+    try:
+        cache.incr(key)
+    except ValueError:
+        cache.set(key, 1, timeout=None)
+
+
+def _cache_key(desks: Sequence[Desk], products: Sequence[Product], persons: int, date_from: date, date_to: date) -> str:
+    location_ids = sorted({d.location_id for d in desks})
+    version_keys = [_GLOBAL_VERSION_KEY] + [_location_version_key(i) for i in location_ids]
+    versions = cache.get_many(version_keys)
+    raw = "|".join(
+        [
+            ",".join(sorted(p.code for p in products)),
+            str(persons),
+            date_from.isoformat(),
+            date_to.isoformat(),
+            ",".join(str(d.pk) for d in desks),
+            ",".join(str(versions.get(k, 0)) for k in version_keys),
+        ]
+    )
+    return "availability:slots:" + hashlib.sha256(raw.encode()).hexdigest()
+
+
+def availability_for_products(
+    *,
+    products: Sequence[Product],
+    persons: int,
+    date_from: date,
+    date_to: date,
+    location_id: int | None = None,
+    now: datetime | None = None,
+    use_cache: bool = True,
+) -> list[Slot]:
+    """Free start times for the products and persons, sorted by time then location.
+
+    Applies each product's minimum notice and booking horizon (the strictest of the chosen
+    products wins).
+    """
+    now = now or timezone.now()
+    today = now.astimezone(local_tz()).date()
+    horizon_end = today + timedelta(days=min(p.booking_horizon_days for p in products))
+    earliest = now + timedelta(minutes=max(p.min_notice_minutes for p in products))
+    date_from = max(date_from, today)
+    date_to = min(date_to, horizon_end)
+    if date_from > date_to:
+        return []
+    desks = eligible_desks(products, location_id)
+    if not desks:
+        return []
+    duration = appointment_duration(products, persons)
+
+    slots = None
+    key = _cache_key(desks, products, persons, date_from, date_to) if use_cache else None
+    if key:
+        slots = cache.get(key)
+    if slots is None:
+        slots = _compute_slots(desks, duration, date_from, date_to, now=now)
+        if key:
+            cache.set(key, slots, timeout=settings.BOOKING_AVAILABILITY_CACHE_SECONDS)
+    return [s for s in slots if s.start >= earliest]
+
+
+def free_desks_for_period(
+    *,
+    products: Sequence[Product],
+    location_id: int,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    exclude_appointment_id: int | None = None,
+) -> list[Desk]:
+    """Desks at the location that serve the products and are open and free for [start, end)."""
+    desks = eligible_desks(products, location_id)
+    free = _free_intervals(desks, start, end, now=now, exclude_appointment_id=exclude_appointment_id)
+    return [d for d in desks if any(a <= start and end <= b for a, b in free.get(d.pk, ()))]

@@ -1,0 +1,73 @@
+"""The domain errors of booking. Each carries a user-facing message (translated) and, where it
+applies, the input field it belongs to. API and form layers map them once: see
+``booking.apis.errors`` (HTTP) and the forms' use of ``field``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+
+class BookingError(Exception):
+    """Base class. ``http_status`` is used by the API layer only."""
+
+    http_status = 400
+    code = "booking_error"
+    default_message = _("De afspraak kon niet worden verwerkt.")
+
+    def __init__(self, message: Any = None, *, field: str | None = None, **extra: Any) -> None:
+        self.message = message or self.default_message
+        self.field = field
+        self.extra = extra
+        super().__init__(str(self.message))
+
+
+class InvalidRequest(BookingError):
+    code = "invalid"
+    default_message = _("De invoer is niet geldig.")
+
+
+class SlotUnavailable(BookingError):
+    """The time is not (or no longer) free. ``alternatives`` holds nearby free slots."""
+
+    http_status = 409
+    code = "slot_unavailable"
+    default_message = _("Deze tijd is niet (meer) beschikbaar. Kies een andere tijd.")
+
+    def __init__(self, message: Any = None, *, alternatives: list | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.alternatives = alternatives or []
+
+
+class HoldExpired(SlotUnavailable):
+    """The hold ran out and its time has been taken since (or cannot be re-placed)."""
+
+    code = "hold_expired"
+    default_message = _("De reservering van deze tijd is verlopen. Kies opnieuw een tijd.")
+
+
+class HoldMismatch(BookingError):
+    code = "hold_mismatch"
+    default_message = _("De reservering hoort niet bij deze producten, vestiging of tijd.")
+
+
+class NotFound(BookingError):
+    http_status = 404
+    code = "not_found"
+    default_message = _("Deze afspraak bestaat niet of de link is niet geldig.")
+
+
+class TooManyActiveAppointments(BookingError):
+    http_status = 409
+    code = "limit_reached"
+    default_message = _(
+        "Er staat al een afspraak voor dit product op dit e-mailadres. "
+        "Wijzig of annuleer die afspraak eerst."
+    )
+
+
+class InvalidStateTransition(BookingError):
+    http_status = 409
+    code = "invalid_state"
+    default_message = _("Deze actie kan niet bij de huidige status van de afspraak.")

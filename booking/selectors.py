@@ -1,0 +1,63 @@
+"""Read side of booking (besides the availability engine in ``booking.availability``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from django.db.models import Prefetch, QuerySet
+from django.utils.translation import gettext as _
+
+from .constants import AppointmentStatus
+from .exceptions import InvalidRequest, NotFound
+from .models import Appointment, Location, Product
+
+
+def product_list() -> QuerySet[Product]:
+    return Product.objects.filter(is_active=True).order_by("name_nl")
+
+
+def products_by_codes(codes: Sequence[str], *, field: str = "products") -> list[Product]:
+    """The active products with these codes, in the order given; unknown codes are an error."""
+    codes = list(dict.fromkeys(c.strip() for c in codes if c and c.strip()))
+    if not codes:
+        raise InvalidRequest(_("Kies ten minste één product."), field=field)
+    found = {p.code: p for p in Product.objects.filter(is_active=True, code__in=codes)}
+    unknown = [c for c in codes if c not in found]
+    if unknown:
+        raise InvalidRequest(
+            _("Onbekend product: %(codes)s.") % {"codes": ", ".join(c[:40] for c in unknown[:5])}, field=field
+        )
+    return [found[c] for c in codes]
+
+
+def location_list(*, products: Sequence[Product] | None = None) -> QuerySet[Location]:
+    """Active locations; with products, only those where one active desk serves them all."""
+    qs = Location.objects.filter(is_active=True)
+    if products:
+        from .availability import eligible_desks
+
+        qs = qs.filter(pk__in={d.location_id for d in eligible_desks(products)})
+    return qs.order_by("name")
+
+
+def location_get(location_id: int, *, field: str = "location") -> Location:
+    try:
+        return Location.objects.get(pk=location_id, is_active=True)
+    except (Location.DoesNotExist, ValueError, TypeError):
+        raise InvalidRequest(_("Onbekende vestiging."), field=field) from None
+
+
+def appointment_get_by_token(token: str) -> Appointment:
+    """A booked (not held) appointment by its secret manage token; NotFound otherwise."""
+    if not token or len(token) > 64:
+        raise NotFound()
+    appointment = (
+        Appointment.objects.exclude(status=AppointmentStatus.HELD)
+        .select_related("desk__location")
+        .prefetch_related(Prefetch("products", queryset=Product.objects.order_by("name_nl")))
+        .filter(manage_token=token)
+        .first()
+    )
+    if appointment is None:
+        raise NotFound()
+    return appointment

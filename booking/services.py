@@ -1,0 +1,399 @@
+"""Write side of booking: hold, book, cancel, reschedule.
+
+Every service owns its transaction. The sequence for taking a time is always: validate the
+request, lock the contact (anti-hoarding), then for each candidate desk in ascending id: lock
+it, clear expired holds that overlap, re-check that nothing blocks, insert. PostgreSQL's
+exclusion constraint is the last word; a violation becomes ``SlotUnavailable`` (HTTP 409)
+with the nearest free alternatives, never a 500.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from . import hooks
+from .availability import (
+    appointment_duration,
+    availability_for_products,
+    blocking_appointments_q,
+    free_desks_for_period,
+    invalidate_availability,
+    is_on_grid,
+    local_tz,
+)
+from .constants import (
+    REFERENCE_ALPHABET,
+    REFERENCE_LENGTH,
+    TOKEN_BYTES,
+    UPCOMING_STATUSES,
+    AppointmentStatus,
+    Channel,
+)
+from .exceptions import (
+    HoldExpired,
+    HoldMismatch,
+    InvalidRequest,
+    InvalidStateTransition,
+    SlotUnavailable,
+    TooManyActiveAppointments,
+)
+from .locks import lock_contact, lock_desk
+from .models import Appointment, Desk, Location, Product
+
+logger = logging.getLogger(__name__)
+
+EXCLUSION_VIOLATION = "23P01"
+
+
+def new_reference() -> str:
+    return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+# --- validation ---------------------------------------------------------------------------
+
+
+def _validate_request(
+    *, products: Sequence[Product], persons: int, location: Location, start: datetime, now: datetime
+) -> datetime:
+    """Check what does not depend on other appointments; return the end of the period."""
+    if not products:
+        raise InvalidRequest(_("Kies ten minste één product."), field="products")
+    if not 1 <= persons <= settings.BOOKING_MAX_PERSONS:
+        raise InvalidRequest(
+            _("Het aantal personen moet tussen 1 en %(max)s liggen.") % {"max": settings.BOOKING_MAX_PERSONS},
+            field="persons",
+        )
+    if timezone.is_naive(start):
+        raise InvalidRequest(_("Geef de begintijd met tijdzone op."), field="start")
+    if not is_on_grid(start, location.grid_minutes):
+        raise InvalidRequest(
+            _("Afspraken beginnen op een veelvoud van %(grid)s minuten.") % {"grid": location.grid_minutes},
+            field="start",
+        )
+    earliest = now + timedelta(minutes=max(p.min_notice_minutes for p in products))
+    if start < earliest:
+        raise InvalidRequest(_("Deze tijd ligt te dichtbij of in het verleden."), field="start")
+    last_day = now.astimezone(local_tz()).date() + timedelta(days=min(p.booking_horizon_days for p in products))
+    if start.astimezone(local_tz()).date() > last_day:
+        raise InvalidRequest(
+            _("U kunt tot en met %(day)s een afspraak maken.") % {"day": last_day.strftime("%d-%m-%Y")},
+            field="start",
+        )
+    return start + appointment_duration(products, persons)
+
+
+def _normalise_contact(name: str, email: str, phone: str) -> tuple[str, str, str]:
+    name, email, phone = (name or "").strip(), (email or "").strip().lower(), (phone or "").strip()
+    if not name:
+        raise InvalidRequest(_("Vul uw naam in."), field="name")
+    if not email:
+        raise InvalidRequest(_("Vul uw e-mailadres in."), field="email")
+    return name, email, phone
+
+
+def _check_active_limit(*, email: str, products: Sequence[Product], now: datetime) -> None:
+    limit = settings.BOOKING_MAX_ACTIVE_PER_EMAIL_PER_PRODUCT
+    if limit <= 0:
+        return
+    lock_contact(email)
+    for product in products:
+        active = Appointment.objects.filter(
+            email=email, products=product, status__in=UPCOMING_STATUSES, end__gt=now
+        ).count()
+        if active >= limit:
+            raise TooManyActiveAppointments(field="email", product=product.code)
+
+
+# --- placing a period on a desk -----------------------------------------------------------
+
+
+def _take_desk(
+    *,
+    products: Sequence[Product],
+    location: Location,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    exclude_appointment_id: int | None = None,
+) -> Desk:
+    """Lock and return a desk on which [start, end) is free; SlotUnavailable if none is."""
+    for desk in free_desks_for_period(
+        products=products,
+        location_id=location.pk,
+        start=start,
+        end=end,
+        now=now,
+        exclude_appointment_id=exclude_appointment_id,
+    ):
+        lock_desk(desk.pk)
+        overlapping = Appointment.objects.filter(desk=desk, start__lt=end, end__gt=start)
+        # An expired hold no longer blocks, but its row would still trip the constraint.
+        overlapping.filter(status=AppointmentStatus.HELD, hold_expires_at__lte=now).delete()
+        blocking = overlapping.filter(blocking_appointments_q(now))
+        if exclude_appointment_id is not None:
+            blocking = blocking.exclude(pk=exclude_appointment_id)
+        if not blocking.exists():
+            return desk
+    raise SlotUnavailable(field="start")
+
+
+def _save_new(appointment: Appointment, products: Sequence[Product]) -> Appointment:
+    """Insert with a fresh reference; a constraint violation on the period is a conflict."""
+    for _attempt in range(5):
+        appointment.reference = new_reference()
+        try:
+            with transaction.atomic():
+                appointment.save(force_insert=True)
+        except IntegrityError as exc:
+            if getattr(exc.__cause__, "sqlstate", None) == EXCLUSION_VIOLATION:
+                raise SlotUnavailable(field="start") from exc
+            if Appointment.objects.filter(reference=appointment.reference).exists():
+                appointment.pk = None
+                continue  # a reference collision: draw again
+            raise
+        appointment.products.set(products)
+        return appointment
+    raise RuntimeError("Could not draw a unique appointment reference")
+
+
+def nearest_alternatives(
+    *, products: Sequence[Product], persons: int, location: Location, start: datetime, limit: int = 3
+) -> list:
+    """Up to ``limit`` free slots at the location closest in time to ``start`` (fresh, uncached)."""
+    day = start.astimezone(local_tz()).date()
+    slots = availability_for_products(
+        products=products,
+        persons=persons,
+        location_id=location.pk,
+        date_from=day - timedelta(days=7),
+        date_to=day + timedelta(days=14),
+        use_cache=False,
+    )
+    slots = [s for s in slots if s.start != start]
+    slots.sort(key=lambda s: abs((s.start - start).total_seconds()))
+    return sorted(slots[:limit], key=lambda s: s.start)
+
+
+def _with_alternatives(exc: SlotUnavailable, **request) -> SlotUnavailable:
+    exc.alternatives = nearest_alternatives(**request)
+    return exc
+
+
+def _changed(event: str, appointment: Appointment, *location_ids: int) -> None:
+    for location_id in set(location_ids):
+        transaction.on_commit(lambda lid=location_id: invalidate_availability(lid))
+    hooks.emit_on_commit(event, appointment.pk)
+
+
+# --- public services ----------------------------------------------------------------------
+
+
+def appointment_hold(
+    *,
+    products: Sequence[Product],
+    persons: int,
+    location: Location,
+    start: datetime,
+    channel: str = Channel.ONLINE,
+    release_hold_token: str | None = None,
+    now: datetime | None = None,
+) -> Appointment:
+    """Reserve a time for a short while (BOOKING_HOLD_MINUTES) while details are filled in.
+
+    ``release_hold_token`` lets a visitor move their one hold: the old hold is released in
+    the same transaction.
+    """
+    now = now or timezone.now()
+    end = _validate_request(products=products, persons=persons, location=location, start=start, now=now)
+    request = {"products": products, "persons": persons, "location": location, "start": start}
+    try:
+        with transaction.atomic():
+            if release_hold_token:
+                Appointment.objects.filter(manage_token=release_hold_token, status=AppointmentStatus.HELD).delete()
+            desk = _take_desk(products=products, location=location, start=start, end=end, now=now)
+            hold = _save_new(
+                Appointment(
+                    desk=desk,
+                    start=start,
+                    end=end,
+                    persons=persons,
+                    channel=channel,
+                    status=AppointmentStatus.HELD,
+                    hold_expires_at=now + timedelta(minutes=settings.BOOKING_HOLD_MINUTES),
+                    manage_token=new_token(),
+                ),
+                products,
+            )
+            transaction.on_commit(lambda: invalidate_availability(location.pk))
+    except SlotUnavailable as exc:
+        raise _with_alternatives(exc, **request) from None
+    logger.info("Hold %s placed on desk %s", hold.reference, desk.pk)
+    return hold
+
+
+def appointment_book(
+    *,
+    products: Sequence[Product],
+    persons: int,
+    location: Location,
+    start: datetime,
+    name: str,
+    email: str,
+    phone: str = "",
+    channel: str = Channel.ONLINE,
+    hold_token: str | None = None,
+    now: datetime | None = None,
+) -> Appointment:
+    """Book a time, either by confirming the visitor's hold or by taking the time directly."""
+    now = now or timezone.now()
+    end = _validate_request(products=products, persons=persons, location=location, start=start, now=now)
+    name, email, phone = _normalise_contact(name, email, phone)
+    request = {"products": products, "persons": persons, "location": location, "start": start}
+    contact = {"name": name, "email": email, "phone": phone}
+    try:
+        with transaction.atomic():
+            _check_active_limit(email=email, products=products, now=now)
+            hold = _confirmable_hold(hold_token, request=request, end=end, now=now) if hold_token else None
+            if hold is not None:
+                for field, value in contact.items():
+                    setattr(hold, field, value)
+                hold.status = AppointmentStatus.BOOKED
+                hold.channel = channel
+                hold.hold_expires_at = None
+                hold.booked_at = now
+                hold.manage_token = new_token()  # the hold token was handed out before the booking
+                hold.save()
+                appointment = hold
+            else:
+                desk = _take_desk(products=products, location=location, start=start, end=end, now=now)
+                appointment = _save_new(
+                    Appointment(
+                        desk=desk,
+                        start=start,
+                        end=end,
+                        persons=persons,
+                        channel=channel,
+                        status=AppointmentStatus.BOOKED,
+                        booked_at=now,
+                        manage_token=new_token(),
+                        **contact,
+                    ),
+                    products,
+                )
+            _changed(hooks.APPOINTMENT_BOOKED, appointment, location.pk)
+    except HoldExpired as exc:
+        raise _with_alternatives(exc, **request) from None
+    except SlotUnavailable as exc:
+        if hold_token:
+            raise _with_alternatives(HoldExpired(field="start"), **request) from None
+        raise _with_alternatives(exc, **request) from None
+    logger.info("Appointment %s booked (channel %s)", appointment.reference, channel)
+    return appointment
+
+
+def _confirmable_hold(token: str, *, request: dict, end: datetime, now: datetime) -> Appointment | None:
+    """The visitor's live hold for exactly this request, locked; None if it has expired
+    (the caller then tries to take the time afresh)."""
+    hold = (
+        Appointment.objects.filter(manage_token=token, status=AppointmentStatus.HELD)
+        .select_related("desk")
+        .first()
+    )
+    if hold is None:
+        # Unknown token or a hold already cleaned up: treat as expired, the time may still be free.
+        return None
+    if (
+        hold.desk.location_id != request["location"].pk
+        or hold.start != request["start"]
+        or hold.end != end
+        or hold.persons != request["persons"]
+        or set(hold.products.values_list("pk", flat=True)) != {p.pk for p in request["products"]}
+    ):
+        raise HoldMismatch(field="hold_token")
+    lock_desk(hold.desk_id)
+    hold = Appointment.objects.select_for_update().get(pk=hold.pk)
+    if hold.hold_expires_at <= now:
+        hold.delete()
+        return None
+    return hold
+
+
+def appointment_cancel(*, appointment: Appointment, now: datetime | None = None) -> Appointment:
+    """Cancel a booked appointment. Cancelling twice is harmless; a visit that has started or
+    been handled at the desk cannot be cancelled."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        appointment = Appointment.objects.select_for_update().select_related("desk").get(pk=appointment.pk)
+        if appointment.status == AppointmentStatus.CANCELLED:
+            return appointment
+        if appointment.status != AppointmentStatus.BOOKED:
+            raise InvalidStateTransition()
+        if appointment.start <= now:
+            raise InvalidStateTransition(_("Deze afspraak is al begonnen of voorbij en kan niet meer worden geannuleerd."))
+        appointment.status = AppointmentStatus.CANCELLED
+        appointment.cancelled_at = now
+        appointment.save(update_fields=["status", "cancelled_at", "updated_at"])
+        _changed(hooks.APPOINTMENT_CANCELLED, appointment, appointment.desk.location_id)
+    logger.info("Appointment %s cancelled", appointment.reference)
+    return appointment
+
+
+def appointment_reschedule(
+    *,
+    appointment: Appointment,
+    start: datetime,
+    location: Location | None = None,
+    now: datetime | None = None,
+) -> Appointment:
+    """Move a booked appointment atomically: the new time is taken, or nothing changes."""
+    now = now or timezone.now()
+    current = Appointment.objects.select_related("desk__location").get(pk=appointment.pk)
+    location = location or current.desk.location
+    products = list(current.products.all())
+    end = _validate_request(products=products, persons=current.persons, location=location, start=start, now=now)
+    request = {"products": products, "persons": current.persons, "location": location, "start": start}
+    try:
+        with transaction.atomic():
+            current = Appointment.objects.select_for_update().select_related("desk").get(pk=appointment.pk)
+            if current.status != AppointmentStatus.BOOKED:
+                raise InvalidStateTransition()
+            if current.start <= now:
+                raise InvalidStateTransition(_("Deze afspraak is al begonnen of voorbij en kan niet meer worden verzet."))
+            old_location_id = current.desk.location_id
+            desk = _take_desk(
+                products=products, location=location, start=start, end=end, now=now, exclude_appointment_id=current.pk
+            )
+            current.desk, current.start, current.end = desk, start, end
+            try:
+                with transaction.atomic():
+                    current.save(update_fields=["desk", "start", "end", "updated_at"])
+            except IntegrityError as exc:
+                if getattr(exc.__cause__, "sqlstate", None) == EXCLUSION_VIOLATION:
+                    raise SlotUnavailable(field="start") from exc
+                raise
+            _changed(hooks.APPOINTMENT_RESCHEDULED, current, old_location_id, location.pk)
+    except SlotUnavailable as exc:
+        raise _with_alternatives(exc, **request) from None
+    logger.info("Appointment %s rescheduled", current.reference)
+    return current
+
+
+def holds_purge_expired(*, now: datetime | None = None) -> int:
+    """Delete holds that have expired. Housekeeping only: expired holds already stop
+    blocking the moment they expire."""
+    now = now or timezone.now()
+    deleted, _details = Appointment.objects.filter(status=AppointmentStatus.HELD, hold_expires_at__lte=now).delete()
+    return deleted
+
