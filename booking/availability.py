@@ -149,10 +149,10 @@ def _free_intervals(
     span_end = _at_local(days[-1] + timedelta(days=1), time.min)
 
     hours: dict[int, list[tuple]] = defaultdict(list)
-    for desk_id, weekday, opens, closes, valid_from, valid_until in OpeningHours.objects.filter(
-        desk_id__in=desk_ids, valid_from__lte=days[-1]
-    ).filter(Q(valid_until__isnull=True) | Q(valid_until__gte=days[0])).values_list(
-        "desk_id", "weekday", "opens", "closes", "valid_from", "valid_until"
+    for desk_id, weekday, opens, closes, valid_from, valid_until in (
+        OpeningHours.objects.filter(desk_id__in=desk_ids, valid_from__lte=days[-1])
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=days[0]))
+        .values_list("desk_id", "weekday", "opens", "closes", "valid_from", "valid_until")
     ):
         hours[desk_id].append((weekday, opens, closes, valid_from, valid_until))
 
@@ -192,7 +192,9 @@ def _free_intervals(
             for wd, opens, closes, valid_from, valid_until in hours.get(desk.pk, ()):
                 if wd == weekday and valid_from <= day and (valid_until is None or day <= valid_until):
                     open_intervals.append((_at_local(day, opens), _at_local(day, closes)))
-        blocks = closures_by_location.get(desk.location_id, []) + closures_by_desk.get(desk.pk, []) + busy.get(desk.pk, [])
+        blocks = (
+            closures_by_location.get(desk.location_id, []) + closures_by_desk.get(desk.pk, []) + busy.get(desk.pk, [])
+        )
         free[desk.pk] = _subtract(_merge(open_intervals), blocks)
     return free
 
@@ -228,9 +230,7 @@ def _compute_slots(
     starts_per_location: dict[int, set[datetime]] = defaultdict(set)
     for desk in desks:
         for interval in free.get(desk.pk, ()):
-            starts_per_location[desk.location_id].update(
-                _grid_starts(interval, duration, desk.location.grid_minutes)
-            )
+            starts_per_location[desk.location_id].update(_grid_starts(interval, duration, desk.location.grid_minutes))
     slots = [
         Slot(start=start, end=start + duration, location_id=location_id)
         for location_id, starts in starts_per_location.items()

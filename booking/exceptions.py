@@ -62,8 +62,7 @@ class TooManyActiveAppointments(BookingError):
     http_status = 409
     code = "limit_reached"
     default_message = _(
-        "Er staat al een afspraak voor dit product op dit e-mailadres. "
-        "Wijzig of annuleer die afspraak eerst."
+        "Er staat al een afspraak voor dit product op dit e-mailadres. Wijzig of annuleer die afspraak eerst."
     )
 
 

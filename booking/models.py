@@ -214,7 +214,9 @@ class OpeningHours(models.Model):
 class Closure(models.Model):
     """The location (desk empty) or one desk is closed during [starts_at, ends_at)."""
 
-    location = models.ForeignKey(Location, on_delete=models.CASCADE, related_name="closures", verbose_name=_("vestiging"))
+    location = models.ForeignKey(
+        Location, on_delete=models.CASCADE, related_name="closures", verbose_name=_("vestiging")
+    )
     desk = models.ForeignKey(
         Desk, on_delete=models.CASCADE, related_name="closures", null=True, blank=True, verbose_name=_("balie")
     )

@@ -306,11 +306,7 @@ def appointment_book(
 def _confirmable_hold(token: str, *, request: dict, end: datetime, now: datetime) -> Appointment | None:
     """The visitor's live hold for exactly this request, locked; None if it has expired
     (the caller then tries to take the time afresh)."""
-    hold = (
-        Appointment.objects.filter(manage_token=token, status=AppointmentStatus.HELD)
-        .select_related("desk")
-        .first()
-    )
+    hold = Appointment.objects.filter(manage_token=token, status=AppointmentStatus.HELD).select_related("desk").first()
     if hold is None:
         # Unknown token or a hold already cleaned up: treat as expired, the time may still be free.
         return None
@@ -341,7 +337,9 @@ def appointment_cancel(*, appointment: Appointment, now: datetime | None = None)
         if appointment.status != AppointmentStatus.BOOKED:
             raise InvalidStateTransition()
         if appointment.start <= now:
-            raise InvalidStateTransition(_("Deze afspraak is al begonnen of voorbij en kan niet meer worden geannuleerd."))
+            raise InvalidStateTransition(
+                _("Deze afspraak is al begonnen of voorbij en kan niet meer worden geannuleerd.")
+            )
         appointment.status = AppointmentStatus.CANCELLED
         appointment.cancelled_at = now
         appointment.save(update_fields=["status", "cancelled_at", "updated_at"])
@@ -370,7 +368,9 @@ def appointment_reschedule(
             if current.status != AppointmentStatus.BOOKED:
                 raise InvalidStateTransition()
             if current.start <= now:
-                raise InvalidStateTransition(_("Deze afspraak is al begonnen of voorbij en kan niet meer worden verzet."))
+                raise InvalidStateTransition(
+                    _("Deze afspraak is al begonnen of voorbij en kan niet meer worden verzet.")
+                )
             old_location_id = current.desk.location_id
             desk = _take_desk(
                 products=products, location=location, start=start, end=end, now=now, exclude_appointment_id=current.pk
@@ -396,4 +396,3 @@ def holds_purge_expired(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     deleted, _details = Appointment.objects.filter(status=AppointmentStatus.HELD, hold_expires_at__lte=now).delete()
     return deleted
-

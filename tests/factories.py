@@ -54,6 +54,7 @@ class DeskFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = Desk
+        skip_postgeneration_save = True
 
     location = factory.SubFactory(LocationFactory)
     name = factory.Sequence(lambda n: f"Balie {n}")
@@ -70,7 +71,11 @@ class DeskFactory(factory.django.DjangoModelFactory):
         hours = extracted if extracted is not None else {wd: (time(9), time(17)) for wd in range(5)}
         for weekday, (opens, closes) in hours.items():
             OpeningHours.objects.create(
-                desk=self, weekday=weekday, opens=opens, closes=closes, valid_from=timezone.localdate().replace(year=2020)
+                desk=self,
+                weekday=weekday,
+                opens=opens,
+                closes=closes,
+                valid_from=timezone.localdate().replace(year=2020),
             )
 
 
@@ -105,6 +110,7 @@ class AppointmentFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = Appointment
+        skip_postgeneration_save = True
 
     desk = factory.SubFactory(DeskFactory)
     start = factory.LazyFunction(lambda: timezone.now().replace(second=0, microsecond=0) + timedelta(days=1))

@@ -1,0 +1,82 @@
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from booking.availability import availability_for_products
+from booking.selectors import location_get, products_by_codes
+
+from .errors import SlotSerializer
+
+
+class AvailabilityApi(APIView):
+    class FilterSerializer(serializers.Serializer):
+        product = serializers.ListField(child=serializers.CharField(max_length=40), min_length=1, max_length=5)
+        persons = serializers.IntegerField(min_value=1, default=1)
+        location = serializers.IntegerField(min_value=1, required=False)
+        date_from = serializers.DateField(required=False)
+        date_to = serializers.DateField(required=False)
+
+        def validate_persons(self, value):
+            if value > settings.BOOKING_MAX_PERSONS:
+                raise serializers.ValidationError(
+                    _("Maximaal %(max)s personen per afspraak.") % {"max": settings.BOOKING_MAX_PERSONS}
+                )
+            return value
+
+        def validate(self, attrs):
+            date_from = attrs.get("date_from") or timezone.localdate()
+            date_to = attrs.get("date_to") or date_from + timedelta(days=13)
+            if date_to < date_from:
+                raise serializers.ValidationError({"date_to": _("De einddatum ligt vóór de begindatum.")})
+            if (date_to - date_from).days + 1 > settings.BOOKING_MAX_RANGE_DAYS:
+                raise serializers.ValidationError(
+                    {
+                        "date_to": _("Vraag hoogstens %(days)s dagen tegelijk op.")
+                        % {"days": settings.BOOKING_MAX_RANGE_DAYS}
+                    }
+                )
+            attrs["date_from"], attrs["date_to"] = date_from, date_to
+            return attrs
+
+    @extend_schema_serializer(component_name="Availability")
+    class OutputSerializer(serializers.Serializer):
+        slots = SlotSerializer(many=True)
+
+    @extend_schema(
+        summary=_("Vrije tijden"),
+        description=_(
+            "Vrije begintijden voor de gekozen producten en het aantal personen, in lokale tijd met "
+            "UTC-verschil. Zonder datums: de komende twee weken."
+        ),
+        parameters=[
+            OpenApiParameter("product", str, many=True, required=True, description=_("Productcode (herhaalbaar)")),
+            OpenApiParameter("persons", int, description=_("Aantal personen (standaard 1)")),
+            OpenApiParameter("location", int, description=_("Vestiging-id (optioneel)")),
+            OpenApiParameter("date_from", str, description="YYYY-MM-DD"),
+            OpenApiParameter("date_to", str, description="YYYY-MM-DD"),
+        ],
+        responses=OutputSerializer,
+    )
+    def get(self, request):
+        data = {key: request.query_params.get(key) for key in ("persons", "location", "date_from", "date_to")}
+        data = {key: value for key, value in data.items() if value not in (None, "")}
+        data["product"] = request.query_params.getlist("product")
+        filters = self.FilterSerializer(data=data)
+        filters.is_valid(raise_exception=True)
+        params = filters.validated_data
+        products = products_by_codes(params["product"], field="product")
+        location_id = location_get(params["location"]).pk if "location" in params else None
+        slots = availability_for_products(
+            products=products,
+            persons=params["persons"],
+            location_id=location_id,
+            date_from=params["date_from"],
+            date_to=params["date_to"],
+        )
+        return Response(self.OutputSerializer({"slots": slots}).data)
