@@ -29,3 +29,36 @@ REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 REFERENCE_LENGTH = 8
 # 24 random bytes = 192 bits, URL-safe.
 TOKEN_BYTES = 24
+
+
+class OnlinePossible(models.TextChoices):
+    """Desk staff's judgement at check-out: could this visit have been done online?"""
+
+    YES = "yes", _("Ja")
+    PARTLY = "partly", _("Gedeeltelijk")
+    NO = "no", _("Nee")
+
+
+class OnlineReason(models.TextChoices):
+    NO_DIGID = "no_digid", _("Geen DigiD")
+    DIGITAL_SKILLS = "digital_skills", _("Lukt digitaal niet")
+    UNAWARE = "unaware", _("Wist niet dat het online kan")
+    WANTED_HELP = "wanted_help", _("Wilde hulp of uitleg")
+    PRESENCE_NEEDED = "presence_needed", _("Persoonlijk verschijnen was nodig")
+    OTHER = "other", _("Anders")
+
+
+class AppointmentAction(models.TextChoices):
+    """What an audit event records."""
+
+    HELD = "held", _("Tijd vastgehouden")
+    BOOKED = "booked", _("Geboekt")
+    RESCHEDULED = "rescheduled", _("Verzet")
+    CANCELLED = "cancelled", _("Geannuleerd")
+    CHECKED_IN = "checked_in", _("Aangemeld")
+    SERVED = "served", _("Geholpen")
+    NO_SHOW = "no_show", _("Niet verschenen")
+    UNDONE = "undone", _("Teruggedraaid")
+    TAGGED = "tagged", _("Kanaal beoordeeld")
+    WALK_IN = "walk_in", _("Inloop geregistreerd")
+    ANONYMISED = "anonymised", _("Persoonsgegevens verwijderd")

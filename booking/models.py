@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import DateTimeRangeField, RangeOperators
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -14,7 +15,7 @@ from django.db.models import F, Func, Q
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from .constants import ACTIVE_STATUSES, AppointmentStatus, Channel
+from .constants import ACTIVE_STATUSES, AppointmentAction, AppointmentStatus, Channel, OnlinePossible, OnlineReason
 
 
 class TsTzRange(Func):
@@ -272,11 +273,25 @@ class Appointment(models.Model):
     name = models.CharField(_("naam"), max_length=150, blank=True)
     email = models.EmailField(_("e-mailadres"), max_length=254, blank=True)
     phone = models.CharField(_("telefoonnummer"), max_length=20, blank=True)
+    language = models.CharField(_("taal"), max_length=5, choices=settings.LANGUAGES, default="nl")
+    remind_by_email = models.BooleanField(_("herinnering per e-mail"), default=True)
+    remind_by_sms = models.BooleanField(
+        _("herinnering per sms"), default=False, help_text=_("Alleen met telefoonnummer en toestemming.")
+    )
+
+    # Filled in at the desk when the visit is served.
+    online_possible = models.CharField(
+        _("had online gekund"), max_length=10, choices=OnlinePossible.choices, blank=True
+    )
+    online_reason = models.CharField(_("reden"), max_length=20, choices=OnlineReason.choices, blank=True)
 
     created_at = models.DateTimeField(_("aangemaakt"), auto_now_add=True)
     updated_at = models.DateTimeField(_("gewijzigd"), auto_now=True)
     booked_at = models.DateTimeField(_("geboekt op"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("geannuleerd op"), null=True, blank=True)
+    checked_in_at = models.DateTimeField(_("aangemeld om"), null=True, blank=True)
+    handled_at = models.DateTimeField(_("afgehandeld om"), null=True, blank=True)
+    anonymised_at = models.DateTimeField(_("geanonimiseerd op"), null=True, blank=True)
 
     class Meta:
         ordering = ["start"]
@@ -310,3 +325,37 @@ class Appointment(models.Model):
     @property
     def duration(self) -> timedelta:
         return self.end - self.start
+
+
+class AppointmentEvent(models.Model):
+    """Audit trail: who did what to an appointment, when, and what changed.
+
+    Append-only. ``actor`` is the staff user; empty means the citizen (via the private link
+    or the public API) or the system. ``changes`` holds {field: [old, new]} for what changed,
+    never contact data.
+    """
+
+    appointment = models.ForeignKey(
+        Appointment, on_delete=models.CASCADE, related_name="events", verbose_name=_("afspraak")
+    )
+    at = models.DateTimeField(_("tijdstip"), auto_now_add=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("medewerker"),
+    )
+    action = models.CharField(_("actie"), max_length=20, choices=AppointmentAction.choices)
+    channel = models.CharField(_("kanaal"), max_length=10, choices=Channel.choices, blank=True)
+    changes = models.JSONField(_("wijzigingen"), default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        verbose_name = _("afspraakgebeurtenis")
+        verbose_name_plural = _("afspraakgebeurtenissen")
+        indexes = [models.Index(fields=["appointment", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.appointment_id} {self.action} {self.at:%Y-%m-%d %H:%M}"
