@@ -24,6 +24,10 @@ ACTIVE_STATUSES = (AppointmentStatus.HELD, AppointmentStatus.BOOKED, Appointment
 # Statuses that count as "an appointment the citizen still has" (anti-hoarding, manage page).
 UPCOMING_STATUSES = (AppointmentStatus.BOOKED, AppointmentStatus.CHECKED_IN)
 
+# No appointment is longer than this (validated when booking). It bounds overlap queries from
+# below, so they walk the (desk, start) index instead of a desk's whole history.
+MAX_APPOINTMENT_DURATION_MINUTES = 12 * 60
+
 # Public references avoid characters that are easily confused when read aloud or typed.
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 REFERENCE_LENGTH = 8

@@ -15,7 +15,9 @@ from .models import Desk
 
 def lock_desk(desk_id: int) -> None:
     """Lock one desk row for the rest of the transaction."""
-    list(Desk.objects.select_for_update().filter(pk=desk_id).values_list("pk", flat=True))
+    # of=("self",) and no ordering: Desk's default ordering joins the location, and FOR UPDATE
+    # would then lock the location row too, serialising (and deadlocking) all its desks.
+    list(Desk.objects.select_for_update(of=("self",)).filter(pk=desk_id).order_by().values_list("pk", flat=True))
 
 
 def lock_contact(email: str) -> None:

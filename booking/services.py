@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -28,8 +28,10 @@ from .availability import (
     invalidate_availability,
     is_on_grid,
     local_tz,
+    overlapping_appointments,
 )
 from .constants import (
+    MAX_APPOINTMENT_DURATION_MINUTES,
     REFERENCE_ALPHABET,
     REFERENCE_LENGTH,
     TOKEN_BYTES,
@@ -82,6 +84,9 @@ def _validate_request(
             _("Afspraken beginnen op een veelvoud van %(grid)s minuten.") % {"grid": location.grid_minutes},
             field="start",
         )
+    duration = appointment_duration(products, persons)
+    if duration > timedelta(minutes=MAX_APPOINTMENT_DURATION_MINUTES):
+        raise InvalidRequest(_("Deze afspraak wordt te lang; maak er meerdere."), field="persons")
     earliest = now + timedelta(minutes=max(p.min_notice_minutes for p in products))
     if start < earliest:
         raise InvalidRequest(_("Deze tijd ligt te dichtbij of in het verleden."), field="start")
@@ -91,7 +96,9 @@ def _validate_request(
             _("U kunt tot en met %(day)s een afspraak maken.") % {"day": last_day.strftime("%d-%m-%Y")},
             field="start",
         )
-    return start + appointment_duration(products, persons)
+    # In UTC: aware arithmetic in a zone with DST is wall-clock arithmetic, which would make
+    # a period that spans a clock change an hour too short or too long.
+    return start.astimezone(UTC) + appointment_duration(products, persons)
 
 
 def _normalise_contact(name: str, email: str, phone: str) -> tuple[str, str, str]:
@@ -138,7 +145,7 @@ def _take_desk(
         exclude_appointment_id=exclude_appointment_id,
     ):
         lock_desk(desk.pk)
-        overlapping = Appointment.objects.filter(desk=desk, start__lt=end, end__gt=start)
+        overlapping = overlapping_appointments([desk.pk], start, end)
         # An expired hold no longer blocks, but its row would still trip the constraint.
         overlapping.filter(status=AppointmentStatus.HELD, hold_expires_at__lte=now).delete()
         blocking = overlapping.filter(blocking_appointments_q(now))
@@ -169,25 +176,37 @@ def _save_new(appointment: Appointment, products: Sequence[Product]) -> Appointm
 
 
 def nearest_alternatives(
-    *, products: Sequence[Product], persons: int, location: Location, start: datetime, limit: int = 3
+    *,
+    products: Sequence[Product],
+    persons: int,
+    location: Location,
+    start: datetime,
+    limit: int = 3,
+    now: datetime | None = None,
 ) -> list:
-    """Up to ``limit`` free slots at the location closest in time to ``start`` (fresh, uncached)."""
+    """Up to ``limit`` free slots at the location closest in time to ``start``, judged at the
+    same ``now`` as the request (notice, horizon and hold expiry).
+
+    Read through the availability cache: the booking that won the time bumped the location's
+    version on commit, so the first loser recomputes and a crowd of losers (a burst on newly
+    opened times) shares that one computation instead of each recomputing weeks of slots.
+    """
     day = start.astimezone(local_tz()).date()
     slots = availability_for_products(
         products=products,
         persons=persons,
         location_id=location.pk,
-        date_from=day - timedelta(days=7),
-        date_to=day + timedelta(days=14),
-        use_cache=False,
+        date_from=day - timedelta(days=2),
+        date_to=day + timedelta(days=7),
+        now=now,
     )
     slots = [s for s in slots if s.start != start]
     slots.sort(key=lambda s: abs((s.start - start).total_seconds()))
     return sorted(slots[:limit], key=lambda s: s.start)
 
 
-def _with_alternatives(exc: SlotUnavailable, **request) -> SlotUnavailable:
-    exc.alternatives = nearest_alternatives(**request)
+def _with_alternatives(exc: SlotUnavailable, *, now: datetime, **request) -> SlotUnavailable:
+    exc.alternatives = nearest_alternatives(now=now, **request)
     return exc
 
 
@@ -238,7 +257,7 @@ def appointment_hold(
             )
             transaction.on_commit(lambda: invalidate_availability(location.pk))
     except SlotUnavailable as exc:
-        raise _with_alternatives(exc, **request) from None
+        raise _with_alternatives(exc, now=now, **request) from None
     logger.info("Hold %s placed on desk %s", hold.reference, desk.pk)
     return hold
 
@@ -254,14 +273,32 @@ def appointment_book(
     phone: str = "",
     channel: str = Channel.ONLINE,
     hold_token: str | None = None,
+    language: str = "nl",
+    remind_by_email: bool = True,
+    remind_by_sms: bool = False,
     now: datetime | None = None,
 ) -> Appointment:
-    """Book a time, either by confirming the visitor's hold or by taking the time directly."""
+    """Book a time, either by confirming the visitor's hold or by taking the time directly.
+
+    ``language`` is the language of messages to the citizen; an SMS reminder needs a phone
+    number.
+    """
     now = now or timezone.now()
     end = _validate_request(products=products, persons=persons, location=location, start=start, now=now)
     name, email, phone = _normalise_contact(name, email, phone)
+    if remind_by_sms and not phone:
+        raise InvalidRequest(_("Vul uw telefoonnummer in als u een herinnering per sms wilt."), field="phone")
+    if language not in dict(settings.LANGUAGES):
+        language = settings.LANGUAGE_CODE
     request = {"products": products, "persons": persons, "location": location, "start": start}
-    contact = {"name": name, "email": email, "phone": phone}
+    contact = {
+        "name": name,
+        "email": email,
+        "phone": phone,
+        "language": language,
+        "remind_by_email": remind_by_email,
+        "remind_by_sms": remind_by_sms,
+    }
     try:
         with transaction.atomic():
             _check_active_limit(email=email, products=products, now=now)
@@ -294,11 +331,11 @@ def appointment_book(
                 )
             _changed(hooks.APPOINTMENT_BOOKED, appointment, location.pk)
     except HoldExpired as exc:
-        raise _with_alternatives(exc, **request) from None
+        raise _with_alternatives(exc, now=now, **request) from None
     except SlotUnavailable as exc:
         if hold_token:
-            raise _with_alternatives(HoldExpired(field="start"), **request) from None
-        raise _with_alternatives(exc, **request) from None
+            raise _with_alternatives(HoldExpired(field="start"), now=now, **request) from None
+        raise _with_alternatives(exc, now=now, **request) from None
     logger.info("Appointment %s booked (channel %s)", appointment.reference, channel)
     return appointment
 
@@ -331,7 +368,7 @@ def appointment_cancel(*, appointment: Appointment, now: datetime | None = None)
     been handled at the desk cannot be cancelled."""
     now = now or timezone.now()
     with transaction.atomic():
-        appointment = Appointment.objects.select_for_update().select_related("desk").get(pk=appointment.pk)
+        appointment = Appointment.objects.select_for_update(of=("self",)).select_related("desk").get(pk=appointment.pk)
         if appointment.status == AppointmentStatus.CANCELLED:
             return appointment
         if appointment.status != AppointmentStatus.BOOKED:
@@ -364,7 +401,7 @@ def appointment_reschedule(
     request = {"products": products, "persons": current.persons, "location": location, "start": start}
     try:
         with transaction.atomic():
-            current = Appointment.objects.select_for_update().select_related("desk").get(pk=appointment.pk)
+            current = Appointment.objects.select_for_update(of=("self",)).select_related("desk").get(pk=appointment.pk)
             if current.status != AppointmentStatus.BOOKED:
                 raise InvalidStateTransition()
             if current.start <= now:
@@ -385,7 +422,7 @@ def appointment_reschedule(
                 raise
             _changed(hooks.APPOINTMENT_RESCHEDULED, current, old_location_id, location.pk)
     except SlotUnavailable as exc:
-        raise _with_alternatives(exc, **request) from None
+        raise _with_alternatives(exc, now=now, **request) from None
     logger.info("Appointment %s rescheduled", current.reference)
     return current
 
@@ -394,5 +431,6 @@ def holds_purge_expired(*, now: datetime | None = None) -> int:
     """Delete holds that have expired. Housekeeping only: expired holds already stop
     blocking the moment they expire."""
     now = now or timezone.now()
-    deleted, _details = Appointment.objects.filter(status=AppointmentStatus.HELD, hold_expires_at__lte=now).delete()
-    return deleted
+    _total, per_model = Appointment.objects.filter(status=AppointmentStatus.HELD, hold_expires_at__lte=now).delete()
+    # The total also counts the rows of the products through-table; report holds only.
+    return per_model.get(Appointment._meta.label, 0)

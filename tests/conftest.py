@@ -1,3 +1,6 @@
+import os
+
+import hypothesis
 import pytest
 from django.core.cache import cache
 
@@ -13,3 +16,11 @@ def _fresh_cache():
 @pytest.fixture(autouse=True)
 def _dutch(settings):
     settings.LANGUAGE_CODE = "nl"
+
+
+# CI runs the property-based tests on a fixed sequence of examples, so a red run is
+# reproducible; locally they explore new examples each run.
+settings_profile = "ci" if os.environ.get("CI") else "dev"
+hypothesis.settings.register_profile("ci", derandomize=True, print_blob=True)
+hypothesis.settings.register_profile("dev", print_blob=True)
+hypothesis.settings.load_profile(settings_profile)

@@ -172,6 +172,9 @@ REST_FRAMEWORK = {
         "rest_framework.throttling.AnonRateThrottle",
         "rest_framework.throttling.UserRateThrottle",
     ],
+    # Behind a load balancer set API_NUM_PROXIES (e.g. 1) so throttles key on the real client,
+    # not on the balancer or on a client-supplied X-Forwarded-For header.
+    "NUM_PROXIES": int(os.environ["API_NUM_PROXIES"]) if os.environ.get("API_NUM_PROXIES") else None,
     "DEFAULT_THROTTLE_RATES": {
         "anon": os.environ.get("API_THROTTLE_ANON", "600/minute"),
         "user": os.environ.get("API_THROTTLE_USER", "3000/minute"),
@@ -210,6 +213,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "booking.tasks.purge_expired_holds",
         "schedule": timedelta(minutes=5),
     },
+    # Sessions of visitors who stopped halfway hold contact details (privacy page promise).
+    "clear-expired-sessions": {
+        "task": "booking.tasks.clear_expired_sessions",
+        "schedule": timedelta(hours=1),
+    },
 }
 
 # --- Booking ----------------------------------------------------------------------------
@@ -219,6 +227,17 @@ BOOKING_MAX_PERSONS = env_int("BOOKING_MAX_PERSONS", 6)
 BOOKING_MAX_RANGE_DAYS = env_int("BOOKING_MAX_RANGE_DAYS", 62)
 BOOKING_AVAILABILITY_CACHE_SECONDS = env_int("BOOKING_AVAILABILITY_CACHE_SECONDS", 30)
 BOOKING_HOLIDAY_COUNTRY = "NL"
+
+# --- Citizen pages ----------------------------------------------------------------------
+# Absolute links in e-mails (the manage link) start with this; no trailing slash.
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Rate limits per client (django-ratelimit, counted in the default cache under a hashed key:
+# no IP address is stored). Pages: every booking and manage page; actions: their POSTs.
+RATELIMIT_ENABLE = env_bool("RATELIMIT_ENABLE", True)
+# Behind a load balancer: the META key holding the client address (e.g. HTTP_X_REAL_IP).
+RATELIMIT_IP_META_KEY = os.environ.get("RATELIMIT_IP_META_KEY") or None
+BOOKING_RATELIMIT_PAGES = os.environ.get("BOOKING_RATELIMIT_PAGES", "120/m")
+BOOKING_RATELIMIT_ACTIONS = os.environ.get("BOOKING_RATELIMIT_ACTIONS", "30/m")
 
 # --- Logging: no personal data; only ids and references are logged ----------------------
 LOGGING = {

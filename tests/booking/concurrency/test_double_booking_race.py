@@ -1,0 +1,256 @@
+"""Real races on PostgreSQL: many threads take the same time at once.
+
+Each thread has its own database connection and commits for real (``transaction=True``), so
+the desk row locks, the contact lock and the exclusion constraint all take part.
+"""
+
+import threading
+from collections import Counter
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.db import IntegrityError, OperationalError, connection, transaction
+
+from booking import locks
+from booking.constants import AppointmentStatus
+from booking.exceptions import SlotUnavailable, TooManyActiveAppointments
+from booking.models import Appointment
+from booking.services import appointment_book, appointment_hold
+from tests.factories import AppointmentFactory, DeskFactory, LocationFactory, ProductFactory
+
+AMS = ZoneInfo("Europe/Amsterdam")
+NOW = datetime(2027, 3, 1, 8, 0, tzinfo=AMS)
+WEDNESDAY = date(2027, 3, 3)
+START = datetime.combine(WEDNESDAY, time(10), tzinfo=AMS)
+THREADS = 20
+
+
+def race(n, action):
+    """Run ``action(i)`` in n threads released together; return each thread's outcome."""
+    barrier = threading.Barrier(n)
+    outcomes = [None] * n
+
+    def run(i):
+        try:
+            barrier.wait(timeout=30)
+            outcomes[i] = action(i)
+        except Exception as exc:  # every outcome is asserted by the caller
+            outcomes[i] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not any(thread.is_alive() for thread in threads), "a thread hung"
+    return outcomes
+
+
+def kinds(outcomes):
+    return Counter("ok" if isinstance(o, Appointment) else type(o).__name__ for o in outcomes)
+
+
+@pytest.fixture
+def location():
+    return LocationFactory(grid_minutes=10)
+
+
+@pytest.fixture
+def product():
+    return ProductFactory(code="paspoort", minutes_per_person=10, min_notice_minutes=0)
+
+
+def book_at_start(product, location):
+    def action(i):
+        return appointment_book(
+            products=[product],
+            persons=1,
+            location=location,
+            start=START,
+            name=f"Inwoner {i}",
+            email=f"inwoner{i}@example.nl",
+            now=NOW,
+        )
+
+    return action
+
+
+@pytest.mark.django_db(transaction=True)
+def test_twenty_bookings_race_for_one_desk(location, product):
+    desk = DeskFactory(location=location, products=[product])
+    DeskFactory(location=location, products=[ProductFactory(code="rijbewijs")])  # another skill: irrelevant
+
+    outcomes = race(THREADS, book_at_start(product, location))
+
+    assert kinds(outcomes) == {"ok": 1, "SlotUnavailable": THREADS - 1}, outcomes
+    rows = list(Appointment.objects.all())
+    assert len(rows) == 1
+    winner = next(o for o in outcomes if isinstance(o, Appointment))
+    assert (rows[0].pk, rows[0].desk_id, rows[0].start) == (winner.pk, desk.pk, START)
+    assert rows[0].status == AppointmentStatus.BOOKED
+    assert rows[0].email == winner.email
+    # Every loser heard about free times nearby, not the taken one.
+    for loser in (o for o in outcomes if isinstance(o, SlotUnavailable)):
+        assert loser.alternatives
+        assert START not in {a.start for a in loser.alternatives}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_twenty_holds_race_for_one_desk(location, product):
+    desk = DeskFactory(location=location, products=[product])
+
+    def action(i):
+        return appointment_hold(products=[product], persons=1, location=location, start=START, now=NOW)
+
+    outcomes = race(THREADS, action)
+
+    assert kinds(outcomes) == {"ok": 1, "SlotUnavailable": THREADS - 1}, outcomes
+    row = Appointment.objects.get()
+    assert (row.desk_id, row.start, row.status) == (desk.pk, START, AppointmentStatus.HELD)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_twenty_bookings_race_for_two_desks(location, product):
+    desks = {DeskFactory(location=location, products=[product]).pk for _ in range(2)}
+
+    outcomes = race(THREADS, book_at_start(product, location))
+
+    assert kinds(outcomes) == {"ok": 2, "SlotUnavailable": THREADS - 2}, outcomes
+    rows = list(Appointment.objects.all())
+    assert len(rows) == 2
+    assert {r.desk_id for r in rows} == desks
+    assert {r.start for r in rows} == {START}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_bookings_race_while_an_expired_hold_sits_on_the_time(location, product):
+    # The expired hold's row still exists (no cleanup has run); exactly one racer replaces it.
+    desk = DeskFactory(location=location, products=[product])
+    AppointmentFactory(
+        desk=desk, start=START, end=START + timedelta(minutes=10), held=True, hold_expires_at=NOW - timedelta(minutes=1)
+    )
+
+    outcomes = race(THREADS, book_at_start(product, location))
+
+    assert kinds(outcomes) == {"ok": 1, "SlotUnavailable": THREADS - 1}, outcomes
+    row = Appointment.objects.get()
+    assert (row.desk_id, row.start, row.status) == (desk.pk, START, AppointmentStatus.BOOKED)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_email_racing_for_several_times_gets_one_appointment(location, product):
+    # Anti-hoarding under concurrency: the same e-mail asks for ten different times at once.
+    DeskFactory(location=location, products=[product])
+
+    def action(i):
+        return appointment_book(
+            products=[product],
+            persons=1,
+            location=location,
+            start=START + timedelta(minutes=10 * i),
+            name="Jan",
+            email="jan@example.nl",
+            now=NOW,
+        )
+
+    outcomes = race(10, action)
+
+    assert kinds(outcomes) == {"ok": 1, "TooManyActiveAppointments": 9}, outcomes
+    assert all(isinstance(o, Appointment | TooManyActiveAppointments) for o in outcomes)
+    assert Appointment.objects.filter(email="jan@example.nl").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_locking_one_desk_does_not_block_another_desk(location, product):
+    first = DeskFactory(location=location, products=[product])
+    second = DeskFactory(location=location, products=[product])
+    locked, release = threading.Event(), threading.Event()
+
+    def keep_first_desk_locked():
+        try:
+            with transaction.atomic():
+                locks.lock_desk(first.pk)
+                locked.set()
+                release.wait(timeout=30)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=keep_first_desk_locked)
+    thread.start()
+    try:
+        assert locked.wait(timeout=30)
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout = '1s'")
+            # The first desk really is locked ...
+            with pytest.raises(OperationalError), transaction.atomic():
+                locks.lock_desk(first.pk)
+            # ... but the second desk of the same location is independent of it.
+            locks.lock_desk(second.pk)
+    finally:
+        release.set()
+        thread.join(timeout=30)
+
+
+# --- the database constraint itself --------------------------------------------------------
+
+
+@pytest.fixture
+def desk(location, product):
+    return DeskFactory(location=location, products=[product])
+
+
+def insert(desk, start_minute, end_minute, **kwargs):
+    return AppointmentFactory(
+        desk=desk,
+        start=START + timedelta(minutes=start_minute),
+        end=START + timedelta(minutes=end_minute),
+        **kwargs,
+    )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("existing", "new"),
+    [
+        ({}, {}),
+        ({}, {"held": True}),
+        ({"held": True}, {}),
+        ({"status": AppointmentStatus.CHECKED_IN}, {}),
+        # An expired hold still counts for the constraint: the service deletes it first.
+        ({"held": True, "hold_expires_at": NOW - timedelta(days=1)}, {}),
+    ],
+)
+def test_exclusion_constraint_rejects_overlap_on_one_desk(desk, existing, new):
+    insert(desk, 0, 30, **existing)
+
+    with pytest.raises(IntegrityError) as excinfo, transaction.atomic():
+        insert(desk, 20, 40, **new)  # bypasses the services
+
+    assert excinfo.value.__cause__.sqlstate == "23P01"  # exclusion_violation
+    assert Appointment.objects.count() == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("status", [AppointmentStatus.CANCELLED, AppointmentStatus.SERVED, AppointmentStatus.NO_SHOW])
+def test_exclusion_constraint_ignores_inactive_rows(desk, status):
+    insert(desk, 0, 30)
+
+    insert(desk, 0, 30, status=status)
+    insert(desk, 10, 20, status=status)
+
+    assert Appointment.objects.filter(desk=desk).count() == 3
+
+
+@pytest.mark.django_db
+def test_exclusion_constraint_allows_touching_periods_and_other_desks(desk, location, product):
+    other = DeskFactory(location=location, products=[product])
+    insert(desk, 0, 30)
+
+    insert(desk, 30, 40)  # [10:00, 10:30) and [10:30, 10:40) touch but do not overlap
+    insert(other, 0, 30)
+
+    assert Appointment.objects.count() == 3
