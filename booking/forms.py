@@ -1,0 +1,194 @@
+"""Forms of the citizen pages: input checks only; the services decide what is possible.
+
+``add_booking_error`` is the one place where a domain error (``booking.exceptions``) becomes
+a form error: next to its field when the form has that field, at the top otherwise.
+``CitizenForm`` wires hints and error messages to their inputs (``aria-describedby``) and
+lists the errors for the error summary at the top of the page.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import datetime
+
+from django import forms
+from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .exceptions import BookingError
+from .models import Location, Product
+
+PHONE_RE = re.compile(r"^\+?[0-9 ()\-]+$")
+
+
+def add_booking_error(form: forms.Form, exc: BookingError) -> None:
+    """Show a domain error on a (bound) form: next to its field, or at the top."""
+    form.is_valid()  # make sure the form has been cleaned before adding to its errors
+    field = exc.field if exc.field in form.fields else None
+    form.add_error(field, str(exc.message))
+
+
+class CitizenForm(forms.Form):
+    # Fields rendered as one group (radios, checkboxes): describe the fieldset, not each input.
+    group_widgets = (forms.RadioSelect, forms.CheckboxSelectMultiple)
+    # Where the error summary links to, when not the field's own input.
+    anchors: dict[str, str] = {}
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        self._wire_descriptions()
+
+    def add_error(self, field, error) -> None:
+        super().add_error(field, error)
+        self._wire_descriptions()
+
+    def _wire_descriptions(self) -> None:
+        for name, field in self.fields.items():
+            if isinstance(field.widget, self.group_widgets):
+                continue
+            bound = self[name]
+            ids = []
+            if field.help_text:
+                ids.append(f"{bound.auto_id}_hint")
+            if self._errors and name in self._errors:
+                ids.append(f"{bound.auto_id}_error")
+            if ids:
+                field.widget.attrs["aria-describedby"] = " ".join(ids)
+            else:
+                field.widget.attrs.pop("aria-describedby", None)
+
+    def error_summary(self) -> list[dict]:
+        """[{"anchor": id or None, "message": text}] in the order of the fields."""
+        if not self.is_bound or not self.errors:
+            return []
+        items = [{"anchor": None, "message": message} for message in self.non_field_errors()]
+        for name in self.fields:
+            for message in self.errors.get(name, []):
+                items.append({"anchor": self.anchor(name), "message": message})
+        return items
+
+    def anchor(self, name: str) -> str:
+        if name in self.anchors:
+            return self.anchors[name]
+        bound = self[name]
+        if isinstance(self.fields[name].widget, self.group_widgets):
+            return f"{bound.auto_id}_0"
+        return bound.auto_id
+
+
+class ProductsForm(CitizenForm):
+    products = forms.MultipleChoiceField(
+        label=_("Waarvoor wilt u een afspraak maken?"),
+        help_text=_("U kunt meer dan één product kiezen."),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={
+            "required": _("Kies ten minste één product."),
+            "invalid_choice": _("Kies een product uit de lijst."),
+        },
+    )
+    persons = forms.TypedChoiceField(
+        label=_("Voor hoeveel personen?"),
+        help_text=_(
+            "Komen er meer mensen voor hetzelfde, bijvoorbeeld uw kinderen? Dan maken we één langere afspraak."
+        ),
+        coerce=int,
+        initial=1,
+        error_messages={"required": _("Kies het aantal personen."), "invalid_choice": _("Kies het aantal personen.")},
+    )
+
+    def __init__(self, *args, products: Sequence[Product], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.products_by_code = {p.code: p for p in products}
+        self.fields["products"].choices = [(p.code, p.name) for p in products]
+        self.fields["persons"].choices = [(n, str(n)) for n in range(1, settings.BOOKING_MAX_PERSONS + 1)]
+
+    def product_options(self) -> list[tuple]:
+        """(checkbox, product) pairs, to show each product's duration and fee next to it."""
+        return [(option, self.products_by_code[option.data["value"]]) for option in self["products"]]
+
+
+class LocationForm(CitizenForm):
+    location = forms.TypedChoiceField(
+        label=_("Bij welke vestiging wilt u langskomen?"),
+        coerce=int,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Kies een vestiging."), "invalid_choice": _("Kies een vestiging uit de lijst.")},
+    )
+
+    def __init__(self, *args, locations: Sequence[Location], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.locations_by_id = {loc.pk: loc for loc in locations}
+        self.fields["location"].choices = [(loc.pk, loc.name) for loc in locations]
+
+    def location_options(self) -> list[tuple]:
+        return [(option, self.locations_by_id[int(option.data["value"])]) for option in self["location"]]
+
+
+class TimeForm(CitizenForm):
+    """The chosen start time; the radios are drawn by the time picker template."""
+
+    start = forms.CharField(
+        label=_("Tijd"), max_length=40, error_messages={"required": _("Kies een tijd waarop u wilt komen.")}
+    )
+    anchors = {"start": "kies-tijd"}
+
+    def clean_start(self) -> datetime:
+        try:
+            start = datetime.fromisoformat(self.cleaned_data["start"])
+        except ValueError:
+            raise forms.ValidationError(_("Kies een tijd uit de lijst."), code="invalid") from None
+        if timezone.is_naive(start):
+            raise forms.ValidationError(_("Kies een tijd uit de lijst."), code="invalid")
+        return start
+
+
+class DetailsForm(CitizenForm):
+    name = forms.CharField(
+        label=_("Naam"),
+        max_length=150,
+        error_messages={"required": _("Vul uw naam in.")},
+        widget=forms.TextInput(attrs={"autocomplete": "name", "spellcheck": "false"}),
+    )
+    email = forms.EmailField(
+        label=_("E-mailadres"),
+        help_text=_("Hier sturen we de bevestiging naartoe, met een link om de afspraak te wijzigen."),
+        max_length=254,
+        error_messages={
+            "required": _("Vul uw e-mailadres in."),
+            "invalid": _("Vul een geldig e-mailadres in, bijvoorbeeld naam@voorbeeld.nl."),
+        },
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "spellcheck": "false"}),
+    )
+    phone = forms.CharField(
+        label=_("Telefoonnummer"),
+        help_text=_("Alleen nodig als u een herinnering per sms wilt."),
+        required=False,
+        max_length=20,
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel", "inputmode": "tel"}),
+    )
+    remind_by_email = forms.BooleanField(label=_("Stuur mij een herinnering per e-mail"), required=False, initial=True)
+    remind_by_sms = forms.BooleanField(label=_("Stuur mij een herinnering per sms"), required=False)
+
+    def clean_name(self) -> str:
+        name = " ".join(self.cleaned_data["name"].split())
+        if not name:
+            raise forms.ValidationError(_("Vul uw naam in."), code="required")
+        return name
+
+    def clean_phone(self) -> str:
+        phone = self.cleaned_data["phone"].strip()
+        digits = re.sub(r"\D", "", phone)
+        if phone and (not PHONE_RE.match(phone) or not 9 <= len(digits) <= 15):
+            raise forms.ValidationError(
+                _("Vul een geldig telefoonnummer in, bijvoorbeeld 06 12345678."), code="invalid"
+            )
+        return phone
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if cleaned.get("remind_by_sms") and not cleaned.get("phone") and "phone" not in self.errors:
+            self.add_error("phone", _("Vul uw telefoonnummer in als u een herinnering per sms wilt."))
+        return cleaned
