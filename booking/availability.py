@@ -9,13 +9,14 @@ chosen product. All interval arithmetic is done in UTC, so a day with a daylight
 change is neither an hour short nor an hour long.
 
 Public: ``Slot``, ``appointment_duration``, ``public_holidays``, ``eligible_desks``,
-``availability_for_products``, ``free_desks_for_period``, ``is_on_grid``,
+``availability_for_products``, ``availability_json``, ``free_desks_for_period``, ``is_on_grid``,
 ``invalidate_availability``.
 """
 
 from __future__ import annotations
 
 import hashlib
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -358,6 +359,62 @@ def _cache_key(desks: Sequence[Desk], products: Sequence[Product], persons: int,
     return "availability:slots:" + hashlib.sha256(raw.encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class _SlotTable:
+    """What the cache holds for one query: the slots sorted by start, their start times (for
+    bisecting at the minimum notice) and each slot pre-rendered as API JSON."""
+
+    slots: list[Slot]
+    starts: list[datetime]
+    json_items: list[str]
+
+    @classmethod
+    def build(cls, slots: list[Slot]) -> _SlotTable:
+        tz = local_tz()
+        return cls(
+            slots=slots,
+            starts=[s.start for s in slots],
+            json_items=[
+                '{"start":"%s","end":"%s","location":%d}'  # noqa: UP031 - hot path, plain %
+                % (s.start.astimezone(tz).isoformat(), s.end.astimezone(tz).isoformat(), s.location_id)
+                for s in slots
+            ],
+        )
+
+
+def _slot_table(
+    *,
+    products: Sequence[Product],
+    persons: int,
+    date_from: date,
+    date_to: date,
+    location_id: int | None,
+    now: datetime,
+    use_cache: bool,
+) -> tuple[_SlotTable, int] | None:
+    """The (cached) slot table and the index of the first slot after the minimum notice."""
+    today = now.astimezone(local_tz()).date()
+    horizon_end = today + timedelta(days=min(p.booking_horizon_days for p in products))
+    earliest = now + timedelta(minutes=max(p.min_notice_minutes for p in products))
+    date_from = max(date_from, today)
+    date_to = min(date_to, horizon_end)
+    if date_from > date_to:
+        return None
+    desks = eligible_desks(products, location_id)
+    if not desks:
+        return None
+    table = None
+    key = _cache_key(desks, products, persons, date_from, date_to) if use_cache else None
+    if key:
+        table = cache.get(key)
+    if table is None:
+        duration = appointment_duration(products, persons)
+        table = _SlotTable.build(_compute_slots(desks, duration, date_from, date_to, now=now))
+        if key:
+            cache.set(key, table, timeout=settings.BOOKING_AVAILABILITY_CACHE_SECONDS)
+    return table, bisect_left(table.starts, earliest)
+
+
 def availability_for_products(
     *,
     products: Sequence[Product],
@@ -373,28 +430,46 @@ def availability_for_products(
     Applies each product's minimum notice and booking horizon (the strictest of the chosen
     products wins).
     """
-    now = now or timezone.now()
-    today = now.astimezone(local_tz()).date()
-    horizon_end = today + timedelta(days=min(p.booking_horizon_days for p in products))
-    earliest = now + timedelta(minutes=max(p.min_notice_minutes for p in products))
-    date_from = max(date_from, today)
-    date_to = min(date_to, horizon_end)
-    if date_from > date_to:
+    found = _slot_table(
+        products=products,
+        persons=persons,
+        date_from=date_from,
+        date_to=date_to,
+        location_id=location_id,
+        now=now or timezone.now(),
+        use_cache=use_cache,
+    )
+    if found is None:
         return []
-    desks = eligible_desks(products, location_id)
-    if not desks:
-        return []
-    duration = appointment_duration(products, persons)
+    table, first = found
+    return table.slots[first:]
 
-    slots = None
-    key = _cache_key(desks, products, persons, date_from, date_to) if use_cache else None
-    if key:
-        slots = cache.get(key)
-    if slots is None:
-        slots = _compute_slots(desks, duration, date_from, date_to, now=now)
-        if key:
-            cache.set(key, slots, timeout=settings.BOOKING_AVAILABILITY_CACHE_SECONDS)
-    return [s for s in slots if s.start >= earliest]
+
+def availability_json(
+    *,
+    products: Sequence[Product],
+    persons: int,
+    date_from: date,
+    date_to: date,
+    location_id: int | None = None,
+    now: datetime | None = None,
+) -> str:
+    """The same slots as ``availability_for_products`` as the API's JSON body
+    ``{"slots": [{"start", "end", "location"}]}``, times local with offset.
+
+    The hot read path: a cache hit only joins pre-rendered strings.
+    """
+    found = _slot_table(
+        products=products,
+        persons=persons,
+        date_from=date_from,
+        date_to=date_to,
+        location_id=location_id,
+        now=now or timezone.now(),
+        use_cache=True,
+    )
+    items = found[0].json_items[found[1] :] if found else []
+    return '{"slots":[' + ",".join(items) + "]}"
 
 
 def free_desks_for_period(
