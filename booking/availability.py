@@ -328,6 +328,8 @@ def _compute_slots(
 # A stale result is never a safety problem: booking re-checks under a lock.
 
 _GLOBAL_VERSION_KEY = "availability:v:global"
+# Bumped with every location's version: what a query over all locations depends on.
+_ANY_LOCATION_VERSION_KEY = "availability:v:any"
 
 
 def _location_version_key(location_id: int) -> str:
@@ -335,25 +337,33 @@ def _location_version_key(location_id: int) -> str:
 
 
 def invalidate_availability(location_id: int | None = None) -> None:
-    key = _GLOBAL_VERSION_KEY if location_id is None else _location_version_key(location_id)
-    try:
-        cache.incr(key)
-    except ValueError:
-        cache.set(key, 1, timeout=None)
+    keys = (
+        [_GLOBAL_VERSION_KEY]
+        if location_id is None
+        else [_location_version_key(location_id), _ANY_LOCATION_VERSION_KEY]
+    )
+    for key in keys:
+        try:
+            cache.incr(key)
+        except ValueError:
+            cache.set(key, 1, timeout=None)
 
 
-def _cache_key(desks: Sequence[Desk], products: Sequence[Product], persons: int, date_from: date, date_to: date) -> str:
-    location_ids = sorted({d.location_id for d in desks})
-    version_keys = [_GLOBAL_VERSION_KEY] + [_location_version_key(i) for i in location_ids]
-    versions = cache.get_many(version_keys)
+def _cache_key(
+    products: Sequence[Product], persons: int, location_id: int | None, date_from: date, date_to: date
+) -> str:
+    # Desks and their skills are schedule data (global version); appointments are per location.
+    location_key = _ANY_LOCATION_VERSION_KEY if location_id is None else _location_version_key(location_id)
+    versions = cache.get_many([_GLOBAL_VERSION_KEY, location_key])
     raw = "|".join(
         [
             ",".join(sorted(p.code for p in products)),
             str(persons),
+            str(location_id or "*"),
             date_from.isoformat(),
             date_to.isoformat(),
-            ",".join(str(d.pk) for d in desks),
-            ",".join(str(versions.get(k, 0)) for k in version_keys),
+            str(versions.get(_GLOBAL_VERSION_KEY, 0)),
+            str(versions.get(location_key, 0)),
         ]
     )
     return "availability:slots:" + hashlib.sha256(raw.encode()).hexdigest()
@@ -361,25 +371,38 @@ def _cache_key(desks: Sequence[Desk], products: Sequence[Product], persons: int,
 
 @dataclass(frozen=True)
 class _SlotTable:
-    """What the cache holds for one query: the slots sorted by start, their start times (for
-    bisecting at the minimum notice) and each slot pre-rendered as API JSON."""
+    """What the cache holds for one query, compact so a hit unpickles little: each slot as
+    (start, end) in integer microseconds since the epoch plus its location, and pre-rendered
+    as API JSON. ``starts`` serves bisecting at the minimum notice."""
 
-    slots: list[Slot]
-    starts: list[datetime]
+    rows: list[tuple[int, int, int]]
+    starts: list[int]
     json_items: list[str]
 
     @classmethod
     def build(cls, slots: list[Slot]) -> _SlotTable:
         tz = local_tz()
+        rows = [(_to_us(s.start), _to_us(s.end), s.location_id) for s in slots]
         return cls(
-            slots=slots,
-            starts=[s.start for s in slots],
+            rows=rows,
+            starts=[row[0] for row in rows],
             json_items=[
                 '{"start":"%s","end":"%s","location":%d}'  # noqa: UP031 - hot path, plain %
                 % (s.start.astimezone(tz).isoformat(), s.end.astimezone(tz).isoformat(), s.location_id)
                 for s in slots
             ],
         )
+
+    def slots(self, first: int) -> list[Slot]:
+        return [Slot(start=_from_us(a), end=_from_us(b), location_id=loc) for a, b, loc in self.rows[first:]]
+
+
+def _to_us(moment: datetime) -> int:
+    return (moment - _UNIX_EPOCH) // timedelta(microseconds=1)
+
+
+def _from_us(microseconds: int) -> datetime:
+    return _UNIX_EPOCH + timedelta(microseconds=microseconds)
 
 
 def _slot_table(
@@ -400,19 +423,18 @@ def _slot_table(
     date_to = min(date_to, horizon_end)
     if date_from > date_to:
         return None
-    desks = eligible_desks(products, location_id)
-    if not desks:
-        return None
     table = None
-    key = _cache_key(desks, products, persons, date_from, date_to) if use_cache else None
+    key = _cache_key(products, persons, location_id, date_from, date_to) if use_cache else None
     if key:
         table = cache.get(key)
     if table is None:
+        desks = eligible_desks(products, location_id)
         duration = appointment_duration(products, persons)
-        table = _SlotTable.build(_compute_slots(desks, duration, date_from, date_to, now=now))
+        slots = _compute_slots(desks, duration, date_from, date_to, now=now) if desks else []
+        table = _SlotTable.build(slots)
         if key:
             cache.set(key, table, timeout=settings.BOOKING_AVAILABILITY_CACHE_SECONDS)
-    return table, bisect_left(table.starts, earliest)
+    return table, bisect_left(table.starts, _to_us(earliest))
 
 
 def availability_for_products(
@@ -442,7 +464,7 @@ def availability_for_products(
     if found is None:
         return []
     table, first = found
-    return table.slots[first:]
+    return table.slots(first)
 
 
 def availability_json(

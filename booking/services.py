@@ -170,7 +170,10 @@ def _save_new(appointment: Appointment, products: Sequence[Product]) -> Appointm
                 appointment.pk = None
                 continue  # a reference collision: draw again
             raise
-        appointment.products.set(products)
+        # One INSERT for the links (products.set() would first read the, empty, current set).
+        Appointment.products.through.objects.bulk_create(
+            [Appointment.products.through(appointment=appointment, product=p) for p in products]
+        )
         return appointment
     raise RuntimeError("Could not draw a unique appointment reference")
 
