@@ -5,7 +5,10 @@ fields (status, start, desk, products, …)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
+
+from django.utils import timezone
 
 from .models import Appointment, AppointmentEvent
 
@@ -27,6 +30,8 @@ def record_event(
 
 def _jsonable(changes: dict[str, list]) -> dict[str, list]:
     def plain(value: Any) -> Any:
+        if isinstance(value, datetime):
+            return timezone.localtime(value).isoformat()  # one form, whatever zone came in
         if hasattr(value, "isoformat"):
             return value.isoformat()
         if hasattr(value, "pk"):

@@ -13,6 +13,7 @@ import logging
 import secrets
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -20,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from . import hooks
+from .audit import record_event
 from .availability import (
     appointment_duration,
     availability_for_products,
@@ -36,6 +38,7 @@ from .constants import (
     REFERENCE_LENGTH,
     TOKEN_BYTES,
     UPCOMING_STATUSES,
+    AppointmentAction,
     AppointmentStatus,
     Channel,
 )
@@ -279,9 +282,13 @@ def appointment_book(
     language: str = "nl",
     remind_by_email: bool = True,
     remind_by_sms: bool = False,
+    actor: Any = None,
     now: datetime | None = None,
 ) -> Appointment:
     """Book a time, either by confirming the visitor's hold or by taking the time directly.
+
+    ``actor`` is the staff user booking on someone's behalf (None: the citizen); it goes into
+    the audit trail with the channel.
 
     ``language`` is the language of messages to the citizen; an SMS reminder needs a phone
     number.
@@ -332,6 +339,13 @@ def appointment_book(
                     ),
                     products,
                 )
+            record_event(
+                appointment,
+                AppointmentAction.BOOKED,
+                actor=actor,
+                channel=channel,
+                changes={"status": [None, appointment.status], "start": [None, appointment.start]},
+            )
             _changed(hooks.APPOINTMENT_BOOKED, appointment, location.pk)
     except HoldExpired as exc:
         raise _with_alternatives(exc, now=now, **request) from None
@@ -366,9 +380,12 @@ def _confirmable_hold(token: str, *, request: dict, end: datetime, now: datetime
     return hold
 
 
-def appointment_cancel(*, appointment: Appointment, now: datetime | None = None) -> Appointment:
+def appointment_cancel(
+    *, appointment: Appointment, actor: Any = None, channel: str = Channel.ONLINE, now: datetime | None = None
+) -> Appointment:
     """Cancel a booked appointment. Cancelling twice is harmless; a visit that has started or
-    been handled at the desk cannot be cancelled."""
+    been handled at the desk cannot be cancelled. ``actor``/``channel``: who asked, and how
+    (the audit trail)."""
     now = now or timezone.now()
     with transaction.atomic():
         appointment = Appointment.objects.select_for_update(of=("self",)).select_related("desk").get(pk=appointment.pk)
@@ -383,6 +400,13 @@ def appointment_cancel(*, appointment: Appointment, now: datetime | None = None)
         appointment.status = AppointmentStatus.CANCELLED
         appointment.cancelled_at = now
         appointment.save(update_fields=["status", "cancelled_at", "updated_at"])
+        record_event(
+            appointment,
+            AppointmentAction.CANCELLED,
+            actor=actor,
+            channel=channel,
+            changes={"status": [AppointmentStatus.BOOKED, AppointmentStatus.CANCELLED]},
+        )
         _changed(hooks.APPOINTMENT_CANCELLED, appointment, appointment.desk.location_id)
     logger.info("Appointment %s cancelled", appointment.reference)
     return appointment
@@ -393,9 +417,12 @@ def appointment_reschedule(
     appointment: Appointment,
     start: datetime,
     location: Location | None = None,
+    actor: Any = None,
+    channel: str = Channel.ONLINE,
     now: datetime | None = None,
 ) -> Appointment:
-    """Move a booked appointment atomically: the new time is taken, or nothing changes."""
+    """Move a booked appointment atomically: the new time is taken, or nothing changes.
+    ``actor``/``channel``: who asked, and how (the audit trail)."""
     now = now or timezone.now()
     current = Appointment.objects.select_related("desk__location").get(pk=appointment.pk)
     location = location or current.desk.location
@@ -411,7 +438,7 @@ def appointment_reschedule(
                 raise InvalidStateTransition(
                     _("Deze afspraak is al begonnen of voorbij en kan niet meer worden verzet.")
                 )
-            old_location_id = current.desk.location_id
+            old_location_id, old_start, old_desk = current.desk.location_id, current.start, current.desk.name
             desk = _take_desk(
                 products=products, location=location, start=start, end=end, now=now, exclude_appointment_id=current.pk
             )
@@ -423,6 +450,13 @@ def appointment_reschedule(
                 if getattr(exc.__cause__, "sqlstate", None) == EXCLUSION_VIOLATION:
                     raise SlotUnavailable(field="start") from exc
                 raise
+            record_event(
+                current,
+                AppointmentAction.RESCHEDULED,
+                actor=actor,
+                channel=channel,
+                changes={"start": [old_start, start], "desk": [old_desk, desk.name]},
+            )
             _changed(hooks.APPOINTMENT_RESCHEDULED, current, old_location_id, location.pk)
     except SlotUnavailable as exc:
         raise _with_alternatives(exc, now=now, **request) from None

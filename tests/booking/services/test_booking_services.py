@@ -738,3 +738,25 @@ def test_holds_purge_expired_deletes_only_expired_holds(desk, product):
     assert not Appointment.objects.filter(pk__in=[expired.pk, expired_exactly_now.pk]).exists()
     assert set(Appointment.objects.values_list("pk", flat=True)) == {live.pk, booked.pk, cancelled.pk}
     assert holds_purge_expired(now=NOW) == 0
+
+
+# --- audit trail ---------------------------------------------------------------------------
+
+
+def test_booking_moving_and_cancelling_leave_an_audit_trail_without_contact_data(
+    desk, product, location, django_user_model
+):
+    agent = django_user_model.objects.create_user("kcc-agent")
+    appointment = book(product, location, at(10), channel=Channel.PHONE, actor=agent)
+
+    appointment_reschedule(appointment=appointment, start=at(11), now=NOW, channel=Channel.ONLINE)
+    appointment_cancel(appointment=appointment, now=NOW, actor=agent, channel=Channel.PHONE)
+
+    events = list(appointment.events.order_by("pk").values_list("action", "actor__username", "channel", "changes"))
+    assert [(action, actor, channel) for action, actor, channel, _changes in events] == [
+        ("booked", "kcc-agent", "phone"),
+        ("rescheduled", None, "online"),
+        ("cancelled", "kcc-agent", "phone"),
+    ]
+    assert events[1][3]["start"] == [at(10).isoformat(), at(11).isoformat()]
+    assert "jan@example.nl" not in str(events)
