@@ -3,7 +3,7 @@
 from django.contrib import admin
 
 from .availability import invalidate_availability
-from .models import Appointment, Closure, Desk, HolidayOpening, Location, OpeningHours, Product
+from .models import Appointment, AppointmentEvent, Closure, Desk, HolidayOpening, Location, OpeningHours, Product
 
 
 class InvalidatesAvailability:
@@ -72,3 +72,24 @@ class AppointmentAdmin(admin.ModelAdmin):
     exclude = ["manage_token"]
     readonly_fields = ["reference", "created_at", "updated_at", "booked_at", "cancelled_at"]
     raw_id_fields = ["desk"]
+
+
+@admin.register(AppointmentEvent)
+class AppointmentEventAdmin(admin.ModelAdmin):
+    """The audit trail is append-only: readable here, never written or removed."""
+
+    list_display = ["at", "appointment", "action", "actor", "channel"]
+    list_filter = ["action", "channel"]
+    search_fields = ["appointment__reference"]
+    date_hierarchy = "at"
+    list_select_related = ["appointment", "actor"]
+    readonly_fields = ["appointment", "at", "actor", "action", "channel", "changes"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

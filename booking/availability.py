@@ -10,7 +10,8 @@ change is neither an hour short nor an hour long.
 
 Public: ``Slot``, ``appointment_duration``, ``public_holidays``, ``eligible_desks``,
 ``availability_for_products``, ``availability_json``, ``free_desks_for_period``, ``is_on_grid``,
-``invalidate_availability``.
+``invalidate_availability``; for staff overviews ``open_intervals``,
+``free_intervals`` and ``at_local``.
 """
 
 from __future__ import annotations
@@ -114,7 +115,8 @@ def _local_days(window_start: datetime, window_end: datetime) -> list[date]:
     return [first + timedelta(days=i) for i in range((last - first).days + 1)]
 
 
-def _at_local(day: date, clock: time) -> datetime:
+def at_local(day: date, clock: time) -> datetime:
+    """The instant (UTC) of a local wall-clock time on a day."""
     return datetime.combine(day, clock, tzinfo=local_tz()).astimezone(UTC)
 
 
@@ -182,22 +184,18 @@ def _periods(appointments) -> Iterable[tuple[int, datetime, datetime]]:
         yield desk_id, _UNIX_EPOCH + timedelta(microseconds=start_us), _UNIX_EPOCH + timedelta(microseconds=end_us)
 
 
-def _free_intervals(
-    desks: Sequence[Desk],
-    window_start: datetime,
-    window_end: datetime,
-    *,
-    now: datetime,
-    exclude_appointment_id: int | None = None,
+def open_intervals(
+    desks: Sequence[Desk], window_start: datetime, window_end: datetime, *, subtract_closures: bool = True
 ) -> dict[int, list[Interval]]:
-    """Free UTC intervals per desk id on the local days the window touches (four queries)."""
+    """Open UTC intervals per desk id on the local days the window touches: opening hours on
+    days that are not unopened public holidays, minus closures (three queries)."""
     if not desks:
         return {}
     days = _local_days(window_start, window_end)
     desk_ids = [d.pk for d in desks]
     location_ids = {d.location_id for d in desks}
-    span_start = _at_local(days[0], time.min)
-    span_end = _at_local(days[-1] + timedelta(days=1), time.min)
+    span_start = at_local(days[0], time.min)
+    span_end = at_local(days[-1] + timedelta(days=1), time.min)
 
     hours: dict[int, list[tuple]] = defaultdict(list)
     for desk_id, weekday, opens, closes, valid_from, valid_until in (
@@ -209,13 +207,14 @@ def _free_intervals(
 
     closures_by_location: dict[int, list[Interval]] = defaultdict(list)
     closures_by_desk: dict[int, list[Interval]] = defaultdict(list)
-    for location_id, desk_id, starts_at, ends_at in Closure.objects.filter(
-        location_id__in=location_ids, starts_at__lt=span_end, ends_at__gt=span_start
-    ).values_list("location_id", "desk_id", "starts_at", "ends_at"):
-        if desk_id is None:
-            closures_by_location[location_id].append((starts_at, ends_at))
-        else:
-            closures_by_desk[desk_id].append((starts_at, ends_at))
+    if subtract_closures:
+        for location_id, desk_id, starts_at, ends_at in Closure.objects.filter(
+            location_id__in=location_ids, starts_at__lt=span_end, ends_at__gt=span_start
+        ).values_list("location_id", "desk_id", "starts_at", "ends_at"):
+            if desk_id is None:
+                closures_by_location[location_id].append((starts_at, ends_at))
+            else:
+                closures_by_desk[desk_id].append((starts_at, ends_at))
 
     holidays_in_span = public_holidays(days[0], days[-1])
     opened_holidays = set(
@@ -224,28 +223,48 @@ def _free_intervals(
         )
     )
 
-    busy: dict[int, list[Interval]] = defaultdict(list)
-    appointments = overlapping_appointments(desk_ids, span_start, span_end).filter(blocking_appointments_q(now))
-    if exclude_appointment_id is not None:
-        appointments = appointments.exclude(pk=exclude_appointment_id)
-    for desk_id, start, end in _periods(appointments):
-        busy[desk_id].append((start, end))
-
-    free: dict[int, list[Interval]] = {}
+    result: dict[int, list[Interval]] = {}
     for desk in desks:
-        open_intervals: list[Interval] = []
+        intervals: list[Interval] = []
         for day in days:
             if day in holidays_in_span and (desk.location_id, day) not in opened_holidays:
                 continue
             weekday = day.weekday()
             for wd, opens, closes, valid_from, valid_until in hours.get(desk.pk, ()):
                 if wd == weekday and valid_from <= day and (valid_until is None or day <= valid_until):
-                    open_intervals.append((_at_local(day, opens), _at_local(day, closes)))
-        blocks = (
-            closures_by_location.get(desk.location_id, []) + closures_by_desk.get(desk.pk, []) + busy.get(desk.pk, [])
-        )
-        free[desk.pk] = _subtract(_merge(open_intervals), blocks)
-    return free
+                    intervals.append((at_local(day, opens), at_local(day, closes)))
+        closed = closures_by_location.get(desk.location_id, []) + closures_by_desk.get(desk.pk, [])
+        result[desk.pk] = _subtract(_merge(intervals), closed)
+    return result
+
+
+def free_intervals(
+    desks: Sequence[Desk],
+    window_start: datetime,
+    window_end: datetime,
+    *,
+    now: datetime,
+    exclude_appointment_id: int | None = None,
+) -> dict[int, list[Interval]]:
+    """Free UTC intervals per desk id on the local days the window touches: open intervals
+    minus blocking appointments (four queries)."""
+    if not desks:
+        return {}
+    days = _local_days(window_start, window_end)
+    span_start = at_local(days[0], time.min)
+    span_end = at_local(days[-1] + timedelta(days=1), time.min)
+    busy: dict[int, list[Interval]] = defaultdict(list)
+    appointments = overlapping_appointments([d.pk for d in desks], span_start, span_end).filter(
+        blocking_appointments_q(now)
+    )
+    if exclude_appointment_id is not None:
+        appointments = appointments.exclude(pk=exclude_appointment_id)
+    for desk_id, start, end in _periods(appointments):
+        busy[desk_id].append((start, end))
+    return {
+        desk_id: _subtract(intervals, busy.get(desk_id, []))
+        for desk_id, intervals in open_intervals(desks, window_start, window_end).items()
+    }
 
 
 # Two daylight-saving changes are months apart: an interval this short with the same UTC offset
@@ -298,9 +317,9 @@ def _grid_starts(interval: Interval, duration: timedelta, grid_minutes: int) -> 
 def _compute_slots(
     desks: Sequence[Desk], duration: timedelta, date_from: date, date_to: date, *, now: datetime
 ) -> list[Slot]:
-    window_start = _at_local(date_from, time.min)
-    window_end = _at_local(date_to + timedelta(days=1), time.min)
-    free = _free_intervals(desks, window_start, window_end, now=now)
+    window_start = at_local(date_from, time.min)
+    window_end = at_local(date_to + timedelta(days=1), time.min)
+    free = free_intervals(desks, window_start, window_end, now=now)
     # A start time is offered when it lies in [a, b - duration] for a free interval [a, b) of
     # some desk. Merging those ranges per location first yields each grid time once, instead
     # of once per desk followed by a de-duplicating set.
@@ -505,5 +524,5 @@ def free_desks_for_period(
 ) -> list[Desk]:
     """Desks at the location that serve the products and are open and free for [start, end)."""
     desks = eligible_desks(products, location_id)
-    free = _free_intervals(desks, start, end, now=now, exclude_appointment_id=exclude_appointment_id)
+    free = free_intervals(desks, start, end, now=now, exclude_appointment_id=exclude_appointment_id)
     return [d for d in desks if any(a <= start and end <= b for a, b in free.get(d.pk, ()))]

@@ -70,3 +70,22 @@ class InvalidStateTransition(BookingError):
     http_status = 409
     code = "invalid_state"
     default_message = _("Deze actie kan niet bij de huidige status van de afspraak.")
+
+
+class AffectedAppointmentsChanged(BookingError):
+    """A closure was confirmed for a set of appointments that has changed since the planner
+    saw it (someone booked in the meantime): show the new list before cancelling anything."""
+
+    http_status = 409
+    code = "affected_changed"
+    default_message = _(
+        "Sinds u de lijst bekeek zijn er afspraken bijgekomen in deze periode. Controleer de lijst opnieuw."
+    )
+
+
+class ScheduleConflict(BookingError):
+    """A schedule change would strand appointments that are still booked."""
+
+    http_status = 409
+    code = "schedule_conflict"
+    default_message = _("Er staan nog afspraken in deze periode. Sluit die eerst met een sluiting.")

@@ -113,6 +113,8 @@ class ProductChoice:
     products: Sequence[Product]
     persons: int
     continue_url: str
+    # The visitor said they need help or cannot do this online: never steer them away.
+    needs_help: bool = False
 
 
 ProductStep = Callable[[HttpRequest, ProductChoice], HttpResponse | None]

@@ -99,6 +99,12 @@ class ProductsForm(CitizenForm):
         error_messages={"required": _("Kies het aantal personen."), "invalid_choice": _("Kies het aantal personen.")},
     )
 
+    needs_help = forms.BooleanField(
+        label=_("Ik heb hulp nodig of kan dit niet online regelen"),
+        help_text=_("Dan gaat u meteen door naar een afspraak aan de balie."),
+        required=False,
+    )
+
     def __init__(self, *args, products: Sequence[Product], **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.products_by_code = {p.code: p for p in products}

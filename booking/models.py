@@ -69,6 +69,7 @@ class Location(models.Model):
         ordering = ["name"]
         verbose_name = _("vestiging")
         verbose_name_plural = _("vestigingen")
+        permissions = [("view_capacity", "Kan het capaciteitsoverzicht per vestiging zien")]
 
     def __str__(self) -> str:
         return self.name
@@ -115,6 +116,7 @@ class Product(models.Model):
         ordering = ["name_nl"]
         verbose_name = _("product")
         verbose_name_plural = _("producten")
+        permissions = [("manage_products", "Kan producten, tijden, leges en kostprijzen beheren")]
         constraints = [
             # Leges are cost recovery: no channel's fee above its cost price.
             *(
@@ -172,6 +174,7 @@ class Desk(models.Model):
         ordering = ["location", "name"]
         verbose_name = _("balie")
         verbose_name_plural = _("balies")
+        permissions = [("plan_schedules", "Kan openingstijden, balieproducten, sluitingen en feestdagen plannen")]
         constraints = [models.UniqueConstraint(fields=["location", "name"], name="desk_unique_name_per_location")]
 
     def __str__(self) -> str:
@@ -297,6 +300,10 @@ class Appointment(models.Model):
         ordering = ["start"]
         verbose_name = _("afspraak")
         verbose_name_plural = _("afspraken")
+        permissions = [
+            ("run_desk", "Kan de balie draaien: dagbord, aanmelden, afhandelen en inloop"),
+            ("book_by_phone", "Kan afspraken maken, verzetten en annuleren namens bellers"),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(start__lt=F("end")), name="appointment_start_before_end"),
             models.CheckConstraint(

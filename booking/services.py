@@ -17,6 +17,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -51,7 +52,7 @@ from .exceptions import (
     TooManyActiveAppointments,
 )
 from .locks import lock_contact, lock_desk
-from .models import Appointment, Desk, Location, Product
+from .models import Appointment, Closure, Desk, Location, Product
 
 logger = logging.getLogger(__name__)
 
@@ -148,6 +149,12 @@ def _take_desk(
         exclude_appointment_id=exclude_appointment_id,
     ):
         lock_desk(desk.pk)
+        # A closure created since the free desks were read: closures are made under the same
+        # desk locks, so after taking the lock this check sees every closure that applies.
+        if Closure.objects.filter(
+            Q(desk__isnull=True) | Q(desk=desk), location_id=desk.location_id, starts_at__lt=end, ends_at__gt=start
+        ).exists():
+            continue
         overlapping = overlapping_appointments([desk.pk], start, end)
         # An expired hold no longer blocks, but its row would still trip the constraint.
         overlapping.filter(status=AppointmentStatus.HELD, hold_expires_at__lte=now).delete()

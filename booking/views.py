@@ -186,7 +186,12 @@ def products_step(request: HttpRequest) -> HttpResponse:
         draft.products, draft.persons = [p.code for p in chosen], persons
         draft.forget_location()
     flow.draft_save(request, draft)
-    choice = flow.ProductChoice(products=chosen, persons=persons, continue_url=reverse("booking:location"))
+    choice = flow.ProductChoice(
+        products=chosen,
+        persons=persons,
+        continue_url=reverse("booking:location"),
+        needs_help=form.cleaned_data["needs_help"],
+    )
     return flow.run_product_steps(request, choice) or redirect("booking:location")
 
 

@@ -4,6 +4,9 @@ from django.urls import include, path
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("booking.apis.urls")),
+    path("api/v1/", include("nudges.apis.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("medewerkers/", include("booking.staff.urls")),
+    path("", include("nudges.urls")),
     path("", include("booking.urls")),
 ]

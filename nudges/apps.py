@@ -5,3 +5,18 @@ from django.utils.translation import gettext_lazy as _
 class NudgesConfig(AppConfig):
     name = "nudges"
     verbose_name = _("Kanaalsturing")
+
+    def ready(self) -> None:
+        # booking never imports nudges: nudges plugs into booking's explicit hooks here.
+        from booking import flow, hooks
+        from booking.staff.permissions import register_nav
+
+        from . import services
+        from .apis import base  # noqa: F401 - registers the OpenAPI scheme of the integration token
+        from .flow_step import product_choice_step
+
+        flow.register_product_step(product_choice_step)
+        hooks.register(hooks.APPOINTMENT_BOOKED, services.appointment_booked)
+        hooks.register(hooks.APPOINTMENT_CANCELLED, services.appointment_cancelled)
+        hooks.register(hooks.APPOINTMENT_STATUS_CHANGED, services.appointment_status_changed)
+        register_nav("nudges:manager-list", _("Experimenten"), "nudges.manage_experiments")

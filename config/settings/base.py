@@ -128,7 +128,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "admin:login"
+LOGIN_URL = "staff:login"
+LOGIN_REDIRECT_URL = "staff:home"
 
 # --- Internationalisation ---------------------------------------------------------------
 LANGUAGE_CODE = "nl"
@@ -238,6 +239,22 @@ RATELIMIT_ENABLE = env_bool("RATELIMIT_ENABLE", True)
 RATELIMIT_IP_META_KEY = os.environ.get("RATELIMIT_IP_META_KEY") or None
 BOOKING_RATELIMIT_PAGES = os.environ.get("BOOKING_RATELIMIT_PAGES", "120/m")
 BOOKING_RATELIMIT_ACTIONS = os.environ.get("BOOKING_RATELIMIT_ACTIONS", "30/m")
+
+# --- Nudges (channel steering experiments) ---------------------------------------------
+# Unit ids (a random first-party cookie for web visitors, a client's own id through the API)
+# are stored only as HMAC-SHA256 under this key. Changing it re-assigns every visitor: never
+# during a running experiment.
+NUDGES_UNIT_HASH_KEY = os.environ.get("NUDGES_UNIT_HASH_KEY", SECRET_KEY)
+NUDGES_UNIT_COOKIE_DAYS = env_int("NUDGES_UNIT_COOKIE_DAYS", 180)
+# The social-norm figure is shown only with at least this many cases behind it.
+NUDGES_SOCIAL_MIN_CASES = env_int("NUDGES_SOCIAL_MIN_CASES", 100)
+NUDGES_SOCIAL_PERIOD_DAYS = env_int("NUDGES_SOCIAL_PERIOD_DAYS", 90)
+# "Abandoned": no counter booking (and no online choice) this long after the exposure.
+NUDGES_ABANDON_AFTER_HOURS = env_int("NUDGES_ABANDON_AFTER_HOURS", 48)
+# Sample-ratio mismatch is flagged below this p-value.
+NUDGES_SRM_ALPHA = float(os.environ.get("NUDGES_SRM_ALPHA", "0.001"))
+# Makes the visitor's unit known to booking-hook callbacks (links an online booking to it).
+MIDDLEWARE.append("nudges.middleware.NudgeUnitMiddleware")
 
 # --- Logging: no personal data; only ids and references are logged ----------------------
 LOGGING = {

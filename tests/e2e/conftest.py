@@ -87,9 +87,7 @@ def new_page(browser, live_server):
 def check_accessibility(page) -> None:
     """Fail with a readable list when axe-core finds any WCAG 2.1 A/AA violation."""
     page.add_script_tag(path=str(AXE_JS))
-    result = page.evaluate(
-        "async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS
-    )
+    result = page.evaluate("async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS)
     violations = result["violations"]
     report = "\n".join(
         f"- {v['id']} ({v['impact']}): {v['help']} — "

@@ -1,0 +1,126 @@
+"""Admin as a fallback. Logs are read-only here; a started experiment's design is read-only
+here too (the model and the service refuse changes underneath)."""
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+
+from .exceptions import NudgeError
+from .models import (
+    Exemption,
+    Experiment,
+    Exposure,
+    IntegrationClient,
+    Intervention,
+    OnlineCompletion,
+    OnlineReference,
+    Outcome,
+    UnitAppointment,
+    Variant,
+)
+
+
+@admin.register(Intervention)
+class InterventionAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "touchpoint", "principle", "kind"]
+    list_filter = ["touchpoint", "principle"]
+    filter_horizontal = ["products"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # Changing the wording of a nudge in a started experiment changes the treatment.
+        if obj is not None and obj.variants.exclude(experiment__status="draft").exists():
+            return [f.name for f in obj._meta.fields] + ["products"]
+        return []
+
+
+class VariantInline(admin.TabularInline):
+    model = Variant
+    extra = 0
+
+    def _locked(self, obj):
+        return obj is not None and obj.is_locked
+
+    def has_add_permission(self, request, obj=None):
+        return not self._locked(obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return not self._locked(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return not self._locked(obj) and super().has_delete_permission(request, obj)
+
+
+@admin.register(Experiment)
+class ExperimentAdmin(admin.ModelAdmin):
+    list_display = ["name", "status", "touchpoint", "primary_metric", "planned_sample_per_variant", "started_at"]
+    list_filter = ["status", "touchpoint"]
+    filter_horizontal = ["products"]
+    inlines = [VariantInline]
+    readonly_fields = ["status", "started_at", "finished_at"]
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(self.readonly_fields)
+        if obj is not None and obj.is_locked:
+            fields += [*Experiment.LOCKED_FIELDS, "products", "planned_start"]
+        return fields
+
+    def save_model(self, request, obj, form, change):
+        try:
+            super().save_model(request, obj, form, change)
+        except NudgeError as exc:
+            messages.error(request, str(exc.message))
+            raise PermissionDenied(str(exc.message)) from exc
+
+
+class ReadOnlyLogAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Exposure)
+class ExposureAdmin(ReadOnlyLogAdmin):
+    list_display = ["experiment", "variant", "product", "source", "fallback", "exposed_at"]
+    list_filter = ["experiment", "source"]
+
+
+@admin.register(Exemption)
+class ExemptionAdmin(ReadOnlyLogAdmin):
+    list_display = ["experiment", "reason", "source", "at"]
+    list_filter = ["experiment", "reason"]
+
+
+@admin.register(Outcome)
+class OutcomeAdmin(ReadOnlyLogAdmin):
+    list_display = ["experiment", "variant", "kind", "source", "occurred_at"]
+    list_filter = ["experiment", "kind"]
+
+
+@admin.register(OnlineReference)
+class OnlineReferenceAdmin(ReadOnlyLogAdmin):
+    list_display = ["experiment", "variant", "product", "created_at"]
+
+
+@admin.register(OnlineCompletion)
+class OnlineCompletionAdmin(ReadOnlyLogAdmin):
+    list_display = ["product", "completed_at"]
+
+
+@admin.register(UnitAppointment)
+class UnitAppointmentAdmin(ReadOnlyLogAdmin):
+    list_display = ["appointment_id", "linked_at"]
+
+
+@admin.register(IntegrationClient)
+class IntegrationClientAdmin(admin.ModelAdmin):
+    """Tokens are made with `manage.py nudges_client NAME` (shown once); here only (de)activated."""
+
+    list_display = ["name", "token_prefix", "is_active", "created_at", "last_used_at"]
+    readonly_fields = ["token_prefix", "created_at", "last_used_at"]
+
+    def has_add_permission(self, request):
+        return False

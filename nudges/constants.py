@@ -1,0 +1,131 @@
+"""Fixed vocabularies of channel steering: touchpoints, EAST principles, experiment states,
+outcome kinds and the metrics built on them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Touchpoint(models.TextChoices):
+    BOOKING_START = "booking_start", _("Start van het boeken")
+    PRODUCT_CHOICE = "product_choice", _("Na de productkeuze")
+    CONFIRMATION = "confirmation", _("Bevestigingspagina")
+    REMINDER = "reminder", _("Herinnering (e-mail/sms)")
+    DESK_CHECKOUT = "desk_checkout", _("Afhandeling aan de balie")
+
+
+class Principle(models.TextChoices):
+    """The EAST framework (Behavioural Insights Team)."""
+
+    EASY = "easy", _("Easy: makkelijk")
+    ATTRACTIVE = "attractive", _("Attractive: aantrekkelijk")
+    SOCIAL = "social", _("Social: sociaal")
+    TIMELY = "timely", _("Timely: op het juiste moment")
+
+
+class ContentKind(models.TextChoices):
+    """How a variant's content is built; each has its template in templates/nudges/variants/."""
+
+    EASY_LINK = "easy_link", _("Directe link naar het online formulier, met wat ervoor nodig is")
+    DIGITAL_DISCOUNT = "digital_discount", _("Beide leges naast elkaar, online als digitale korting")
+    SOCIAL_NORM = "social_norm", _("Aandeel inwoners dat dit online deed (eigen gegevens)")
+
+
+# The principle a content kind stands for.
+KIND_PRINCIPLE = {
+    ContentKind.EASY_LINK: Principle.EASY,
+    ContentKind.DIGITAL_DISCOUNT: Principle.ATTRACTIVE,
+    ContentKind.SOCIAL_NORM: Principle.SOCIAL,
+}
+
+# Placeholders a wording may use ({name}); everything else is refused, and so is a typed-in
+# percentage: figures are computed, never written by hand.
+PLACEHOLDERS = {
+    "product",
+    "requirements",
+    "fee_online",
+    "fee_counter",
+    "discount",
+    "share",
+    "online_cases",
+    "cases",
+    "period_days",
+    "since",
+    "until",
+}
+
+
+class ExperimentStatus(models.TextChoices):
+    DRAFT = "draft", _("Concept")
+    RUNNING = "running", _("Loopt")
+    PAUSED = "paused", _("Gepauzeerd")
+    FINISHED = "finished", _("Afgerond")
+
+
+# Outcomes are only recorded while an experiment collects data.
+COLLECTING_STATUSES = (ExperimentStatus.RUNNING, ExperimentStatus.PAUSED)
+
+
+class OutcomeKind(models.TextChoices):
+    CHOSE_ONLINE = "chose_online", _("Koos online")
+    CONTINUED_TO_COUNTER = "continued_to_counter", _("Ging door naar de balie")
+    BOOKED = "booked", _("Boekte een balieafspraak")
+    CANCELLED = "cancelled", _("Annuleerde vooraf")
+    ATTENDED = "attended", _("Verscheen")
+    NO_SHOW = "no_show", _("Verscheen niet")
+    COMPLETED_ONLINE = "completed_online", _("Rondde online af")
+
+
+# What an integration client may report (abandoned is computed, never reported).
+REPORTABLE_OUTCOMES = tuple(OutcomeKind)
+
+
+class ExemptionReason(models.TextChoices):
+    CHANNEL = "channel", _("Boeking via telefoon of balie")
+    NEEDS_HELP = "needs_help", _("Inwoner heeft hulp nodig of kan het niet online")
+    PRESENCE_REQUIRED = "presence_required", _("Product vraagt een bezoek aan de balie")
+
+
+class Source(models.TextChoices):
+    WEB = "web", _("Eigen website")
+    API = "api", _("Koppeling (API)")
+
+
+class Metric(models.TextChoices):
+    BOOKED = "booked", _("Balieafspraak geboekt")
+    ABANDONED = "abandoned", _("Afgehaakt")
+    CANCELLED = "cancelled", _("Vooraf geannuleerd")
+    ATTENDED = "attended", _("Verschenen")
+    NO_SHOW = "no_show", _("Niet verschenen")
+    CHOSE_ONLINE = "chose_online", _("Online gekozen")
+    CONTINUED_TO_COUNTER = "continued_to_counter", _("Doorgegaan naar de balie")
+    COMPLETED_ONLINE = "completed_online", _("Online afgerond")
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    lower_is_better: bool
+    # False: only nudge groups can produce it (the control group sees no online link), so a
+    # comparison with control would be meaningless; shown per group, never tested.
+    comparable: bool
+
+
+METRICS: dict[str, MetricSpec] = {
+    Metric.BOOKED: MetricSpec(lower_is_better=True, comparable=True),
+    Metric.ABANDONED: MetricSpec(lower_is_better=True, comparable=False),
+    Metric.CANCELLED: MetricSpec(lower_is_better=True, comparable=True),
+    Metric.ATTENDED: MetricSpec(lower_is_better=True, comparable=True),
+    Metric.NO_SHOW: MetricSpec(lower_is_better=True, comparable=True),
+    Metric.CHOSE_ONLINE: MetricSpec(lower_is_better=False, comparable=False),
+    Metric.CONTINUED_TO_COUNTER: MetricSpec(lower_is_better=True, comparable=False),
+    Metric.COMPLETED_ONLINE: MetricSpec(lower_is_better=False, comparable=False),
+}
+COMPARABLE_METRICS = [m for m in Metric if METRICS[m].comparable]
+
+# The first-party cookie holding a web visitor's random unit id (stored only as a keyed hash).
+UNIT_COOKIE = "kw_eenheid"
+# Query parameter appended to the online form's URL: the opaque reference.
+REFERENCE_PARAM = "kw_ref"

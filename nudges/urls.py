@@ -1,0 +1,23 @@
+"""Citizen pages (the nudge step, the tracked redirect, the register) and manager pages."""
+
+from django.urls import path
+
+from . import manager_views, views
+
+app_name = "nudges"
+
+urlpatterns = [
+    path("afspraak-maken/online-of-balie/", views.step, name="step"),
+    path("afspraak-maken/online-of-balie/balie/", views.continue_to_counter, name="counter"),
+    path("kanaalsturing/online/<slug:code>/", views.go_online, name="online"),
+    path("transparantie/", views.register, name="register"),
+    path("medewerkers/experimenten/", manager_views.experiment_list, name="manager-list"),
+    path("medewerkers/experimenten/nieuw/", manager_views.experiment_create, name="manager-create"),
+    path("medewerkers/experimenten/<int:experiment_id>/", manager_views.experiment_detail, name="manager-detail"),
+    path("medewerkers/experimenten/<int:experiment_id>/bewerken/", manager_views.experiment_edit, name="manager-edit"),
+    path(
+        "medewerkers/experimenten/<int:experiment_id>/status/",
+        manager_views.experiment_transition,
+        name="manager-transition",
+    ),
+]
