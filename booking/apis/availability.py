@@ -2,6 +2,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.http import HttpResponse
+from django.utils.cache import patch_cache_control
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
@@ -81,4 +82,8 @@ class AvailabilityApi(APIView):
         )
         # Pre-rendered by the selector (documented by OutputSerializer above): serialising a
         # six-week range slot by slot cost more than everything else in a cached request.
-        return HttpResponse(body, content_type="application/json")
+        response = HttpResponse(body, content_type="application/json")
+        # The same for every visitor and safe to serve a little stale (booking re-checks under a
+        # lock): an HTTP cache or CDN in front of the app may keep it this long.
+        patch_cache_control(response, public=True, max_age=settings.BOOKING_AVAILABILITY_HTTP_MAX_AGE)
+        return response

@@ -158,6 +158,9 @@ SECURE_REFERRER_POLICY = "same-origin"
 # --- E-mail -----------------------------------------------------------------------------
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Burgerzaken <afspraken@example.nl>")
+if os.environ.get("EMAIL_FILE_PATH"):
+    # For django.core.mail.backends.filebased.EmailBackend.
+    EMAIL_FILE_PATH = os.environ["EMAIL_FILE_PATH"]
 
 # --- REST framework ---------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -219,6 +222,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "booking.tasks.clear_expired_sessions",
         "schedule": timedelta(hours=1),
     },
+    # Reminders: due rows live in the database (nudges.ScheduledMessage); this claims and sends them.
+    "dispatch-due-messages": {
+        "task": "nudges.tasks.dispatch_due_messages",
+        "schedule": timedelta(minutes=1),
+    },
 }
 
 # --- Booking ----------------------------------------------------------------------------
@@ -227,6 +235,8 @@ BOOKING_MAX_ACTIVE_PER_EMAIL_PER_PRODUCT = env_int("BOOKING_MAX_ACTIVE_PER_EMAIL
 BOOKING_MAX_PERSONS = env_int("BOOKING_MAX_PERSONS", 6)
 BOOKING_MAX_RANGE_DAYS = env_int("BOOKING_MAX_RANGE_DAYS", 62)
 BOOKING_AVAILABILITY_CACHE_SECONDS = env_int("BOOKING_AVAILABILITY_CACHE_SECONDS", 30)
+# Cache-Control max-age of availability answers, for an HTTP cache or CDN in front of the app.
+BOOKING_AVAILABILITY_HTTP_MAX_AGE = env_int("BOOKING_AVAILABILITY_HTTP_MAX_AGE", 10)
 BOOKING_HOLIDAY_COUNTRY = "NL"
 
 # --- Citizen pages ----------------------------------------------------------------------
@@ -253,6 +263,16 @@ NUDGES_SOCIAL_PERIOD_DAYS = env_int("NUDGES_SOCIAL_PERIOD_DAYS", 90)
 NUDGES_ABANDON_AFTER_HOURS = env_int("NUDGES_ABANDON_AFTER_HOURS", 48)
 # Sample-ratio mismatch is flagged below this p-value.
 NUDGES_SRM_ALPHA = float(os.environ.get("NUDGES_SRM_ALPHA", "0.001"))
+# Reminders: days before the appointment's start (wall-clock, Europe/Amsterdam).
+NUDGES_REMINDER_OFFSETS_DAYS = [int(d) for d in env_list("NUDGES_REMINDER_OFFSETS_DAYS", "5,1")]
+# Outbox dispatcher: messages per run, attempts before a message is marked failed, the first
+# retry delay (doubling each attempt, capped), and when a row left "sending" (a worker died
+# mid-send) is reported as an unknown outcome instead of being sent again.
+NUDGES_MESSAGE_BATCH = env_int("NUDGES_MESSAGE_BATCH", 500)
+NUDGES_MESSAGE_MAX_ATTEMPTS = env_int("NUDGES_MESSAGE_MAX_ATTEMPTS", 5)
+NUDGES_MESSAGE_RETRY_SECONDS = env_int("NUDGES_MESSAGE_RETRY_SECONDS", 60)
+NUDGES_MESSAGE_RETRY_MAX_SECONDS = env_int("NUDGES_MESSAGE_RETRY_MAX_SECONDS", 3600)
+NUDGES_MESSAGE_STUCK_MINUTES = env_int("NUDGES_MESSAGE_STUCK_MINUTES", 10)
 # Makes the visitor's unit known to booking-hook callbacks (links an online booking to it).
 MIDDLEWARE.append("nudges.middleware.NudgeUnitMiddleware")
 

@@ -113,6 +113,7 @@ def test_availability_returns_local_times_with_offset(api, location, day):
     assert first.utcoffset() == at(day, 9).utcoffset()
     assert slots[0]["location"] == location.pk
     assert datetime.fromisoformat(slots[-1]["end"]) == at(day, 17)
+    assert response["Cache-Control"] == "public, max-age=10"
 
 
 @pytest.mark.parametrize(
