@@ -2,8 +2,8 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.http import HttpResponse
-from django.utils.cache import patch_cache_control
 from django.utils import timezone
+from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import serializers
