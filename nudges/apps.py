@@ -11,7 +11,7 @@ class NudgesConfig(AppConfig):
         from booking import flow, hooks
         from booking.staff.permissions import register_nav
 
-        from . import services
+        from . import messaging, services
         from .apis import base  # noqa: F401 - registers the OpenAPI scheme of the integration token
         from .flow_step import product_choice_step
 
@@ -19,4 +19,8 @@ class NudgesConfig(AppConfig):
         hooks.register(hooks.APPOINTMENT_BOOKED, services.appointment_booked)
         hooks.register(hooks.APPOINTMENT_CANCELLED, services.appointment_cancelled)
         hooks.register(hooks.APPOINTMENT_STATUS_CHANGED, services.appointment_status_changed)
+        # Reminders: planned when booked, re-planned when moved, cancelled with the appointment.
+        hooks.register(hooks.APPOINTMENT_BOOKED, messaging.reminders_plan)
+        hooks.register(hooks.APPOINTMENT_RESCHEDULED, messaging.reminders_replan)
+        hooks.register(hooks.APPOINTMENT_CANCELLED, messaging.reminders_cancel)
         register_nav("nudges:manager-list", _("Experimenten"), "nudges.manage_experiments")

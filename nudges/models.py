@@ -416,3 +416,88 @@ class IntegrationClient(models.Model):
     @property
     def is_authenticated(self) -> bool:
         return True
+
+
+# --- Outbox: reminders and other messages to citizens ---------------------------------------
+
+
+class MessageKind(models.TextChoices):
+    REMINDER = "reminder", _("Herinnering")
+
+
+class MessageChannel(models.TextChoices):
+    EMAIL = "email", _("E-mail")
+    SMS = "sms", _("Sms")  # reserved: not sent yet
+
+
+class MessageStatus(models.TextChoices):
+    PENDING = "pending", _("Gepland")
+    SENDING = "sending", _("Wordt verzonden")
+    SENT = "sent", _("Verzonden")
+    FAILED = "failed", _("Mislukt")
+    CANCELLED = "cancelled", _("Geannuleerd")
+
+
+class AttemptOutcome(models.TextChoices):
+    SENT = "sent", _("Verzonden")
+    RETRY = "retry", _("Tijdelijke fout, later opnieuw")
+    FAILED = "failed", _("Mislukt")
+    SKIPPED = "skipped", _("Overgeslagen")
+    UNKNOWN = "unknown", _("Onbekende uitkomst")
+
+
+class ScheduledMessage(models.Model):
+    """One message to send at ``due_at`` (the outbox). The dispatcher in ``nudges.messaging``
+    claims due rows with SELECT … FOR UPDATE SKIP LOCKED, so any number of workers can run it.
+    The unique key makes planning idempotent. ``last_error`` holds an error class or code,
+    never an address or a name."""
+
+    appointment = models.ForeignKey(
+        "booking.Appointment", on_delete=models.CASCADE, related_name="+", verbose_name=_("afspraak")
+    )
+    kind = models.CharField(_("soort"), max_length=20, choices=MessageKind.choices)
+    channel = models.CharField(_("kanaal"), max_length=10, choices=MessageChannel.choices)
+    due_at = models.DateTimeField(_("te verzenden op"))
+    status = models.CharField(_("status"), max_length=10, choices=MessageStatus.choices, default=MessageStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("pogingen"), default=0)
+    last_error = models.CharField(_("laatste fout"), max_length=200, blank=True)
+    provider_id = models.CharField(_("kenmerk verzender"), max_length=200, blank=True)
+    sent_at = models.DateTimeField(_("verzonden op"), null=True, blank=True)
+    claimed_at = models.DateTimeField(_("opgepakt op"), null=True, blank=True)
+    created_at = models.DateTimeField(_("aangemaakt"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("gewijzigd"), auto_now=True)
+
+    class Meta:
+        ordering = ["due_at", "pk"]
+        verbose_name = _("gepland bericht")
+        verbose_name_plural = _("geplande berichten")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["appointment", "kind", "channel", "due_at"], name="scheduled_message_unique_per_due"
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "due_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.appointment_id} {self.kind}/{self.channel} {self.due_at:%Y-%m-%d %H:%M} {self.status}"
+
+
+class DeliveryAttempt(AppendOnly):
+    """One attempt to deliver a scheduled message, written once it has an outcome (append-only).
+    ``error`` holds an error class or code only, never personal data."""
+
+    message = models.ForeignKey(
+        ScheduledMessage, on_delete=models.CASCADE, related_name="delivery_attempts", verbose_name=_("bericht")
+    )
+    started_at = models.DateTimeField(_("begonnen"))
+    finished_at = models.DateTimeField(_("klaar"))
+    outcome = models.CharField(_("uitkomst"), max_length=10, choices=AttemptOutcome.choices)
+    error = models.CharField(_("fout"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["started_at", "pk"]
+        verbose_name = _("verzendpoging")
+        verbose_name_plural = _("verzendpogingen")
+
+    def __str__(self) -> str:
+        return f"{self.message_id} {self.outcome} {self.started_at:%Y-%m-%d %H:%M:%S}"
