@@ -2,7 +2,7 @@
 
 ``add_booking_error`` is the one place where a domain error (``booking.exceptions``) becomes
 a form error: next to its field when the form has that field, at the top otherwise.
-``CitizenForm`` wires hints and error messages to their inputs (``aria-describedby``) and
+``AccessibleForm`` wires hints and error messages to their inputs (``aria-describedby``) and
 lists the errors for the error summary at the top of the page.
 """
 
@@ -30,7 +30,7 @@ def add_booking_error(form: forms.Form, exc: BookingError) -> None:
     form.add_error(field, str(exc.message))
 
 
-class CitizenForm(forms.Form):
+class AccessibleForm(forms.Form):
     # Fields rendered as one group (radios, checkboxes): describe the fieldset, not each input.
     group_widgets = (forms.RadioSelect, forms.CheckboxSelectMultiple)
     # Where the error summary links to, when not the field's own input.
@@ -47,7 +47,7 @@ class CitizenForm(forms.Form):
 
     def _wire_descriptions(self) -> None:
         for name, field in self.fields.items():
-            if isinstance(field.widget, self.group_widgets):
+            if isinstance(field.widget, (*self.group_widgets, forms.HiddenInput)):
                 continue
             bound = self[name]
             ids = []
@@ -79,7 +79,7 @@ class CitizenForm(forms.Form):
         return bound.auto_id
 
 
-class ProductsForm(CitizenForm):
+class ProductsForm(AccessibleForm):
     products = forms.MultipleChoiceField(
         label=_("Waarvoor wilt u een afspraak maken?"),
         help_text=_("U kunt meer dan één product kiezen."),
@@ -116,7 +116,7 @@ class ProductsForm(CitizenForm):
         return [(option, self.products_by_code[option.data["value"]]) for option in self["products"]]
 
 
-class LocationForm(CitizenForm):
+class LocationForm(AccessibleForm):
     location = forms.TypedChoiceField(
         label=_("Bij welke vestiging wilt u langskomen?"),
         coerce=int,
@@ -133,7 +133,7 @@ class LocationForm(CitizenForm):
         return [(option, self.locations_by_id[int(option.data["value"])]) for option in self["location"]]
 
 
-class TimeForm(CitizenForm):
+class TimeForm(AccessibleForm):
     """The chosen start time; the radios are drawn by the time picker template."""
 
     start = forms.CharField(
@@ -151,7 +151,7 @@ class TimeForm(CitizenForm):
         return start
 
 
-class DetailsForm(CitizenForm):
+class DetailsForm(AccessibleForm):
     name = forms.CharField(
         label=_("Naam"),
         max_length=150,

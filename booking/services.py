@@ -166,8 +166,10 @@ def _take_desk(
     raise SlotUnavailable(field="start")
 
 
-def _save_new(appointment: Appointment, products: Sequence[Product]) -> Appointment:
-    """Insert with a fresh reference; a constraint violation on the period is a conflict."""
+def appointment_insert(appointment: Appointment, products: Sequence[Product]) -> Appointment:
+    """Insert a new appointment (desk already taken under its lock) with a fresh reference and
+    its products; a violated no-overlap constraint becomes ``SlotUnavailable``. For services
+    only (booking's and the staff's), inside their transaction."""
     for _attempt in range(5):
         appointment.reference = new_reference()
         try:
@@ -255,7 +257,7 @@ def appointment_hold(
             if release_hold_token:
                 Appointment.objects.filter(manage_token=release_hold_token, status=AppointmentStatus.HELD).delete()
             desk = _take_desk(products=products, location=location, start=start, end=end, now=now)
-            hold = _save_new(
+            hold = appointment_insert(
                 Appointment(
                     desk=desk,
                     start=start,
@@ -332,7 +334,7 @@ def appointment_book(
                 appointment = hold
             else:
                 desk = _take_desk(products=products, location=location, start=start, end=end, now=now)
-                appointment = _save_new(
+                appointment = appointment_insert(
                     Appointment(
                         desk=desk,
                         start=start,

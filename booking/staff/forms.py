@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from booking.availability import local_tz
 from booking.constants import OnlinePossible, OnlineReason
 from booking.exceptions import BookingError
+from booking.forms import AccessibleForm
 from booking.models import Desk, Location, OpeningHours, Product
 
 DATE_WIDGET = {"type": "date"}
@@ -32,47 +33,9 @@ def add_domain_error(form: forms.Form, exc: BookingError) -> None:
     form.add_error(exc.field if exc.field in form.fields else None, str(exc.message))
 
 
-class StaffForm(forms.Form):
-    """Hints and errors wired to their inputs (aria-describedby); an error summary list."""
-
-    group_widgets = (forms.RadioSelect, forms.CheckboxSelectMultiple)
-
-    def __init__(self, *args, **kwargs) -> None:
-        kwargs.setdefault("label_suffix", "")
-        super().__init__(*args, **kwargs)
-        self._wire()
-
-    def add_error(self, field, error) -> None:
-        super().add_error(field, error)
-        self._wire()
-
-    def _wire(self) -> None:
-        for name, field in self.fields.items():
-            if isinstance(field.widget, (*self.group_widgets, forms.HiddenInput)):
-                continue
-            bound = self[name]
-            ids = []
-            if field.help_text:
-                ids.append(f"{bound.auto_id}_hint")
-            if self._errors and name in self._errors:
-                ids.append(f"{bound.auto_id}_error")
-            if ids:
-                field.widget.attrs["aria-describedby"] = " ".join(ids)
-            else:
-                field.widget.attrs.pop("aria-describedby", None)
-
-    def error_summary(self) -> list[dict]:
-        if not self.is_bound or not self.errors:
-            return []
-        items = [{"anchor": None, "message": m} for m in self.non_field_errors()]
-        for name in self.fields:
-            for message in self.errors.get(name, []):
-                bound = self[name]
-                anchor = (
-                    f"{bound.auto_id}_0" if isinstance(self.fields[name].widget, self.group_widgets) else bound.auto_id
-                )
-                items.append({"anchor": anchor, "message": message})
-        return items
+class StaffForm(AccessibleForm):
+    """Staff forms get the same wiring as the citizen forms: hints and errors tied to their
+    inputs (aria-describedby) and an error summary linking to the fields."""
 
 
 def _date_field(label, **kwargs) -> forms.DateField:
@@ -377,7 +340,7 @@ class ProductForm(StaffForm):
                 field.widget.attrs["rows"] = 2
         if product is not None:
             self.fields["code"].disabled = True
-        self._wire()
+        self._wire_descriptions()
 
     def price_rows(self) -> list[tuple]:
         return [(label, self[f"fee_{channel}"], self[f"cost_{channel}"]) for channel, label in PRICE_ROWS]

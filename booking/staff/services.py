@@ -58,14 +58,13 @@ from booking.exceptions import (
 )
 from booking.locks import lock_desk
 from booking.models import Appointment, Closure, Desk, HolidayOpening, Location, OpeningHours, Product
-from booking.services import new_reference, new_token
+from booking.services import EXCLUSION_VIOLATION, new_token
 from booking.tasks import send_closure_apology_email, send_confirmation_email
 
 from . import selectors
 
 logger = logging.getLogger(__name__)
 
-EXCLUSION_VIOLATION = "23P01"
 CHANNELS = ("counter", "online", "phone", "post")
 
 
@@ -265,25 +264,6 @@ def appointment_undo_status(*, appointment: Appointment, actor: Any, now: dateti
 # --- walk-ins -------------------------------------------------------------------------------
 
 
-def _insert(appointment: Appointment, products: Sequence[Product]) -> Appointment:
-    """Insert with a fresh reference; a violated no-overlap constraint is a taken time."""
-    for _attempt in range(5):
-        appointment.reference = new_reference()
-        try:
-            with transaction.atomic():
-                appointment.save(force_insert=True)
-        except IntegrityError as exc:
-            if getattr(exc.__cause__, "sqlstate", None) == EXCLUSION_VIOLATION:
-                raise SlotUnavailable(field="start") from exc
-            if Appointment.objects.filter(reference=appointment.reference).exists():
-                appointment.pk = None
-                continue
-            raise
-        appointment.products.set(products)
-        return appointment
-    raise RuntimeError("Could not draw a unique appointment reference")
-
-
 def _walk_in_desks(*, products: Sequence[Product], persons: int, location: Location, desk: Desk | None) -> list[Desk]:
     if not products:
         raise InvalidRequest(_("Kies een product."), field="product")
@@ -339,7 +319,7 @@ def walk_in_register(
     if served:
         end = now.astimezone(UTC).replace(second=0, microsecond=0)
         with transaction.atomic():
-            appointment = _insert(
+            appointment = services.appointment_insert(
                 Appointment(
                     desk=desks[0],
                     start=end - duration,
@@ -375,7 +355,7 @@ def walk_in_register(
                 free = free_desks_for_period(products=products, location_id=location.pk, start=start, end=end, now=now)
                 if chosen.pk not in {d.pk for d in free}:
                     raise SlotUnavailable(field="start")  # taken since we looked: look again
-                appointment = _insert(
+                appointment = services.appointment_insert(
                     Appointment(
                         desk=chosen,
                         start=start,
