@@ -129,3 +129,28 @@ COMPARABLE_METRICS = [m for m in Metric if METRICS[m].comparable]
 UNIT_COOKIE = "kw_eenheid"
 # Query parameter appended to the online form's URL: the opaque reference.
 REFERENCE_PARAM = "kw_ref"
+
+
+class MessageKind(models.TextChoices):
+    REMINDER = "reminder", _("Herinnering")
+
+
+class MessageChannel(models.TextChoices):
+    EMAIL = "email", _("E-mail")
+    SMS = "sms", _("Sms")  # reserved: not sent yet
+
+
+class MessageStatus(models.TextChoices):
+    PENDING = "pending", _("Gepland")
+    SENDING = "sending", _("Wordt verzonden")
+    SENT = "sent", _("Verzonden")
+    FAILED = "failed", _("Mislukt")
+    CANCELLED = "cancelled", _("Geannuleerd")
+
+
+class AttemptOutcome(models.TextChoices):
+    SENT = "sent", _("Verzonden")
+    RETRY = "retry", _("Tijdelijke fout, later opnieuw")
+    FAILED = "failed", _("Mislukt")
+    SKIPPED = "skipped", _("Overgeslagen")
+    UNKNOWN = "unknown", _("Onbekende uitkomst")

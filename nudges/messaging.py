@@ -36,7 +36,8 @@ from booking.constants import AppointmentStatus
 from booking.ics import absolute_manage_url
 from booking.models import Appointment
 
-from .models import AttemptOutcome, DeliveryAttempt, MessageChannel, MessageKind, MessageStatus, ScheduledMessage
+from .constants import AttemptOutcome, MessageChannel, MessageKind, MessageStatus
+from .models import DeliveryAttempt, ScheduledMessage
 
 logger = logging.getLogger(__name__)
 

@@ -24,9 +24,13 @@ from booking.models import Product
 from .constants import (
     KIND_PRINCIPLE,
     PLACEHOLDERS,
+    AttemptOutcome,
     ContentKind,
     ExemptionReason,
     ExperimentStatus,
+    MessageChannel,
+    MessageKind,
+    MessageStatus,
     Metric,
     OutcomeKind,
     Principle,
@@ -419,31 +423,6 @@ class IntegrationClient(models.Model):
 
 
 # --- Outbox: reminders and other messages to citizens ---------------------------------------
-
-
-class MessageKind(models.TextChoices):
-    REMINDER = "reminder", _("Herinnering")
-
-
-class MessageChannel(models.TextChoices):
-    EMAIL = "email", _("E-mail")
-    SMS = "sms", _("Sms")  # reserved: not sent yet
-
-
-class MessageStatus(models.TextChoices):
-    PENDING = "pending", _("Gepland")
-    SENDING = "sending", _("Wordt verzonden")
-    SENT = "sent", _("Verzonden")
-    FAILED = "failed", _("Mislukt")
-    CANCELLED = "cancelled", _("Geannuleerd")
-
-
-class AttemptOutcome(models.TextChoices):
-    SENT = "sent", _("Verzonden")
-    RETRY = "retry", _("Tijdelijke fout, later opnieuw")
-    FAILED = "failed", _("Mislukt")
-    SKIPPED = "skipped", _("Overgeslagen")
-    UNKNOWN = "unknown", _("Onbekende uitkomst")
 
 
 class ScheduledMessage(models.Model):

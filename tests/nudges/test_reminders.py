@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from booking import hooks
 from booking.constants import AppointmentStatus
+from nudges.constants import AttemptOutcome, MessageChannel, MessageKind, MessageStatus
 from nudges.messaging import (
     UNKNOWN_OUTCOME,
     messages_dispatch_due,
@@ -27,7 +28,7 @@ from nudges.messaging import (
     reminders_plan,
     reminders_replan,
 )
-from nudges.models import AttemptOutcome, DeliveryAttempt, MessageChannel, MessageKind, MessageStatus, ScheduledMessage
+from nudges.models import DeliveryAttempt, ScheduledMessage
 from nudges.tasks import dispatch_due_messages
 from tests.factories import AppointmentFactory, DeskFactory, ProductFactory
 

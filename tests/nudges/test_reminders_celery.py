@@ -31,8 +31,9 @@ from django.utils import timezone
 
 from booking.models import Appointment
 from booking.services import new_reference, new_token
+from nudges.constants import MessageChannel, MessageKind, MessageStatus
 from nudges.messaging import UNKNOWN_OUTCOME, messages_reconcile_stuck
-from nudges.models import MessageChannel, MessageKind, MessageStatus, ScheduledMessage
+from nudges.models import ScheduledMessage
 from tests.factories import DeskFactory, ProductFactory
 
 BROKER = "redis://127.0.0.1:6379/7"
