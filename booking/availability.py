@@ -9,7 +9,7 @@ chosen product. All interval arithmetic is done in UTC, so a day with a daylight
 change is neither an hour short nor an hour long.
 
 Public: ``Slot``, ``appointment_duration``, ``public_holidays``, ``eligible_desks``,
-``availability_for_products``, ``availability_json``, ``free_desks_for_period``, ``is_on_grid``,
+``availability_for_products``, ``availability_snapshot``, ``availability_version``, ``free_desks_for_period``, ``is_on_grid``,
 ``invalidate_availability``; for staff overviews ``open_intervals``,
 ``free_intervals`` and ``at_local``.
 """
@@ -17,6 +17,7 @@ Public: ``Slot``, ``appointment_duration``, ``public_holidays``, ``eligible_desk
 from __future__ import annotations
 
 import hashlib
+from array import array
 from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -368,12 +369,17 @@ def invalidate_availability(location_id: int | None = None) -> None:
             cache.set(key, 1, timeout=None)
 
 
+def availability_version(location_id: int | str | None) -> str:
+    """The cache version that answers for this location (or all locations) depend on:
+    schedule data (the global version) and that location's appointments. One cache read."""
+    location_key = _ANY_LOCATION_VERSION_KEY if location_id is None else _location_version_key(location_id)
+    versions = cache.get_many([_GLOBAL_VERSION_KEY, location_key])
+    return f"{versions.get(_GLOBAL_VERSION_KEY, 0)}.{versions.get(location_key, 0)}"
+
+
 def _cache_key(
     products: Sequence[Product], persons: int, location_id: int | None, date_from: date, date_to: date
 ) -> str:
-    # Desks and their skills are schedule data (global version); appointments are per location.
-    location_key = _ANY_LOCATION_VERSION_KEY if location_id is None else _location_version_key(location_id)
-    versions = cache.get_many([_GLOBAL_VERSION_KEY, location_key])
     raw = "|".join(
         [
             ",".join(sorted(p.code for p in products)),
@@ -381,8 +387,7 @@ def _cache_key(
             str(location_id or "*"),
             date_from.isoformat(),
             date_to.isoformat(),
-            str(versions.get(_GLOBAL_VERSION_KEY, 0)),
-            str(versions.get(location_key, 0)),
+            availability_version(location_id),
         ]
     )
     return "availability:slots:" + hashlib.sha256(raw.encode()).hexdigest()
@@ -391,26 +396,29 @@ def _cache_key(
 @dataclass(frozen=True)
 class _SlotTable:
     """What the cache holds for one query, compact so a hit unpickles little: each slot as
-    (start, end) in integer microseconds since the epoch plus its location, and pre-rendered
-    as API JSON. ``starts`` serves bisecting at the minimum notice."""
+    (start, end) in integer microseconds since the epoch plus its location, and the slots as
+    API JSON in one string with each slot's offset in it. ``starts`` (a flat array) serves
+    bisecting at the minimum notice."""
 
     rows: list[tuple[int, int, int]]
-    starts: list[int]
-    json_items: list[str]
+    starts: array
+    json: str
+    offsets: array
 
     @classmethod
     def build(cls, slots: list[Slot]) -> _SlotTable:
         tz = local_tz()
         rows = [(_to_us(s.start), _to_us(s.end), s.location_id) for s in slots]
-        return cls(
-            rows=rows,
-            starts=[row[0] for row in rows],
-            json_items=[
-                '{"start":"%s","end":"%s","location":%d}'  # noqa: UP031 - hot path, plain %
-                % (s.start.astimezone(tz).isoformat(), s.end.astimezone(tz).isoformat(), s.location_id)
-                for s in slots
-            ],
-        )
+        items = [
+            '{"start":"%s","end":"%s","location":%d}'  # noqa: UP031 - hot path, plain %
+            % (s.start.astimezone(tz).isoformat(), s.end.astimezone(tz).isoformat(), s.location_id)
+            for s in slots
+        ]
+        offsets, position = array("q"), 0
+        for item in items:
+            offsets.append(position)
+            position += len(item) + 1  # the comma after it
+        return cls(rows=rows, starts=array("q", (row[0] for row in rows)), json=",".join(items), offsets=offsets)
 
     def slots(self, first: int) -> list[Slot]:
         return [Slot(start=_from_us(a), end=_from_us(b), location_id=loc) for a, b, loc in self.rows[first:]]
@@ -486,7 +494,26 @@ def availability_for_products(
     return table.slots(first)
 
 
-def availability_json(
+@dataclass(frozen=True)
+class AvailabilitySnapshot:
+    """A query's slots as the API's JSON, ready to be cached as a whole (see the API's
+    request-level cache): only a string and two flat arrays, cheap to unpickle.
+    ``json(now)`` drops the slots inside the minimum notice at ``now``."""
+
+    starts: array
+    body: str
+    offsets: array
+    notice: timedelta
+
+    def json(self, now: datetime) -> str:
+        """``{"slots": [{"start", "end", "location"}]}``, times local with offset."""
+        first = bisect_left(self.starts, _to_us(now + self.notice))
+        if first >= len(self.offsets):
+            return '{"slots":[]}'
+        return '{"slots":[' + self.body[self.offsets[first] :] + "]}"
+
+
+def availability_snapshot(
     *,
     products: Sequence[Product],
     persons: int,
@@ -494,11 +521,10 @@ def availability_json(
     date_to: date,
     location_id: int | None = None,
     now: datetime | None = None,
-) -> str:
-    """The same slots as ``availability_for_products`` as the API's JSON body
-    ``{"slots": [{"start", "end", "location"}]}``, times local with offset.
+) -> AvailabilitySnapshot:
+    """The same slots as ``availability_for_products``, pre-rendered as API JSON.
 
-    The hot read path: a cache hit only joins pre-rendered strings.
+    The hot read path: on a cache hit only strings are joined.
     """
     found = _slot_table(
         products=products,
@@ -509,8 +535,11 @@ def availability_json(
         now=now or timezone.now(),
         use_cache=True,
     )
-    items = found[0].json_items[found[1] :] if found else []
-    return '{"slots":[' + ",".join(items) + "]}"
+    notice = timedelta(minutes=max(p.min_notice_minutes for p in products))
+    if found is None:
+        return AvailabilitySnapshot(starts=array("q"), body="", offsets=array("q"), notice=notice)
+    table = found[0]
+    return AvailabilitySnapshot(starts=table.starts, body=table.json, offsets=table.offsets, notice=notice)
 
 
 def free_desks_for_period(

@@ -1,6 +1,8 @@
+import hashlib
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
@@ -9,13 +11,43 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import serializers
 from rest_framework.views import APIView
 
-from booking.availability import availability_json
+from booking.availability import availability_snapshot, availability_version
 from booking.selectors import location_get, products_by_codes
 
 from .errors import SlotSerializer
 
 
+def _request_cache_key(query) -> str:
+    """The raw query (products sorted, defaults spelled out) plus the cache version it depends
+    on. Only answers the full view validated are ever stored under it."""
+    location = query.get("location") or None
+    raw = "|".join(
+        [
+            ",".join(sorted(query.getlist("product"))),
+            query.get("persons") or "1",
+            location or "*",
+            query.get("date_from") or timezone.localdate().isoformat(),
+            query.get("date_to") or "",
+            availability_version(location),
+        ]
+    )
+    return "availability:request:" + hashlib.sha256(raw.encode()).hexdigest()
+
+
+def _json_response(body: str) -> HttpResponse:
+    response = HttpResponse(body, content_type="application/json")
+    # The same for every visitor and safe to serve a little stale (booking re-checks under a
+    # lock): an HTTP cache or CDN in front of the app may keep it this long.
+    patch_cache_control(response, public=True, max_age=settings.BOOKING_AVAILABILITY_HTTP_MAX_AGE)
+    return response
+
+
 class AvailabilityApi(APIView):
+    """Availability reads come in bursts when new times open. A request identical to one
+    answered in the last BOOKING_AVAILABILITY_CACHE_SECONDS (and with no booking or schedule
+    change since) is answered from the cache before DRF's authentication, throttling and
+    validation: it is the same public answer, already validated once."""
+
     class FilterSerializer(serializers.Serializer):
         product = serializers.ListField(child=serializers.CharField(max_length=40), min_length=1, max_length=5)
         persons = serializers.IntegerField(min_value=1, default=1)
@@ -73,17 +105,22 @@ class AvailabilityApi(APIView):
         params = filters.validated_data
         products = products_by_codes(params["product"], field="product")
         location_id = location_get(params["location"]).pk if "location" in params else None
-        body = availability_json(
+        key = _request_cache_key(request.query_params)
+        snapshot = availability_snapshot(
             products=products,
             persons=params["persons"],
             location_id=location_id,
             date_from=params["date_from"],
             date_to=params["date_to"],
         )
+        cache.set(key, snapshot, timeout=settings.BOOKING_AVAILABILITY_CACHE_SECONDS)
         # Pre-rendered by the selector (documented by OutputSerializer above): serialising a
         # six-week range slot by slot cost more than everything else in a cached request.
-        response = HttpResponse(body, content_type="application/json")
-        # The same for every visitor and safe to serve a little stale (booking re-checks under a
-        # lock): an HTTP cache or CDN in front of the app may keep it this long.
-        patch_cache_control(response, public=True, max_age=settings.BOOKING_AVAILABILITY_HTTP_MAX_AGE)
-        return response
+        return _json_response(snapshot.json(timezone.now()))
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.method == "GET":
+            snapshot = cache.get(_request_cache_key(request.GET))
+            if snapshot is not None:
+                return _json_response(snapshot.json(timezone.now()))
+        return super().dispatch(request, *args, **kwargs)

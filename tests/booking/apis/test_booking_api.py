@@ -298,3 +298,30 @@ def test_schema_and_docs_are_served(api):
     docs = api.get("/api/v1/docs/")
     assert docs.status_code == 200
     assert b"swagger" in docs.content.lower()
+
+
+def test_repeated_availability_request_is_served_from_the_cache_until_a_booking(
+    api, location, day, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    params = {"product": "uittreksel-brp", "location": location.pk, "date_from": day, "date_to": day}
+    first = api.get("/api/v1/availability/", params)
+
+    with django_assert_num_queries(0):
+        again = api.get("/api/v1/availability/", params)
+    assert again.content == first.content
+    assert again["Cache-Control"] == "public, max-age=10"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        booked = api.post("/api/v1/appointments/", booking_body(location, at(day, 10)), format="json")
+    assert booked.status_code == 201
+    after = api.get("/api/v1/availability/", params)
+    starts = [slot["start"] for slot in after.json()["slots"]]
+    assert len(starts) == len(first.json()["slots"]) - 1
+    assert at(day, 10).isoformat() not in starts
+
+
+def test_invalid_availability_request_is_never_answered_from_the_cache(api, location, day):
+    params = {"product": "bestaat-niet", "location": location.pk, "date_from": day, "date_to": day}
+
+    assert api.get("/api/v1/availability/", params).status_code == 400
+    assert api.get("/api/v1/availability/", params).status_code == 400
