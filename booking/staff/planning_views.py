@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from booking.availability import local_tz
 from booking.exceptions import AffectedAppointmentsChanged, BookingError
 from booking.models import Closure, Desk, Location, OpeningHours, Product
+from booking.selectors import location_list
 
 from . import selectors, services
 from .forms import (
@@ -54,7 +55,7 @@ def _error_summary(message: str) -> list[dict]:
 @staff_required(PLAN_SCHEDULES)
 @require_GET
 def schedules(request: HttpRequest) -> HttpResponse:
-    location = Location.objects.filter(is_active=True).order_by("name").first()
+    location = location_list().first()
     if location is None:
         return staff_render(request, "staff/no_locations.html")
     return redirect("staff:schedule", location_id=location.pk)
@@ -62,32 +63,24 @@ def schedules(request: HttpRequest) -> HttpResponse:
 
 def _schedule_page(request: HttpRequest, location: Location, *, status: int = 200, **overrides) -> HttpResponse:
     today = _today()
-    desks = list(Desk.objects.filter(location=location).prefetch_related("products", "opening_hours").order_by("name"))
-    desk_rows = []
-    for desk in desks:
-        form = overrides.get("desk_forms", {}).get(desk.pk) or DeskProductsForm(
-            desk=desk, initial={"products": list(desk.products.all())}
-        )
-        hours = sorted(desk.opening_hours.all(), key=lambda h: (h.weekday, h.opens, h.valid_from))
-        current = [h for h in hours if h.valid_from <= today and (h.valid_until is None or h.valid_until >= today)]
-        desk_rows.append(
-            {
-                "desk": desk,
-                "week": [[h for h in current if h.weekday == weekday] for weekday in range(7)],
-                "products_form": form,
-                "hours": [h for h in hours if h.valid_until is None or h.valid_until >= today],
-                "past_hours": [h for h in hours if h.valid_until is not None and h.valid_until < today],
-            }
-        )
+    desk_rows = [
+        {
+            "desk": row.desk,
+            "week": row.week,
+            "hours": row.hours,
+            "past_hours": row.past_hours,
+            "products_form": overrides.get("desk_forms", {}).get(row.desk.pk)
+            or DeskProductsForm(desk=row.desk, initial={"products": list(row.desk.products.all())}),
+        }
+        for row in selectors.desk_schedules(location=location, today=today)
+    ]
     context = {
         "location": location,
-        "locations": Location.objects.filter(is_active=True).order_by("name"),
+        "locations": location_list(),
         "desk_rows": desk_rows,
         "weekdays": [label for _value, label in OpeningHours.Weekday.choices],
         "hours_form": overrides.get("hours_form") or OpeningHoursForm(location=location, initial={"valid_from": today}),
-        "closures": Closure.objects.filter(location=location, ends_at__gt=timezone.now())
-        .select_related("desk")
-        .order_by("starts_at"),
+        "closures": selectors.closures_upcoming(location=location, now=timezone.now()),
         "holidays": selectors.holidays_upcoming(location=location, today=today),
         "summary": overrides.get("summary", []),
         "today": today,
@@ -295,7 +288,7 @@ def product_edit(request: HttpRequest, code: str | None = None) -> HttpResponse:
 @staff_required(VIEW_CAPACITY)
 @require_GET
 def capacity(request: HttpRequest) -> HttpResponse:
-    locations = list(Location.objects.filter(is_active=True).order_by("name"))
+    locations = list(location_list())
     if not locations:
         return staff_render(request, "staff/no_locations.html")
     location = next((loc for loc in locations if str(loc.pk) == request.GET.get("location")), locations[0])

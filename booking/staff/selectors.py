@@ -365,3 +365,36 @@ def walk_in_next_start(
                     best = (start, desk.pk, desk)
                 break
     return (best[2], best[0]) if best else None
+
+
+# --- schedules ------------------------------------------------------------------------------
+
+
+@dataclass
+class DeskSchedule:
+    desk: Desk
+    week: list[list[OpeningHours]]  # the hours in force today, per weekday (Monday first)
+    hours: list[OpeningHours]  # current and future rows, to edit
+    past_hours: list[OpeningHours]  # rows that ended before today
+
+
+def desk_schedules(*, location: Location, today: date) -> list[DeskSchedule]:
+    """Each desk of the location with its opening hours (two queries)."""
+    desks = Desk.objects.filter(location=location).prefetch_related("products", "opening_hours").order_by("name")
+    schedules = []
+    for desk in desks:
+        hours = sorted(desk.opening_hours.all(), key=lambda h: (h.weekday, h.opens, h.valid_from))
+        current = [h for h in hours if h.valid_from <= today and (h.valid_until is None or h.valid_until >= today)]
+        schedules.append(
+            DeskSchedule(
+                desk=desk,
+                week=[[h for h in current if h.weekday == weekday] for weekday in range(7)],
+                hours=[h for h in hours if h.valid_until is None or h.valid_until >= today],
+                past_hours=[h for h in hours if h.valid_until is not None and h.valid_until < today],
+            )
+        )
+    return schedules
+
+
+def closures_upcoming(*, location: Location, now: datetime) -> QuerySet[Closure]:
+    return Closure.objects.filter(location=location, ends_at__gt=now).select_related("desk").order_by("starts_at")

@@ -29,6 +29,7 @@ from booking.availability import availability_for_products, local_tz
 from booking.constants import AppointmentStatus, OnlinePossible, OnlineReason
 from booking.exceptions import BookingError, SlotUnavailable
 from booking.models import Appointment, Location
+from booking.selectors import location_list
 
 from . import selectors, services
 from .forms import (
@@ -113,10 +114,7 @@ def home(request: HttpRequest) -> HttpResponse:
 def _board_params(request: HttpRequest) -> tuple[Location | None, date, BoardFilterForm]:
     """The location and day asked for; else the last location used and today."""
     remembered = request.session.get(SESSION_LOCATION_KEY)
-    default_location = (
-        Location.objects.filter(is_active=True, pk=remembered).first()
-        or Location.objects.filter(is_active=True).order_by("name").first()
-    )
+    default_location = location_list().filter(pk=remembered).first() or location_list().first()
     data = {
         "location": request.GET.get("location") or (default_location.pk if default_location else ""),
         "day": request.GET.get("day") or _today().isoformat(),
@@ -398,7 +396,7 @@ def _slots_for(*, products, persons: int, location: Location, day: date) -> dict
 @require_http_methods(GET_POST)
 def phone_book(request: HttpRequest) -> HttpResponse:
     """Book for a caller: what and where (GET), then a time and the caller's details (POST)."""
-    first_location = Location.objects.filter(is_active=True).order_by("name").first()
+    first_location = location_list().first()
     search = SlotSearchForm(
         request.GET if "products" in request.GET else None,
         initial={"day": _today(), "persons": 1, "location": first_location},
