@@ -9,7 +9,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import DateTimeRangeField, RangeOperators
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, validate_comma_separated_integer_list
 from django.db import models
 from django.db.models import F, Func, Q
 from django.utils.translation import get_language
@@ -110,6 +110,13 @@ class Product(models.Model):
     online_requirements_en = models.TextField(_("wat is nodig online (EN)"), blank=True)
     checklist_nl = models.TextField(_("meenemen (NL)"), blank=True, help_text=_("Eén punt per regel."))
     checklist_en = models.TextField(_("meenemen (EN)"), blank=True, help_text=_("One item per line."))
+    reminder_days = models.CharField(
+        _("herinneringen (dagen van tevoren)"),
+        max_length=20,
+        blank=True,
+        validators=[validate_comma_separated_integer_list],
+        help_text=_("Bijvoorbeeld 5,1: vijf dagen en één dag van tevoren. Leeg: de standaard van de gemeente."),
+    )
     is_active = models.BooleanField(_("actief"), default=True)
 
     class Meta:
@@ -147,6 +154,11 @@ class Product(models.Model):
     def online_requirements(self) -> str:
         lang_en = (get_language() or "nl").startswith("en")
         return self.online_requirements_en if lang_en else self.online_requirements_nl
+
+    @property
+    def reminder_day_list(self) -> list[int]:
+        """The days before the appointment to remind on; empty means the municipality's default."""
+        return [int(day) for day in self.reminder_days.split(",") if day.strip()]
 
     @property
     def checklist(self) -> list[str]:

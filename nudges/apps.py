@@ -11,8 +11,9 @@ class NudgesConfig(AppConfig):
         from booking import flow, hooks
         from booking.staff.permissions import register_nav
 
-        from . import messaging, services
+        from . import messaging, reminders, services
         from .apis import base  # noqa: F401 - registers the OpenAPI scheme of the integration token
+        from .constants import MessageKind
         from .flow_step import product_choice_step
 
         flow.register_product_step(product_choice_step)
@@ -20,7 +21,8 @@ class NudgesConfig(AppConfig):
         hooks.register(hooks.APPOINTMENT_CANCELLED, services.appointment_cancelled)
         hooks.register(hooks.APPOINTMENT_STATUS_CHANGED, services.appointment_status_changed)
         # Reminders: planned when booked, re-planned when moved, cancelled with the appointment.
-        hooks.register(hooks.APPOINTMENT_BOOKED, messaging.reminders_plan)
-        hooks.register(hooks.APPOINTMENT_RESCHEDULED, messaging.reminders_replan)
-        hooks.register(hooks.APPOINTMENT_CANCELLED, messaging.reminders_cancel)
+        hooks.register(hooks.APPOINTMENT_BOOKED, reminders.reminders_plan)
+        hooks.register(hooks.APPOINTMENT_RESCHEDULED, reminders.reminders_replan)
+        hooks.register(hooks.APPOINTMENT_CANCELLED, reminders.reminders_cancel)
+        messaging.register_message_kind(MessageKind.REMINDER, reminders.reminder_build)
         register_nav("nudges:manager-list", _("Experimenten"), "nudges.manage_experiments")

@@ -133,11 +133,14 @@ REFERENCE_PARAM = "kw_ref"
 
 class MessageKind(models.TextChoices):
     REMINDER = "reminder", _("Herinnering")
+    SATISFACTION = "satisfaction", _("Tevredenheidsvraag")
+    WAITLIST_OFFER = "waitlist_offer", _("Aanbod eerdere tijd")
+    WAITLIST_TAKEN = "waitlist_taken", _("Eerdere tijd al vergeven")
 
 
 class MessageChannel(models.TextChoices):
     EMAIL = "email", _("E-mail")
-    SMS = "sms", _("Sms")  # reserved: not sent yet
+    SMS = "sms", _("Sms")
 
 
 class MessageStatus(models.TextChoices):

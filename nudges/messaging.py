@@ -1,120 +1,82 @@
-"""Reminders through the outbox: plan, dispatch and reconcile scheduled messages.
+"""The outbox: messages to citizens live in the database and are sent by a periodic dispatcher.
 
 Public:
 
-- planning: ``reminders_plan`` (booked or rescheduled) and ``reminders_cancel`` (cancelled),
-  registered on ``booking.hooks`` in ``NudgesConfig.ready``;
-- sending: ``messages_dispatch_due`` (the periodic Celery task ``dispatch_due_messages``) and
+- ``Outgoing`` and ``register_message_kind(kind, build)``: each kind of message (reminder,
+  satisfaction question, waiting-list offer…) registers a builder in its ``AppConfig.ready``; the
+  dispatcher calls ``build(message, now)`` for each claimed row of that kind, and the builder
+  returns what to send, or None when the message is no longer wanted (the row is cancelled);
+- ``message_enqueue``: plan one message (idempotent);
+- ``messages_dispatch_due`` (the periodic Celery task ``dispatch_due_messages``) and
   ``messages_reconcile_stuck``.
 
-Reminders are not long-delayed Celery tasks: due times live in ``ScheduledMessage`` rows and a
-periodic dispatcher claims due rows with SELECT … FOR UPDATE SKIP LOCKED, so two dispatchers
-never take the same row, a crashed worker never loses a row and never sends one twice.
+Messages are not long-delayed Celery tasks: due times live in ``ScheduledMessage`` rows and the
+dispatcher claims due rows with SELECT … FOR UPDATE SKIP LOCKED, so two dispatchers never take
+the same row, a crashed worker never loses a row and never sends one twice.
 
 Lifecycle of a row: pending → sending (claimed) → sent, or back to pending with a later due
-time after a transient error, failed after ``NUDGES_MESSAGE_MAX_ATTEMPTS``, cancelled when the
-appointment is cancelled, moved or no longer wants the reminder. Never log or store addresses
-or names: the appointment reference and the row id only.
+time after a transient error (or an SMS row that fell in the quiet hours), failed after
+``NUDGES_MESSAGE_MAX_ATTEMPTS`` or on a permanent error, cancelled when it is no longer
+wanted. Never log or store addresses, phone numbers or names: row ids and references only.
 """
 
 from __future__ import annotations
 
 import logging
 import smtplib
-from collections.abc import Iterable
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import F
-from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import timezone
 
-from booking.availability import local_tz
-from booking.constants import AppointmentStatus
-from booking.ics import absolute_manage_url
-from booking.models import Appointment
-
-from .constants import AttemptOutcome, MessageChannel, MessageKind, MessageStatus
+from .constants import AttemptOutcome, MessageChannel, MessageStatus
 from .models import DeliveryAttempt, ScheduledMessage
 
 logger = logging.getLogger(__name__)
 
-TRANSIENT_ERRORS = (OSError, smtplib.SMTPException)
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (OSError, smtplib.SMTPException)
+PERMANENT_ERRORS: tuple[type[BaseException], ...] = ()
 UNKNOWN_OUTCOME = "unknown outcome: check provider"
-REMINDER_TEMPLATE = "nudges/email/reminder"
 
 
-# --- planning -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Outgoing:
+    """What a builder returns: the outbox sends it on the row's channel."""
+
+    to: str  # an e-mail address, or a phone number for SMS rows
+    text: str
+    subject: str = ""  # e-mail only
+    html: str = ""  # e-mail only, optional
 
 
-def reminder_due_times(*, start: datetime, now: datetime) -> list[datetime]:
-    """The reminder plan for an appointment starting at ``start``: ``NUDGES_REMINDER_OFFSETS_DAYS``
-    days before, on the same wall-clock time in Europe/Amsterdam (right across daylight-saving
-    changes), leaving out any time that has already passed."""
-    local_start = start.astimezone(local_tz())
-    due_times = set()
-    for days in settings.NUDGES_REMINDER_OFFSETS_DAYS:
-        # Arithmetic on a zoneinfo-aware datetime keeps the wall-clock time; the offset follows.
-        due = local_start - timedelta(days=days)
-        if due > now:
-            due_times.add(due)
-    return sorted(due_times)
+MessageBuilder = Callable[[ScheduledMessage, datetime], "Outgoing | None"]
+_builders: dict[str, MessageBuilder] = {}
 
 
-def _cancel_pending(appointment_id: int, *, keep: Iterable[datetime] = ()) -> int:
-    return (
-        ScheduledMessage.objects.filter(
-            appointment_id=appointment_id, kind=MessageKind.REMINDER, status=MessageStatus.PENDING
-        )
-        .exclude(due_at__in=list(keep))
-        .update(status=MessageStatus.CANCELLED, updated_at=timezone.now())
+def register_message_kind(kind: str, build: MessageBuilder) -> None:
+    _builders[kind] = build
+
+
+def message_enqueue(
+    *, kind: str, due_at: datetime, appointment_id: int | None = None, channel: str = MessageChannel.EMAIL
+) -> bool:
+    """Plan one message; returns whether it is new. Idempotent on (appointment, kind, channel,
+    due time): planning the same message twice plans it once."""
+    created = ScheduledMessage.objects.bulk_create(
+        [ScheduledMessage(appointment_id=appointment_id, kind=kind, channel=channel, due_at=due_at)],
+        ignore_conflicts=True,
     )
+    return bool(created and created[0].pk)
 
 
-def reminders_plan(appointment_id: int, *, replan: bool = False, now: datetime | None = None) -> int:
-    """Plan the e-mail reminders of a booked appointment; returns how many rows are pending.
-
-    Idempotent: planning twice creates nothing new (unique key on appointment, kind, channel and
-    due time). ``replan`` (the appointment moved): pending reminders for other times are
-    cancelled first; a cancelled reminder for exactly a planned time is planned again. A row
-    already sent for a planned time is left alone: that reminder has gone out.
-    """
-    now = now or timezone.now()
-    appointment = (
-        Appointment.objects.filter(pk=appointment_id).only("status", "start", "email", "remind_by_email").first()
-    )
-    wanted = (
-        appointment is not None
-        and appointment.status == AppointmentStatus.BOOKED
-        and appointment.remind_by_email
-        and bool(appointment.email)
-    )
-    due_times = reminder_due_times(start=appointment.start, now=now) if wanted else []
-    with transaction.atomic():
-        if replan or not wanted:
-            _cancel_pending(appointment_id, keep=due_times)
-        if not due_times:
-            return 0
-        key = {"appointment_id": appointment_id, "kind": MessageKind.REMINDER, "channel": MessageChannel.EMAIL}
-        ScheduledMessage.objects.bulk_create(
-            [ScheduledMessage(**key, due_at=due) for due in due_times], ignore_conflicts=True
-        )
-        ScheduledMessage.objects.filter(**key, due_at__in=due_times, status=MessageStatus.CANCELLED).update(
-            status=MessageStatus.PENDING, attempts=0, last_error="", claimed_at=None, updated_at=timezone.now()
-        )
-        return ScheduledMessage.objects.filter(**key, due_at__in=due_times, status=MessageStatus.PENDING).count()
-
-
-def reminders_replan(appointment_id: int) -> int:
-    """Booking hook: the appointment moved."""
-    return reminders_plan(appointment_id, replan=True)
-
-
-def reminders_cancel(appointment_id: int) -> int:
-    """Booking hook: the appointment was cancelled; returns how many pending rows were cancelled."""
-    return _cancel_pending(appointment_id)
+def message_id(message: ScheduledMessage) -> str:
+    """The same for every attempt of a row, so a receiving side can tell repeats."""
+    return f"scheduled-message-{message.pk}"
 
 
 # --- sending --------------------------------------------------------------------------------
@@ -139,7 +101,7 @@ def _claim_next(*, now: datetime) -> ScheduledMessage | None:
 
 def _short_error(exc: BaseException) -> str:
     """The error class and its code: SMTP errors can quote addresses, so never their text."""
-    code = getattr(exc, "smtp_code", None) or getattr(exc, "errno", None)
+    code = getattr(exc, "smtp_code", None) or getattr(exc, "errno", None) or getattr(exc, "status", None)
     return f"{type(exc).__name__}{f' {code}' if code else ''}"[:200]
 
 
@@ -157,84 +119,85 @@ def _finish(message: ScheduledMessage, *, started_at: datetime, outcome: str, er
     return bool(updated)
 
 
-def _send_reminder_email(message: ScheduledMessage, appointment: Appointment) -> str:
-    """Render and send one reminder (text and HTML, in the citizen's language); returns the
-    Message-ID, the same for every attempt of this row so a receiving side can tell repeats."""
-    products = list(appointment.products.all())
-    with translation.override(appointment.language):
-        checklist = list(dict.fromkeys(item for product in products for item in product.checklist))
-        context = {
-            "appointment": appointment,
-            "location": appointment.desk.location,
-            "products": products,
-            "checklist": checklist,
-            "manage_url": absolute_manage_url(appointment),
-        }
-        subject = " ".join(render_to_string(f"{REMINDER_TEMPLATE}.subject.txt", context).split())
-        text = render_to_string(f"{REMINDER_TEMPLATE}.txt", context)
-        html = render_to_string(f"{REMINDER_TEMPLATE}.html", context)
-    message_id = f"<scheduled-message-{message.pk}@kanaalwijzer>"
+def _send(message: ScheduledMessage, outgoing: Outgoing) -> str:
+    """Hand one message to its channel; returns the provider's id for it."""
+    if message.channel == MessageChannel.SMS:
+        from . import sms
+
+        return sms.sms_send(to=outgoing.to, text=outgoing.text, reference=message_id(message))
+    header = f"<{message_id(message)}@kanaalwijzer>"
     email = EmailMultiAlternatives(
-        subject=subject,
-        body=text,
+        subject=outgoing.subject,
+        body=outgoing.text,
         from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[appointment.email],
-        headers={"Message-ID": message_id},
+        to=[outgoing.to],
+        headers={"Message-ID": header},
     )
-    email.attach_alternative(html, "text/html")
+    if outgoing.html:
+        email.attach_alternative(outgoing.html, "text/html")
     email.send()
-    return message_id
+    return header
+
+
+def _retry_or_fail(message: ScheduledMessage, *, started_at: datetime, now: datetime, error: str) -> None:
+    attempts = message.attempts + 1
+    if attempts >= settings.NUDGES_MESSAGE_MAX_ATTEMPTS:
+        _fail(message, started_at=started_at, error=error, attempts=attempts)
+        logger.warning("Scheduled message %s failed after %s attempts: %s", message.pk, attempts, error)
+        return
+    delay = min(settings.NUDGES_MESSAGE_RETRY_SECONDS * 2 ** (attempts - 1), settings.NUDGES_MESSAGE_RETRY_MAX_SECONDS)
+    _finish(
+        message,
+        started_at=started_at,
+        outcome=AttemptOutcome.RETRY,
+        error=error,
+        status=MessageStatus.PENDING,
+        attempts=attempts,
+        last_error=error,
+        due_at=now + timedelta(seconds=delay),
+    )
+    logger.info("Scheduled message %s: %s, retry in %s s", message.pk, error, delay)
+
+
+def _fail(message: ScheduledMessage, *, started_at: datetime, error: str, attempts) -> None:
+    _finish(
+        message,
+        started_at=started_at,
+        outcome=AttemptOutcome.FAILED,
+        error=error,
+        status=MessageStatus.FAILED,
+        attempts=attempts,
+        last_error=error,
+    )
 
 
 def _deliver(message: ScheduledMessage, *, now: datetime) -> bool:
-    """Send one claimed row outside any transaction; returns whether it was sent."""
+    """Build and send one claimed row outside any transaction; returns whether it was sent."""
     started_at = timezone.now()
-    appointment = (
-        Appointment.objects.select_related("desk__location")
-        .prefetch_related("products")
-        .filter(pk=message.appointment_id)
-        .first()
-    )
-    if (
-        appointment is None
-        or appointment.status != AppointmentStatus.BOOKED
-        or appointment.start <= now
-        or not (appointment.email and appointment.remind_by_email)
-    ):
+    if message.channel == MessageChannel.SMS:
+        from . import sms
+
+        allowed = sms.sms_quiet_hours_shift(now)
+        if allowed > now:
+            # Not an attempt: the row simply waits for the morning.
+            ScheduledMessage.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(
+                status=MessageStatus.PENDING, due_at=allowed, claimed_at=None, updated_at=timezone.now()
+            )
+            return False
+    build = _builders.get(message.kind)
+    outgoing = build(message, now) if build else None
+    if outgoing is None:
         _finish(message, started_at=started_at, outcome=AttemptOutcome.SKIPPED, status=MessageStatus.CANCELLED)
-        logger.info("Scheduled message %s cancelled: appointment no longer booked", message.pk)
+        logger.info("Scheduled message %s (%s) cancelled: no longer wanted", message.pk, message.kind)
         return False
     try:
-        provider_id = _send_reminder_email(message, appointment)
+        provider_id = _send(message, outgoing)
     except TRANSIENT_ERRORS as exc:
-        error = _short_error(exc)
-        attempts = message.attempts + 1
-        if attempts >= settings.NUDGES_MESSAGE_MAX_ATTEMPTS:
-            _finish(
-                message,
-                started_at=started_at,
-                outcome=AttemptOutcome.FAILED,
-                error=error,
-                status=MessageStatus.FAILED,
-                attempts=attempts,
-                last_error=error,
-            )
-            logger.warning("Scheduled message %s failed after %s attempts: %s", message.pk, attempts, error)
-        else:
-            delay = min(
-                settings.NUDGES_MESSAGE_RETRY_SECONDS * 2 ** (attempts - 1), settings.NUDGES_MESSAGE_RETRY_MAX_SECONDS
-            )
-            _finish(
-                message,
-                started_at=started_at,
-                outcome=AttemptOutcome.RETRY,
-                error=error,
-                status=MessageStatus.PENDING,
-                attempts=attempts,
-                last_error=error,
-                due_at=now + timedelta(seconds=delay),
-            )
-            logger.info("Scheduled message %s: %s, retry in %s s", message.pk, error, delay)
+        _retry_or_fail(message, started_at=started_at, now=now, error=_short_error(exc))
+        return False
+    except PERMANENT_ERRORS as exc:
+        _fail(message, started_at=started_at, error=_short_error(exc), attempts=F("attempts") + 1)
+        logger.warning("Scheduled message %s failed permanently: %s", message.pk, _short_error(exc))
         return False
     _finish(
         message,
@@ -246,7 +209,7 @@ def _deliver(message: ScheduledMessage, *, now: datetime) -> bool:
         provider_id=provider_id,
         last_error="",
     )
-    logger.info("Reminder sent for appointment %s (message %s)", appointment.reference, message.pk)
+    logger.info("Scheduled message %s (%s/%s) sent", message.pk, message.kind, message.channel)
     return True
 
 
@@ -271,15 +234,7 @@ def messages_dispatch_due(*, now: datetime | None = None, batch: int | None = No
         except Exception:
             # Not a mail-server error (a template or data bug): do not retry blindly, report it.
             logger.exception("Scheduled message %s failed unexpectedly", message.pk)
-            _finish(
-                message,
-                started_at=current,
-                outcome=AttemptOutcome.FAILED,
-                error="unexpected error",
-                status=MessageStatus.FAILED,
-                attempts=F("attempts") + 1,
-                last_error="unexpected error",
-            )
+            _fail(message, started_at=current, error="unexpected error", attempts=F("attempts") + 1)
     return sent
 
 
@@ -292,8 +247,7 @@ def messages_reconcile_stuck(*, now: datetime | None = None) -> int:
     before the row was marked sent, sending again would give the citizen the same reminder
     twice. We cannot tell the two cases apart here, so the row is reported rather than resent
     (its Message-ID is ``<scheduled-message-<id>@kanaalwijzer>``: look it up in the provider's
-    log). Dispatching one row at a time keeps this to at most
-    one row per killed worker process.
+    log). Dispatching one row at a time keeps this to at most one row per killed worker process.
     """
     now = now or timezone.now()
     cutoff = now - timedelta(minutes=settings.NUDGES_MESSAGE_STUCK_MINUTES)

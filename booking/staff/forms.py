@@ -293,6 +293,7 @@ PRODUCT_FIELDS = [
     "requires_presence",
     "booking_horizon_days",
     "min_notice_minutes",
+    "reminder_days",
     "fee_counter",
     "cost_counter",
     "fee_online",

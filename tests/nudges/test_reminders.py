@@ -19,16 +19,9 @@ from django.utils import timezone
 from booking import hooks
 from booking.constants import AppointmentStatus
 from nudges.constants import AttemptOutcome, MessageChannel, MessageKind, MessageStatus
-from nudges.messaging import (
-    UNKNOWN_OUTCOME,
-    messages_dispatch_due,
-    messages_reconcile_stuck,
-    reminder_due_times,
-    reminders_cancel,
-    reminders_plan,
-    reminders_replan,
-)
+from nudges.messaging import UNKNOWN_OUTCOME, messages_dispatch_due, messages_reconcile_stuck
 from nudges.models import DeliveryAttempt, ScheduledMessage
+from nudges.reminders import reminder_due_times, reminders_cancel, reminders_plan, reminders_replan
 from nudges.tasks import dispatch_due_messages
 from tests.factories import AppointmentFactory, DeskFactory, ProductFactory
 
@@ -108,6 +101,37 @@ def test_no_reminders_without_consent_or_address():
 
 
 @pytest.mark.django_db
+def test_sms_rows_only_with_consent_and_a_phone_number(appointment):
+    appointment.remind_by_sms, appointment.phone = True, "0612345678"
+    appointment.save()
+    assert reminders_plan(appointment.pk, now=NOW) == 4
+    assert Counter(m.channel for m in rows(appointment)) == {MessageChannel.EMAIL: 2, MessageChannel.SMS: 2}
+    # Consent withdrawn (staff changed it): a moved appointment keeps only the e-mail rows.
+    appointment.remind_by_sms = False
+    appointment.save()
+    reminders_plan(appointment.pk, replan=True, now=NOW)
+    pending = [m for m in rows(appointment) if m.status == MessageStatus.PENDING]
+    assert {m.channel for m in pending} == {MessageChannel.EMAIL}
+
+    no_phone = AppointmentFactory(start=NOW + timedelta(days=9), remind_by_sms=True, phone="")
+    reminders_plan(no_phone.pk, now=NOW)
+    assert {m.channel for m in rows(no_phone)} == {MessageChannel.EMAIL}
+
+
+@pytest.mark.django_db
+def test_the_plan_is_per_product_and_a_visit_for_two_gets_both(appointment):
+    quick = ProductFactory(code="uittreksel-r", reminder_days="2")
+    assert reminders_plan(AppointmentFactory(start=appointment.start, products=[quick]).pk, now=NOW) == 1
+    both = AppointmentFactory(start=appointment.start, products=[quick, appointment.products.get()])
+    reminders_plan(both.pk, now=NOW)
+    assert pending_due(both) == [
+        datetime(2027, 3, 5, 10, 0, tzinfo=AMS),
+        datetime(2027, 3, 8, 10, 0, tzinfo=AMS),
+        datetime(2027, 3, 9, 10, 0, tzinfo=AMS),
+    ]
+
+
+@pytest.mark.django_db
 def test_replan_on_move_cancels_pending_and_plans_new(appointment):
     reminders_plan(appointment.pk, now=NOW)
     appointment.start, appointment.end = (
@@ -169,11 +193,9 @@ def test_booking_services_plan_move_and_cancel_through_the_hooks(django_capture_
 
 
 def test_hooks_are_registered():
-    from nudges import messaging
-
-    assert messaging.reminders_plan in hooks._listeners[hooks.APPOINTMENT_BOOKED]
-    assert messaging.reminders_replan in hooks._listeners[hooks.APPOINTMENT_RESCHEDULED]
-    assert messaging.reminders_cancel in hooks._listeners[hooks.APPOINTMENT_CANCELLED]
+    assert reminders_plan in hooks._listeners[hooks.APPOINTMENT_BOOKED]
+    assert reminders_replan in hooks._listeners[hooks.APPOINTMENT_RESCHEDULED]
+    assert reminders_cancel in hooks._listeners[hooks.APPOINTMENT_CANCELLED]
 
 
 # --- dispatching ----------------------------------------------------------------------------
