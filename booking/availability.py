@@ -397,12 +397,12 @@ def _cache_key(
 class _SlotTable:
     """What the cache holds for one query, compact so a hit unpickles little: each slot as
     (start, end) in integer microseconds since the epoch plus its location, and the slots as
-    API JSON in one string with each slot's offset in it. ``starts`` (a flat array) serves
+    API JSON in one ASCII byte string with each slot's offset in it. ``starts`` (a flat array) serves
     bisecting at the minimum notice."""
 
     rows: list[tuple[int, int, int]]
     starts: array
-    json: str
+    json: bytes
     offsets: array
 
     @classmethod
@@ -418,7 +418,8 @@ class _SlotTable:
         for item in items:
             offsets.append(position)
             position += len(item) + 1  # the comma after it
-        return cls(rows=rows, starts=array("q", (row[0] for row in rows)), json=",".join(items), offsets=offsets)
+        body = ",".join(items).encode("ascii")
+        return cls(rows=rows, starts=array("q", (row[0] for row in rows)), json=body, offsets=offsets)
 
     def slots(self, first: int) -> list[Slot]:
         return [Slot(start=_from_us(a), end=_from_us(b), location_id=loc) for a, b, loc in self.rows[first:]]
@@ -497,20 +498,20 @@ def availability_for_products(
 @dataclass(frozen=True)
 class AvailabilitySnapshot:
     """A query's slots as the API's JSON, ready to be cached as a whole (see the API's
-    request-level cache): only a string and two flat arrays, cheap to unpickle.
+    request-level cache): only bytes and two flat arrays, cheap to unpickle.
     ``json(now)`` drops the slots inside the minimum notice at ``now``."""
 
     starts: array
-    body: str
+    body: bytes
     offsets: array
     notice: timedelta
 
-    def json(self, now: datetime) -> str:
-        """``{"slots": [{"start", "end", "location"}]}``, times local with offset."""
+    def json(self, now: datetime) -> bytes:
+        """``{"slots": [{"start", "end", "location"}]}``, times local with offset (ASCII)."""
         first = bisect_left(self.starts, _to_us(now + self.notice))
         if first >= len(self.offsets):
-            return '{"slots":[]}'
-        return '{"slots":[' + self.body[self.offsets[first] :] + "]}"
+            return b'{"slots":[]}'
+        return b'{"slots":[' + self.body[self.offsets[first] :] + b"]}"
 
 
 def availability_snapshot(
@@ -537,7 +538,7 @@ def availability_snapshot(
     )
     notice = timedelta(minutes=max(p.min_notice_minutes for p in products))
     if found is None:
-        return AvailabilitySnapshot(starts=array("q"), body="", offsets=array("q"), notice=notice)
+        return AvailabilitySnapshot(starts=array("q"), body=b"", offsets=array("q"), notice=notice)
     table = found[0]
     return AvailabilitySnapshot(starts=table.starts, body=table.json, offsets=table.offsets, notice=notice)
 

@@ -3,9 +3,12 @@ here too (the model and the service refuse changes underneath)."""
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext_lazy as _
 
 from .exceptions import NudgeError
+from .messaging import messages_requeue
 from .models import (
+    DeliveryAttempt,
     Exemption,
     Experiment,
     Exposure,
@@ -14,6 +17,7 @@ from .models import (
     OnlineCompletion,
     OnlineReference,
     Outcome,
+    ScheduledMessage,
     UnitAppointment,
     Variant,
 )
@@ -124,3 +128,42 @@ class IntegrationClientAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+class DeliveryAttemptInline(admin.TabularInline):
+    model = DeliveryAttempt
+    extra = 0
+    can_delete = False
+    fields = readonly_fields = ["started_at", "finished_at", "outcome", "error"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ScheduledMessage)
+class ScheduledMessageAdmin(admin.ModelAdmin):
+    """The outbox, to look into: rows are written by the planners and the dispatcher only. The
+    one action sends failed rows again (after checking the provider's log for an "unknown
+    outcome")."""
+
+    list_display = ["pk", "kind", "channel", "due_at", "status", "attempts", "last_error", "sent_at"]
+    list_filter = ["status", "kind", "channel"]
+    date_hierarchy = "due_at"
+    search_fields = ["=appointment__reference", "=provider_id"]
+    list_select_related = False
+    inlines = [DeliveryAttemptInline]
+    actions = ["requeue"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in ScheduledMessage._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description=_("Mislukte berichten opnieuw versturen"), permissions=["change"])
+    def requeue(self, request, queryset):
+        queued = messages_requeue(message_ids=list(queryset.values_list("pk", flat=True)))
+        self.message_user(request, _("%(count)s bericht(en) opnieuw ingepland.") % {"count": queued}, messages.SUCCESS)

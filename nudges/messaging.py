@@ -238,6 +238,16 @@ def messages_dispatch_due(*, now: datetime | None = None, batch: int | None = No
     return sent
 
 
+def messages_requeue(*, message_ids: list[int], now: datetime | None = None) -> int:
+    """Send failed rows again, e.g. after someone checked the provider's log for an "unknown
+    outcome" row and found it was never delivered; returns how many were queued. Only failed
+    rows: a sent row is never sent again, a pending or sending one is on its way."""
+    now = now or timezone.now()
+    return ScheduledMessage.objects.filter(pk__in=message_ids, status=MessageStatus.FAILED).update(
+        status=MessageStatus.PENDING, due_at=now, attempts=0, claimed_at=None, updated_at=now
+    )
+
+
 def messages_reconcile_stuck(*, now: datetime | None = None) -> int:
     """Mark rows left in 'sending' longer than ``NUDGES_MESSAGE_STUCK_MINUTES`` as failed with
     "unknown outcome: check provider"; returns how many.

@@ -4,13 +4,17 @@ import hypothesis
 import pytest
 from django.core.cache import cache
 
+from booking.apis.availability import local_answers_clear
+
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     """Availability results are cached; a test's own database never matches another's cache."""
     cache.clear()
+    local_answers_clear()
     yield
     cache.clear()
+    local_answers_clear()
 
 
 @pytest.fixture(autouse=True)

@@ -1,5 +1,9 @@
 import hashlib
+import threading
+import time
 from datetime import timedelta
+
+from cachetools import TLRUCache
 
 from django.conf import settings
 from django.core.cache import cache
@@ -11,7 +15,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import serializers
 from rest_framework.views import APIView
 
-from booking.availability import availability_snapshot, availability_version
+from booking.availability import AvailabilitySnapshot, availability_snapshot, availability_version
 from booking.selectors import location_get, products_by_codes
 
 from .errors import SlotSerializer
@@ -34,7 +38,43 @@ def _request_cache_key(query) -> str:
     return "availability:request:" + hashlib.sha256(raw.encode()).hexdigest()
 
 
-def _json_response(body: str) -> HttpResponse:
+# Identical requests within a process skip even the cache server: the answer (up to a few
+# hundred kB for six weeks) stays in memory for the rest of its lifetime. The key holds the
+# availability version, read from the cache server on every request, so a booking or schedule
+# change is seen at once; held times that expire are seen within the lifetime, as before.
+_LOCAL_ANSWERS_MAX = 64
+_local_answers: TLRUCache = TLRUCache(maxsize=_LOCAL_ANSWERS_MAX, ttu=lambda key, entry, now: entry[0], timer=time.time)
+_local_lock = threading.Lock()
+
+
+def _cached_snapshot(key: str) -> AvailabilitySnapshot | None:
+    with _local_lock:
+        entry = _local_answers.get(key)
+    if entry is None:
+        entry = cache.get(key)
+        if entry is None:
+            return None
+        with _local_lock:
+            _local_answers[key] = entry
+    return entry[1]
+
+
+def _cache_snapshot(key: str, snapshot: AvailabilitySnapshot) -> None:
+    """Store as (expires at, snapshot): the local copy must not outlive the shared one."""
+    lifetime = settings.BOOKING_AVAILABILITY_CACHE_SECONDS
+    entry = (time.time() + lifetime, snapshot)
+    cache.set(key, entry, timeout=lifetime)
+    with _local_lock:
+        _local_answers[key] = entry
+
+
+def local_answers_clear() -> None:
+    """Forget this process's copies (tests; the shared cache was flushed)."""
+    with _local_lock:
+        _local_answers.clear()
+
+
+def _json_response(body: bytes) -> HttpResponse:
     response = HttpResponse(body, content_type="application/json")
     # The same for every visitor and safe to serve a little stale (booking re-checks under a
     # lock): an HTTP cache or CDN in front of the app may keep it this long.
@@ -113,14 +153,15 @@ class AvailabilityApi(APIView):
             date_from=params["date_from"],
             date_to=params["date_to"],
         )
-        cache.set(key, snapshot, timeout=settings.BOOKING_AVAILABILITY_CACHE_SECONDS)
+        if settings.BOOKING_AVAILABILITY_CACHE_SECONDS:
+            _cache_snapshot(key, snapshot)
         # Pre-rendered by the selector (documented by OutputSerializer above): serialising a
         # six-week range slot by slot cost more than everything else in a cached request.
         return _json_response(snapshot.json(timezone.now()))
 
     def dispatch(self, request, *args, **kwargs):
         if request.method == "GET":
-            snapshot = cache.get(_request_cache_key(request.GET))
+            snapshot = _cached_snapshot(_request_cache_key(request.GET))
             if snapshot is not None:
                 return _json_response(snapshot.json(timezone.now()))
         return super().dispatch(request, *args, **kwargs)
