@@ -228,7 +228,7 @@ def _with_alternatives(exc: SlotUnavailable, *, now: datetime, **request) -> Slo
 def _changed(event: str, appointment: Appointment, *location_ids: int) -> None:
     for location_id in set(location_ids):
         transaction.on_commit(lambda lid=location_id: invalidate_availability(lid))
-    hooks.emit_on_commit(event, appointment.pk)
+    hooks.emit(event, appointment.pk)
 
 
 # --- public services ----------------------------------------------------------------------

@@ -21,8 +21,9 @@ class NudgesConfig(AppConfig):
         hooks.register(hooks.APPOINTMENT_CANCELLED, services.appointment_cancelled)
         hooks.register(hooks.APPOINTMENT_STATUS_CHANGED, services.appointment_status_changed)
         # Reminders: planned when booked, re-planned when moved, cancelled with the appointment.
-        hooks.register(hooks.APPOINTMENT_BOOKED, reminders.reminders_plan)
-        hooks.register(hooks.APPOINTMENT_RESCHEDULED, reminders.reminders_replan)
-        hooks.register(hooks.APPOINTMENT_CANCELLED, reminders.reminders_cancel)
+        # In the booking's transaction: the outbox rows commit with the booking or not at all.
+        hooks.register(hooks.APPOINTMENT_BOOKED, reminders.reminders_plan, in_transaction=True)
+        hooks.register(hooks.APPOINTMENT_RESCHEDULED, reminders.reminders_replan, in_transaction=True)
+        hooks.register(hooks.APPOINTMENT_CANCELLED, reminders.reminders_cancel, in_transaction=True)
         messaging.register_message_kind(MessageKind.REMINDER, reminders.reminder_build)
         register_nav("nudges:manager-list", _("Experimenten"), "nudges.manage_experiments")

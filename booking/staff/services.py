@@ -81,7 +81,7 @@ def _invalidate_on_commit(location_id: int | None) -> None:
 
 
 def _status_changed(appointment: Appointment) -> None:
-    hooks.emit_on_commit(hooks.APPOINTMENT_STATUS_CHANGED, appointment.pk)
+    hooks.emit(hooks.APPOINTMENT_STATUS_CHANGED, appointment.pk)
     _invalidate_on_commit(appointment.desk.location_id)
 
 

@@ -192,10 +192,44 @@ def test_booking_services_plan_move_and_cancel_through_the_hooks(django_capture_
     assert ScheduledMessage.objects.filter(appointment=booked, status=MessageStatus.CANCELLED).count() == 4
 
 
-def test_hooks_are_registered():
-    assert reminders_plan in hooks._listeners[hooks.APPOINTMENT_BOOKED]
-    assert reminders_replan in hooks._listeners[hooks.APPOINTMENT_RESCHEDULED]
-    assert reminders_cancel in hooks._listeners[hooks.APPOINTMENT_CANCELLED]
+def test_hooks_are_registered_inside_the_booking_transaction():
+    assert reminders_plan in hooks._transactional_listeners[hooks.APPOINTMENT_BOOKED]
+    assert reminders_replan in hooks._transactional_listeners[hooks.APPOINTMENT_RESCHEDULED]
+    assert reminders_cancel in hooks._transactional_listeners[hooks.APPOINTMENT_CANCELLED]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_reminder_rows_commit_with_the_booking_or_not_at_all(monkeypatch):
+    from django.db import transaction
+
+    from booking.models import Appointment
+    from booking.services import appointment_book
+
+    product = ProductFactory(code="id-kaart-r", booking_horizon_days=365)
+    desk = DeskFactory(products=[product])
+    start = (timezone.localtime() + timedelta(days=14)).replace(hour=10, minute=0, second=0, microsecond=0)
+    while start.weekday() >= 5:
+        start += timedelta(days=1)
+    book = {"products": [product], "persons": 1, "location": desk.location, "name": "Jan", "email": "j@example.nl"}
+
+    # The booking's transaction fails after the reminders were planned: neither stays.
+    with pytest.raises(RuntimeError), transaction.atomic():
+        appointment_book(start=start, **book)
+        assert ScheduledMessage.objects.count() == 2
+        raise RuntimeError("crash before commit")
+    assert not Appointment.objects.exists() and not ScheduledMessage.objects.exists()
+
+    # The planner fails: its writes are undone, the booking stands (and the failure is logged).
+    def broken_plan(appointment_id, **kwargs):
+        ScheduledMessage.objects.create(
+            appointment_id=appointment_id, kind=MessageKind.REMINDER, channel=MessageChannel.EMAIL, due_at=start
+        )
+        raise ValueError("planner bug")
+
+    monkeypatch.setitem(hooks._transactional_listeners, hooks.APPOINTMENT_BOOKED, [broken_plan])
+    booked = appointment_book(start=start, **book)
+    assert Appointment.objects.get().pk == booked.pk
+    assert not ScheduledMessage.objects.exists()
 
 
 # --- dispatching ----------------------------------------------------------------------------
