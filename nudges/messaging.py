@@ -2,10 +2,12 @@
 
 Public:
 
-- ``Outgoing`` and ``register_message_kind(kind, build)``: each kind of message (reminder,
-  satisfaction question, waiting-list offer…) registers a builder in its ``AppConfig.ready``; the
-  dispatcher calls ``build(message, now)`` for each claimed row of that kind, and the builder
-  returns what to send, or None when the message is no longer wanted (the row is cancelled);
+- ``Outgoing`` and ``register_message_kind(kind, build, sent=None)``: each kind of message
+  (reminder, satisfaction question, waiting-list offer…) registers a builder in its
+  ``AppConfig.ready``; the dispatcher calls ``build(message, now)`` for each claimed row of that
+  kind, and the builder returns what to send, or None when the message is no longer wanted (the
+  row is cancelled). ``sent(message, outgoing, now)``, if given, runs once the row is marked
+  sent (a reminder logs its experiment exposure there); its errors are logged, never raised;
 - ``message_enqueue``: plan one message (idempotent);
 - ``messages_dispatch_due`` (the periodic Celery task ``dispatch_due_messages``) and
   ``messages_reconcile_stuck``.
@@ -24,9 +26,10 @@ from __future__ import annotations
 
 import logging
 import smtplib
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -34,13 +37,14 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from . import sms
 from .constants import AttemptOutcome, MessageChannel, MessageStatus
 from .models import DeliveryAttempt, ScheduledMessage
 
 logger = logging.getLogger(__name__)
 
-TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (OSError, smtplib.SMTPException)
-PERMANENT_ERRORS: tuple[type[BaseException], ...] = ()
+TRANSIENT_ERRORS = (OSError, smtplib.SMTPException, sms.SmsTransientError)
+PERMANENT_ERRORS = (sms.SmsPermanentError,)
 UNKNOWN_OUTCOME = "unknown outcome: check provider"
 
 
@@ -52,23 +56,46 @@ class Outgoing:
     text: str
     subject: str = ""  # e-mail only
     html: str = ""  # e-mail only, optional
+    # Never sent: what the builder decided (e.g. the experiment variant it rendered), for the
+    # kind's ``sent`` callback, so what is logged is exactly what went out.
+    notes: Mapping[str, Any] = field(default_factory=dict)
 
 
 MessageBuilder = Callable[[ScheduledMessage, datetime], "Outgoing | None"]
+SentCallback = Callable[[ScheduledMessage, Outgoing, datetime], None]
 _builders: dict[str, MessageBuilder] = {}
+_sent_callbacks: dict[str, SentCallback] = {}
 
 
-def register_message_kind(kind: str, build: MessageBuilder) -> None:
+def register_message_kind(kind: str, build: MessageBuilder, *, sent: SentCallback | None = None) -> None:
     _builders[kind] = build
+    if sent is not None:
+        _sent_callbacks[kind] = sent
+    else:
+        _sent_callbacks.pop(kind, None)
 
 
 def message_enqueue(
-    *, kind: str, due_at: datetime, appointment_id: int | None = None, channel: str = MessageChannel.EMAIL
+    *,
+    kind: str,
+    due_at: datetime,
+    appointment_id: int | None = None,
+    channel: str = MessageChannel.EMAIL,
+    waitlist_offer_id: int | None = None,
 ) -> bool:
     """Plan one message; returns whether it is new. Idempotent on (appointment, kind, channel,
-    due time): planning the same message twice plans it once."""
+    due time), or for a waiting-list offer on (offer, kind, channel): planning the same
+    message twice plans it once."""
     created = ScheduledMessage.objects.bulk_create(
-        [ScheduledMessage(appointment_id=appointment_id, kind=kind, channel=channel, due_at=due_at)],
+        [
+            ScheduledMessage(
+                appointment_id=appointment_id,
+                waitlist_offer_id=waitlist_offer_id,
+                kind=kind,
+                channel=channel,
+                due_at=due_at,
+            )
+        ],
         ignore_conflicts=True,
     )
     return bool(created and created[0].pk)
@@ -101,7 +128,7 @@ def _claim_next(*, now: datetime) -> ScheduledMessage | None:
 
 def _short_error(exc: BaseException) -> str:
     """The error class and its code: SMTP errors can quote addresses, so never their text."""
-    code = getattr(exc, "smtp_code", None) or getattr(exc, "errno", None) or getattr(exc, "status", None)
+    code = getattr(exc, "smtp_code", None) or getattr(exc, "errno", None) or getattr(exc, "code", None)
     return f"{type(exc).__name__}{f' {code}' if code else ''}"[:200]
 
 
@@ -122,8 +149,6 @@ def _finish(message: ScheduledMessage, *, started_at: datetime, outcome: str, er
 def _send(message: ScheduledMessage, outgoing: Outgoing) -> str:
     """Hand one message to its channel; returns the provider's id for it."""
     if message.channel == MessageChannel.SMS:
-        from . import sms
-
         return sms.sms_send(to=outgoing.to, text=outgoing.text, reference=message_id(message))
     header = f"<{message_id(message)}@kanaalwijzer>"
     email = EmailMultiAlternatives(
@@ -139,13 +164,16 @@ def _send(message: ScheduledMessage, outgoing: Outgoing) -> str:
     return header
 
 
-def _retry_or_fail(message: ScheduledMessage, *, started_at: datetime, now: datetime, error: str) -> None:
+def _retry_or_fail(message: ScheduledMessage, *, started_at: datetime, now: datetime, exc: BaseException) -> None:
+    error = _short_error(exc)
     attempts = message.attempts + 1
     if attempts >= settings.NUDGES_MESSAGE_MAX_ATTEMPTS:
         _fail(message, started_at=started_at, error=error, attempts=attempts)
         logger.warning("Scheduled message %s failed after %s attempts: %s", message.pk, attempts, error)
         return
     delay = min(settings.NUDGES_MESSAGE_RETRY_SECONDS * 2 ** (attempts - 1), settings.NUDGES_MESSAGE_RETRY_MAX_SECONDS)
+    # A gateway that asked us to wait longer (Retry-After) gets its wish.
+    delay = max(delay, getattr(exc, "retry_after", None) or 0)
     _finish(
         message,
         started_at=started_at,
@@ -175,8 +203,6 @@ def _deliver(message: ScheduledMessage, *, now: datetime) -> bool:
     """Build and send one claimed row outside any transaction; returns whether it was sent."""
     started_at = timezone.now()
     if message.channel == MessageChannel.SMS:
-        from . import sms
-
         allowed = sms.sms_quiet_hours_shift(now)
         if allowed > now:
             # Not an attempt: the row simply waits for the morning.
@@ -193,13 +219,13 @@ def _deliver(message: ScheduledMessage, *, now: datetime) -> bool:
     try:
         provider_id = _send(message, outgoing)
     except TRANSIENT_ERRORS as exc:
-        _retry_or_fail(message, started_at=started_at, now=now, error=_short_error(exc))
+        _retry_or_fail(message, started_at=started_at, now=now, exc=exc)
         return False
     except PERMANENT_ERRORS as exc:
         _fail(message, started_at=started_at, error=_short_error(exc), attempts=F("attempts") + 1)
         logger.warning("Scheduled message %s failed permanently: %s", message.pk, _short_error(exc))
         return False
-    _finish(
+    still_ours = _finish(
         message,
         started_at=started_at,
         outcome=AttemptOutcome.SENT,
@@ -210,7 +236,21 @@ def _deliver(message: ScheduledMessage, *, now: datetime) -> bool:
         last_error="",
     )
     logger.info("Scheduled message %s (%s/%s) sent", message.pk, message.kind, message.channel)
+    if still_ours:
+        _after_sent(message, outgoing, now=now)
     return True
+
+
+def _after_sent(message: ScheduledMessage, outgoing: Outgoing, *, now: datetime) -> None:
+    """The kind's ``sent`` callback. The message has gone out whatever happens here, so an
+    error is logged and never turns the sent row into a failure."""
+    callback = _sent_callbacks.get(message.kind)
+    if callback is None:
+        return
+    try:
+        callback(message, outgoing, now)
+    except Exception:
+        logger.exception("Scheduled message %s: the after-sent step of %s failed", message.pk, message.kind)
 
 
 def messages_dispatch_due(*, now: datetime | None = None, batch: int | None = None) -> int:

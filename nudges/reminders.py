@@ -4,11 +4,14 @@ Public:
 
 - ``reminders_plan`` (booked), ``reminders_replan`` (moved), ``reminders_cancel`` (cancelled),
   registered on ``booking.hooks`` in ``NudgesConfig.ready``;
-- ``reminder_build``: the outbox builder for ``MessageKind.REMINDER`` rows;
+- ``reminder_build``: the outbox builder for ``MessageKind.REMINDER`` rows, and ``reminder_sent``,
+  its after-sent step (logs the wording experiment's exposure, see ``nudges.reminder_wording``);
 - ``reminder_due_times``: the plan of one appointment.
 
 The plan comes from the appointment's products (``Product.reminder_days``, e.g. 5 and 1 days
 before), by e-mail and/or SMS as the citizen chose (SMS only with a phone number and consent).
+The e-mail links to "I'm coming", "cancel" and, when every product can be done online,
+"already arranged online?"; the SMS only to the manage page.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone, translation
 
 from booking.availability import local_tz
@@ -26,12 +30,13 @@ from booking.constants import AppointmentStatus
 from booking.ics import absolute_manage_url
 from booking.models import Appointment
 
+from . import sms
 from .constants import MessageChannel, MessageKind, MessageStatus
 from .messaging import Outgoing
 from .models import ScheduledMessage
+from .reminder_wording import reminder_exposure_log, reminder_wording
 
 REMINDER_TEMPLATE = "nudges/email/reminder"
-SMS_TEMPLATE = "nudges/sms/reminder.txt"
 
 
 def reminder_due_times(*, start: datetime, now: datetime, days: Iterable[int] | None = None) -> list[datetime]:
@@ -54,7 +59,7 @@ def _wanted_channels(appointment: Appointment | None) -> list[str]:
     channels = []
     if appointment.remind_by_email and appointment.email:
         channels.append(MessageChannel.EMAIL)
-    if appointment.remind_by_sms and appointment.phone:
+    if appointment.remind_by_sms and appointment.phone and sms.sms_enabled():
         channels.append(MessageChannel.SMS)
     return channels
 
@@ -145,10 +150,36 @@ def reminder_build(message: ScheduledMessage, now: datetime) -> Outgoing | None:
             "manage_url": absolute_manage_url(appointment),
         }
         if message.channel == MessageChannel.SMS:
-            return Outgoing(to=appointment.phone, text=render_to_string(SMS_TEMPLATE, context).strip())
+            return Outgoing(
+                to=appointment.phone,
+                text=sms.sms_render_reminder(appointment=appointment, manage_url=context["manage_url"]),
+            )
+        wording = reminder_wording(appointment=appointment, products=products, now=now)
+        context.update(_links(appointment, products), wording=wording)
         return Outgoing(
             to=appointment.email,
             subject=" ".join(render_to_string(f"{REMINDER_TEMPLATE}.subject.txt", context).split()),
             text=render_to_string(f"{REMINDER_TEMPLATE}.txt", context),
             html=render_to_string(f"{REMINDER_TEMPLATE}.html", context),
+            notes=wording.notes(),
         )
+
+
+def _links(appointment: Appointment, products: list) -> dict[str, str]:
+    """The e-mail's one-click links. Each opens a page that asks first: mail scanners follow
+    links, so nothing changes before the citizen presses a button."""
+
+    def absolute(name: str) -> str:
+        return settings.SITE_URL + reverse(name, args=[appointment.manage_token])
+
+    done_online = bool(products) and all(product.has_online_alternative for product in products)
+    return {
+        "confirm_url": absolute("booking:manage_confirm"),
+        "cancel_url": absolute("booking:manage_cancel"),
+        "done_online_url": absolute("booking:manage_done_online") if done_online else "",
+    }
+
+
+def reminder_sent(message: ScheduledMessage, outgoing: Outgoing, now: datetime) -> None:
+    """Outbox after-sent step: the reminder e-mail went out with the wording in its notes."""
+    reminder_exposure_log(appointment_id=message.appointment_id, notes=outgoing.notes, now=now)

@@ -5,6 +5,15 @@ import pytest
 from django.core.cache import cache
 
 from booking.apis.availability import local_answers_clear
+from nudges import sms
+
+
+@pytest.fixture(autouse=True)
+def sms_outbox():
+    """SMS sent with the in-memory backend, emptied for every test (like ``mail.outbox``)."""
+    sms.outbox.clear()
+    yield sms.outbox
+    sms.outbox.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -273,6 +273,18 @@ NUDGES_MESSAGE_MAX_ATTEMPTS = env_int("NUDGES_MESSAGE_MAX_ATTEMPTS", 5)
 NUDGES_MESSAGE_RETRY_SECONDS = env_int("NUDGES_MESSAGE_RETRY_SECONDS", 60)
 NUDGES_MESSAGE_RETRY_MAX_SECONDS = env_int("NUDGES_MESSAGE_RETRY_MAX_SECONDS", 3600)
 NUDGES_MESSAGE_STUCK_MINUTES = env_int("NUDGES_MESSAGE_STUCK_MINUTES", 10)
+# SMS (nudges.sms): a backend like Django's e-mail backends. Console, file and in-memory are for
+# development and tests; production sends through nudges.sms.HttpGatewayBackend (see
+# production.py). The sender is an alphanumeric id of at most 11 characters.
+NUDGES_SMS_BACKEND = os.environ.get("NUDGES_SMS_BACKEND", "nudges.sms.ConsoleBackend")
+NUDGES_SMS_FILE_PATH = Path(os.environ.get("NUDGES_SMS_FILE_PATH", VAR_DIR / "sms"))
+NUDGES_SMS_GATEWAY_URL = os.environ.get("NUDGES_SMS_GATEWAY_URL", "")
+NUDGES_SMS_GATEWAY_TOKEN = os.environ.get("NUDGES_SMS_GATEWAY_TOKEN", "")
+NUDGES_SMS_GATEWAY_TIMEOUT_SECONDS = float(os.environ.get("NUDGES_SMS_GATEWAY_TIMEOUT_SECONDS", "10"))
+NUDGES_SMS_SENDER = os.environ.get("NUDGES_SMS_SENDER", "Gemeente")
+# No SMS from the start hour up to the end hour (local time): a text due then waits until the
+# end hour. Equal hours switch quiet hours off.
+NUDGES_SMS_QUIET_HOURS = tuple(int(h) for h in env_list("NUDGES_SMS_QUIET_HOURS", "21,8"))
 # Makes the visitor's unit known to booking-hook callbacks (links an online booking to it).
 MIDDLEWARE.append("nudges.middleware.NudgeUnitMiddleware")
 

@@ -18,3 +18,13 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
+
+# SMS: the development backends print, keep or store citizens' numbers and private manage links.
+# Production sends through the gateway (over HTTPS) or, until one is configured, sends no SMS.
+NUDGES_SMS_BACKEND = os.environ.get("NUDGES_SMS_BACKEND", "nudges.sms.DisabledBackend")
+if NUDGES_SMS_BACKEND not in {"nudges.sms.HttpGatewayBackend", "nudges.sms.DisabledBackend"}:
+    raise ImproperlyConfigured("NUDGES_SMS_BACKEND: use nudges.sms.HttpGatewayBackend in production.")
+if NUDGES_SMS_BACKEND == "nudges.sms.HttpGatewayBackend" and not (
+    NUDGES_SMS_GATEWAY_URL.startswith("https://") and NUDGES_SMS_GATEWAY_TOKEN
+):
+    raise ImproperlyConfigured("Set NUDGES_SMS_GATEWAY_URL (https) and NUDGES_SMS_GATEWAY_TOKEN.")

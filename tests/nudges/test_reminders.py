@@ -347,6 +347,78 @@ def test_transient_failure_retries_with_backoff_then_fails(appointment, monkeypa
     assert not mail.outbox
 
 
+@pytest.fixture
+def sms_appointment(appointment):
+    appointment.remind_by_sms, appointment.phone = True, "06-12345678"
+    appointment.save()
+    reminders_plan(appointment.pk, now=NOW)
+    return appointment
+
+
+def sms_rows(appointment):
+    return [m for m in rows(appointment) if m.channel == MessageChannel.SMS]
+
+
+@pytest.mark.django_db
+def test_an_sms_reminder_goes_out_once_with_its_reference(sms_appointment, sms_outbox):
+    assert messages_dispatch_due(now=SEND_TIME) == 2  # the e-mail and the SMS of the 5-day reminder
+    assert messages_dispatch_due(now=SEND_TIME) == 0
+    [sent] = sms_outbox
+    row = sms_rows(sms_appointment)[0]
+    assert sent.to == "+31612345678" and sent.reference == f"scheduled-message-{row.pk}"
+    assert "10:00" in sent.text and f"/afspraak/{sms_appointment.manage_token}/" in sent.text
+    row.refresh_from_db()
+    assert (row.status, row.provider_id) == (MessageStatus.SENT, "locmem-1")
+
+
+@pytest.mark.django_db
+def test_an_sms_due_in_the_quiet_hours_waits_for_the_morning(sms_appointment, sms_outbox):
+    # E.g. a retry that came due late in the evening.
+    late_evening = datetime(2027, 3, 4, 22, 30, tzinfo=AMS)
+    first = sms_rows(sms_appointment)[0]
+    ScheduledMessage.objects.filter(pk=first.pk).update(due_at=late_evening)
+    messages_dispatch_due(now=late_evening)
+    assert not sms_outbox
+    first.refresh_from_db()
+    assert (first.status, first.attempts) == (MessageStatus.PENDING, 0)
+    assert first.due_at == datetime(2027, 3, 5, 8, 0, tzinfo=AMS)
+    assert not DeliveryAttempt.objects.filter(message=first).exists()
+    messages_dispatch_due(now=datetime(2027, 3, 5, 8, 0, tzinfo=AMS))
+    assert len(sms_outbox) == 1
+
+
+@pytest.mark.django_db
+def test_gateway_errors_retry_after_its_wish_or_fail_for_good(sms_appointment, monkeypatch):
+    from nudges import sms
+
+    def busy(self, message):
+        raise sms.SmsTransientError("HTTP 429", retry_after=900)
+
+    monkeypatch.setattr(sms.LocMemBackend, "send", busy)
+    messages_dispatch_due(now=SEND_TIME)
+    row = sms_rows(sms_appointment)[0]
+    row.refresh_from_db()
+    assert (row.status, row.attempts, row.last_error) == (MessageStatus.PENDING, 1, "SmsTransientError HTTP 429")
+    assert row.due_at == SEND_TIME + timedelta(seconds=900)
+
+    def refused(self, message):
+        raise sms.SmsPermanentError("HTTP 422")
+
+    monkeypatch.setattr(sms.LocMemBackend, "send", refused)
+    messages_dispatch_due(now=row.due_at)
+    row.refresh_from_db()
+    assert (row.status, row.attempts, row.last_error) == (MessageStatus.FAILED, 2, "SmsPermanentError HTTP 422")
+
+
+@pytest.mark.django_db
+@override_settings(NUDGES_SMS_BACKEND="nudges.sms.DisabledBackend")
+def test_no_sms_rows_are_planned_while_sms_is_switched_off(appointment):
+    appointment.remind_by_sms, appointment.phone = True, "0612345678"
+    appointment.save()
+    reminders_plan(appointment.pk, now=NOW)
+    assert not sms_rows(appointment)
+
+
 @pytest.mark.django_db
 def test_reconcile_reports_stuck_rows_instead_of_resending(appointment):
     reminders_plan(appointment.pk, now=NOW)
