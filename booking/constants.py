@@ -66,3 +66,10 @@ class AppointmentAction(models.TextChoices):
     TAGGED = "tagged", _("Kanaal beoordeeld")
     WALK_IN = "walk_in", _("Inloop geregistreerd")
     ANONYMISED = "anonymised", _("Persoonsgegevens verwijderd")
+    CONFIRMED = "confirmed", _("Komst bevestigd")
+
+
+class CancelReason(models.TextChoices):
+    """Why a citizen cancelled, when they told us (the audit event's ``cancel_reason``)."""
+
+    DONE_ONLINE = "done_online", _("Al online geregeld")

@@ -304,6 +304,9 @@ class Appointment(models.Model):
     updated_at = models.DateTimeField(_("gewijzigd"), auto_now=True)
     booked_at = models.DateTimeField(_("geboekt op"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("geannuleerd op"), null=True, blank=True)
+    # The citizen said "I'm coming" (link in the reminder), so the desk can see it on the day
+    # board. Cleared when the appointment moves: the promise was for the old time.
+    confirmed_at = models.DateTimeField(_("komst bevestigd op"), null=True, blank=True)
     checked_in_at = models.DateTimeField(_("aangemeld om"), null=True, blank=True)
     handled_at = models.DateTimeField(_("afgehandeld om"), null=True, blank=True)
     anonymised_at = models.DateTimeField(_("geanonimiseerd op"), null=True, blank=True)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from django.db.models import Prefetch, QuerySet
 from django.utils.translation import gettext as _
 
-from .constants import AppointmentStatus
+from .constants import AppointmentAction, AppointmentStatus
 from .exceptions import InvalidRequest, NotFound
-from .models import Appointment, Location, Product
+from .models import Appointment, AppointmentEvent, Location, Product
 
 
 def product_list() -> QuerySet[Product]:
@@ -61,3 +62,29 @@ def appointment_get_by_token(token: str) -> Appointment:
     if appointment is None:
         raise NotFound()
     return appointment
+
+
+@dataclass(frozen=True)
+class Cancellation:
+    """How an appointment was cancelled, from its audit trail."""
+
+    channel: str  # how the citizen asked (online, phone); empty: the municipality (a closure)
+    reason: str  # a ``CancelReason`` the citizen gave, or empty
+
+    @property
+    def by_citizen(self) -> bool:
+        return bool(self.channel)
+
+
+def appointment_cancellation(appointment_id: int) -> Cancellation | None:
+    """The cancellation of an appointment, or None when it was never cancelled."""
+    event = (
+        AppointmentEvent.objects.filter(appointment_id=appointment_id, action=AppointmentAction.CANCELLED)
+        .order_by("-at", "-pk")
+        .values("channel", "changes")
+        .first()
+    )
+    if event is None:
+        return None
+    reason = (event["changes"] or {}).get("cancel_reason") or ["", ""]
+    return Cancellation(channel=event["channel"], reason=reason[1] or "")

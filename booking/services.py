@@ -1,4 +1,4 @@
-"""Write side of booking: hold, book, cancel, reschedule.
+"""Write side of booking: hold, book, cancel, reschedule, and the citizen's "I'm coming".
 
 Every service owns its transaction. The sequence for taking a time is always: validate the
 request, lock the contact (anti-hoarding), then for each candidate desk in ascending id: lock
@@ -41,6 +41,7 @@ from .constants import (
     UPCOMING_STATUSES,
     AppointmentAction,
     AppointmentStatus,
+    CancelReason,
     Channel,
 )
 from .exceptions import (
@@ -242,12 +243,14 @@ def appointment_hold(
     start: datetime,
     channel: str = Channel.ONLINE,
     release_hold_token: str | None = None,
+    hold_minutes: int | None = None,
     now: datetime | None = None,
 ) -> Appointment:
     """Reserve a time for a short while (BOOKING_HOLD_MINUTES) while details are filled in.
 
     ``release_hold_token`` lets a visitor move their one hold: the old hold is released in
-    the same transaction.
+    the same transaction. ``hold_minutes``: another lifetime than BOOKING_HOLD_MINUTES (a
+    freed time offered to a waiting list is held while the offers are out).
     """
     now = now or timezone.now()
     end = _validate_request(products=products, persons=persons, location=location, start=start, now=now)
@@ -265,7 +268,7 @@ def appointment_hold(
                     persons=persons,
                     channel=channel,
                     status=AppointmentStatus.HELD,
-                    hold_expires_at=now + timedelta(minutes=settings.BOOKING_HOLD_MINUTES),
+                    hold_expires_at=now + timedelta(minutes=hold_minutes or settings.BOOKING_HOLD_MINUTES),
                     manage_token=new_token(),
                 ),
                 products,
@@ -390,11 +393,16 @@ def _confirmable_hold(token: str, *, request: dict, end: datetime, now: datetime
 
 
 def appointment_cancel(
-    *, appointment: Appointment, actor: Any = None, channel: str = Channel.ONLINE, now: datetime | None = None
+    *,
+    appointment: Appointment,
+    actor: Any = None,
+    channel: str = Channel.ONLINE,
+    reason: str = "",
+    now: datetime | None = None,
 ) -> Appointment:
     """Cancel a booked appointment. Cancelling twice is harmless; a visit that has started or
-    been handled at the desk cannot be cancelled. ``actor``/``channel``: who asked, and how
-    (the audit trail)."""
+    been handled at the desk cannot be cancelled. ``actor``/``channel``: who asked, and how;
+    ``reason``: why, when the citizen told us (a ``CancelReason``); all in the audit trail."""
     now = now or timezone.now()
     with transaction.atomic():
         appointment = Appointment.objects.select_for_update(of=("self",)).select_related("desk").get(pk=appointment.pk)
@@ -409,15 +417,32 @@ def appointment_cancel(
         appointment.status = AppointmentStatus.CANCELLED
         appointment.cancelled_at = now
         appointment.save(update_fields=["status", "cancelled_at", "updated_at"])
-        record_event(
-            appointment,
-            AppointmentAction.CANCELLED,
-            actor=actor,
-            channel=channel,
-            changes={"status": [AppointmentStatus.BOOKED, AppointmentStatus.CANCELLED]},
-        )
+        changes = {"status": [AppointmentStatus.BOOKED, AppointmentStatus.CANCELLED]}
+        if reason:
+            changes["cancel_reason"] = ["", CancelReason(reason).value]
+        record_event(appointment, AppointmentAction.CANCELLED, actor=actor, channel=channel, changes=changes)
         _changed(hooks.APPOINTMENT_CANCELLED, appointment, appointment.desk.location_id)
     logger.info("Appointment %s cancelled", appointment.reference)
+    return appointment
+
+
+def appointment_confirm(*, appointment: Appointment, now: datetime | None = None) -> Appointment:
+    """The citizen lets us know they are coming (the "I'm coming" link in the reminder).
+    Confirming twice is harmless and records one event; a cancelled, handled or started
+    appointment cannot be confirmed."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        appointment = Appointment.objects.select_for_update(of=("self",)).select_related("desk").get(pk=appointment.pk)
+        if appointment.status == AppointmentStatus.BOOKED and appointment.confirmed_at is not None:
+            return appointment
+        if appointment.status != AppointmentStatus.BOOKED:
+            raise InvalidStateTransition()
+        if appointment.start <= now:
+            raise InvalidStateTransition(_("Deze afspraak is al begonnen of voorbij."))
+        appointment.confirmed_at = now
+        appointment.save(update_fields=["confirmed_at", "updated_at"])
+        record_event(appointment, AppointmentAction.CONFIRMED, channel=Channel.ONLINE)
+    logger.info("Appointment %s confirmed by the citizen", appointment.reference)
     return appointment
 
 
@@ -451,10 +476,11 @@ def appointment_reschedule(
             desk = _take_desk(
                 products=products, location=location, start=start, end=end, now=now, exclude_appointment_id=current.pk
             )
-            current.desk, current.start, current.end = desk, start, end
+            # A confirmation ("I'm coming") was for the old time.
+            current.desk, current.start, current.end, current.confirmed_at = desk, start, end, None
             try:
                 with transaction.atomic():
-                    current.save(update_fields=["desk", "start", "end", "updated_at"])
+                    current.save(update_fields=["desk", "start", "end", "confirmed_at", "updated_at"])
             except IntegrityError as exc:
                 if getattr(exc.__cause__, "sqlstate", None) == EXCLUSION_VIOLATION:
                     raise SlotUnavailable(field="start") from exc

@@ -30,3 +30,13 @@ def send_closure_apology_email(appointment_id: int, reason: str) -> bool:
     from .notifications import send_closure_apology
 
     return send_closure_apology(appointment_id, reason)
+
+
+@shared_task
+def erase_expired_personal_data() -> dict:
+    """Nightly (CELERY_BEAT_SCHEDULE, 03:30): the AVG retention job (``booking.retention``),
+    booking's part and every step other apps registered. Safe to run twice."""
+    from .retention import personal_data_erase_expired
+
+    report = personal_data_erase_expired()
+    return {"appointments": report.appointments, **report.steps}

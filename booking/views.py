@@ -28,7 +28,7 @@ from django_ratelimit.decorators import ratelimit
 
 from . import flow, services
 from .availability import local_tz
-from .constants import AppointmentStatus, Channel
+from .constants import AppointmentStatus, CancelReason, Channel
 from .exceptions import BookingError, NotFound, SlotUnavailable
 from .forms import DetailsForm, LocationForm, ProductsForm, TimeForm, add_booking_error
 from .ics import appointment_ics, ics_filename
@@ -450,6 +450,11 @@ def _manage(view):
             appointment = appointment_get_by_token(token)
         except NotFound:
             return render(request, "booking/manage/not_found.html", status=404)
+        if settings.LANGUAGE_COOKIE_NAME not in request.COOKIES:
+            # The link came in an e-mail in the appointment's language: the page follows it
+            # unless the visitor has picked a language with the switch.
+            translation.activate(appointment.language)
+            request.LANGUAGE_CODE = appointment.language
         return view(request, appointment)
 
     return citizen_page(wrapped)
@@ -515,6 +520,44 @@ def manage_reschedule(request: HttpRequest, appointment: Appointment) -> HttpRes
     return redirect("booking:manage", token=moved.manage_token)
 
 
+def _manage_page(request: HttpRequest, template: str, appointment: Appointment, errors: list | None = None):
+    summary = _summary(errors=errors) if errors else None
+    return render(request, template, _appointment_context(request, appointment, summary=summary))
+
+
+@_manage
+@require_http_methods(GET_POST)
+def manage_confirm(request: HttpRequest, appointment: Appointment) -> HttpResponse:
+    """ "I'm coming", from the reminder. The GET only asks (mail scanners open every link);
+    the POST records it, and confirming twice changes nothing."""
+    if request.method == "POST":
+        try:
+            services.appointment_confirm(appointment=appointment)
+        except BookingError as exc:
+            return _manage_page(request, "booking/manage/confirm.html", appointment, [str(exc.message)])
+        return redirect("booking:manage_confirm", token=appointment.manage_token)
+    return _manage_page(request, "booking/manage/confirm.html", appointment)
+
+
+@_manage
+@require_http_methods(GET_POST)
+def manage_done_online(request: HttpRequest, appointment: Appointment) -> HttpResponse:
+    """ "Already arranged online?", from the reminder of an appointment that can be done
+    online as a whole: cancels through the one cancel service, with the reason for the audit
+    trail (and for nudges, through the cancel hook). The GET only asks."""
+    products = list(appointment.products.all())
+    if not products or not all(product.has_online_alternative for product in products):
+        return redirect("booking:manage", token=appointment.manage_token)
+    if request.method == "POST" and appointment.status == AppointmentStatus.BOOKED:
+        try:
+            services.appointment_cancel(appointment=appointment, reason=CancelReason.DONE_ONLINE)
+        except BookingError as exc:
+            return _manage_page(request, "booking/manage/done_online.html", appointment, [str(exc.message)])
+        messages.success(request, _("Uw afspraak is geannuleerd. Fijn dat u het online heeft geregeld."))
+        return redirect("booking:manage", token=appointment.manage_token)
+    return _manage_page(request, "booking/manage/done_online.html", appointment)
+
+
 @_manage
 @require_GET
 def manage_ics(request: HttpRequest, appointment: Appointment) -> HttpResponse:
@@ -537,4 +580,8 @@ def accessibility_statement(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def privacy_statement(request: HttpRequest) -> HttpResponse:
-    return render(request, "pages/privacy.html", {"hold_minutes": settings.BOOKING_HOLD_MINUTES})
+    return render(
+        request,
+        "pages/privacy.html",
+        {"hold_minutes": settings.BOOKING_HOLD_MINUTES, "retention_days": settings.BOOKING_RETENTION_DAYS},
+    )

@@ -9,9 +9,10 @@ class NudgesConfig(AppConfig):
     def ready(self) -> None:
         # booking never imports nudges: nudges plugs into booking's explicit hooks here.
         from booking import flow, hooks
+        from booking.retention import register_retention_step
         from booking.staff.permissions import register_nav
 
-        from . import messaging, reminders, services
+        from . import messaging, reminders, satisfaction, services, waitlist, waitlist_report
         from .apis import base  # noqa: F401 - registers the OpenAPI scheme of the integration token
         from .constants import MessageKind
         from .flow_step import product_choice_step
@@ -25,5 +26,18 @@ class NudgesConfig(AppConfig):
         hooks.register(hooks.APPOINTMENT_BOOKED, reminders.reminders_plan, in_transaction=True)
         hooks.register(hooks.APPOINTMENT_RESCHEDULED, reminders.reminders_replan, in_transaction=True)
         hooks.register(hooks.APPOINTMENT_CANCELLED, reminders.reminders_cancel, in_transaction=True)
-        messaging.register_message_kind(MessageKind.REMINDER, reminders.reminder_build)
+        messaging.register_message_kind(MessageKind.REMINDER, reminders.reminder_build, sent=reminders.reminder_sent)
         register_nav("nudges:manager-list", _("Experimenten"), "nudges.manage_experiments")
+        # Satisfaction: one question after a served visit, and its share of the AVG retention job.
+        # In the desk's transaction: the question is planned if and only if "served" commits.
+        hooks.register(hooks.APPOINTMENT_STATUS_CHANGED, satisfaction.satisfaction_plan, in_transaction=True)
+        messaging.register_message_kind(MessageKind.SATISFACTION, satisfaction.satisfaction_build)
+        register_retention_step("satisfaction_comments", satisfaction.satisfaction_comments_erase_expired)
+        register_nav("nudges:manager-satisfaction", _("Tevredenheid"), "nudges.manage_experiments")
+        # Waiting list: a cancelled time is offered after the cancel has committed (a failing
+        # offer never touches the cancel); its e-mails; entries that ran out end nightly.
+        hooks.register(hooks.APPOINTMENT_CANCELLED, waitlist.waitlist_time_freed)
+        messaging.register_message_kind(MessageKind.WAITLIST_OFFER, waitlist_report.waitlist_offer_build)
+        messaging.register_message_kind(MessageKind.WAITLIST_TAKEN, waitlist_report.waitlist_taken_build)
+        register_retention_step("waitlist_entries", waitlist.waitlist_erase_expired)
+        register_nav("nudges:manager-waitlist", _("Wachtlijst"), "nudges.manage_experiments")

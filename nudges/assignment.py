@@ -2,7 +2,9 @@
 
 - ``unit_hash(raw)``: the only form in which a unit id is ever stored: HMAC-SHA256 under
   ``NUDGES_UNIT_HASH_KEY``. A web visitor's raw id is a random cookie value; an API client
-  sends its own pseudonymous id; reminders will use the appointment.
+  sends its own pseudonymous id.
+- ``appointment_unit_hash(appointment_id)``: the unit of reminder experiments, the appointment
+  itself (citizens who booked by phone have no cookie).
 - ``assign(salt=, unit_hash=, arms=)``: the same unit always gets the same arm of an
   experiment, and arms get units in proportion to their weights. Pure: no database.
 """
@@ -32,6 +34,12 @@ def is_valid_unit_id(raw: str | None) -> bool:
 def unit_hash(raw: str) -> str:
     key = settings.NUDGES_UNIT_HASH_KEY.encode()
     return hmac.new(key, raw.encode(), hashlib.sha256).hexdigest()
+
+
+def appointment_unit_hash(appointment_id: int) -> str:
+    """Keyed, so the logs cannot be joined to appointments without ``NUDGES_UNIT_HASH_KEY``;
+    the prefix keeps it apart from any cookie or API unit id."""
+    return unit_hash(f"appointment:{appointment_id}")
 
 
 def assign(*, salt: str, unit_hash: str, arms: Sequence[tuple[str, int]]) -> str:

@@ -32,6 +32,9 @@ class ContentKind(models.TextChoices):
     EASY_LINK = "easy_link", _("Directe link naar het online formulier, met wat ervoor nodig is")
     DIGITAL_DISCOUNT = "digital_discount", _("Beide leges naast elkaar, online als digitale korting")
     SOCIAL_NORM = "social_norm", _("Aandeel inwoners dat dit online deed (eigen gegevens)")
+    # Reminder wording (touchpoint REMINDER); the control is the plain reminder.
+    REMINDER_COST = "reminder_cost", _("Herinnering: wat een gemiste afspraak kost (kostprijs balie)")
+    REMINDER_WAITING = "reminder_waiting", _("Herinnering: anderen zoeken ook een tijd (eigen gegevens)")
 
 
 # The principle a content kind stands for.
@@ -39,7 +42,11 @@ KIND_PRINCIPLE = {
     ContentKind.EASY_LINK: Principle.EASY,
     ContentKind.DIGITAL_DISCOUNT: Principle.ATTRACTIVE,
     ContentKind.SOCIAL_NORM: Principle.SOCIAL,
+    ContentKind.REMINDER_COST: Principle.ATTRACTIVE,
+    ContentKind.REMINDER_WAITING: Principle.SOCIAL,
 }
+# Content kinds written into the reminder e-mail; the others are shown on a page.
+REMINDER_KINDS = (ContentKind.REMINDER_COST, ContentKind.REMINDER_WAITING)
 
 # Placeholders a wording may use ({name}); everything else is refused, and so is a typed-in
 # percentage: figures are computed, never written by hand.
@@ -55,6 +62,10 @@ PLACEHOLDERS = {
     "period_days",
     "since",
     "until",
+    # reminders: the appointment's counter cost price, recent bookings at its location
+    "cost",
+    "bookings",
+    "location",
 }
 
 
@@ -124,6 +135,28 @@ METRICS: dict[str, MetricSpec] = {
     Metric.COMPLETED_ONLINE: MetricSpec(lower_is_better=False, comparable=False),
 }
 COMPARABLE_METRICS = [m for m in Metric if METRICS[m].comparable]
+
+# What a reminder can change: whether people come, or cancel in time when they cannot. Here
+# cancelling in advance and attending are the good outcomes (after the product choice, fewer
+# counter visits are the aim), so their direction differs by touchpoint.
+REMINDER_METRICS = (Metric.NO_SHOW, Metric.CANCELLED, Metric.ATTENDED, Metric.COMPLETED_ONLINE)
+REMINDER_METRIC_SPECS: dict[str, MetricSpec] = {
+    Metric.CANCELLED: MetricSpec(lower_is_better=False, comparable=True),
+    Metric.ATTENDED: MetricSpec(lower_is_better=False, comparable=True),
+}
+
+
+def metric_spec(metric: str, touchpoint: str) -> MetricSpec:
+    if touchpoint == Touchpoint.REMINDER:
+        return REMINDER_METRIC_SPECS.get(metric, METRICS[metric])
+    return METRICS[metric]
+
+
+def metrics_for(touchpoint: str) -> list[str]:
+    """The metrics that mean something at this touchpoint (booked or abandoned after a
+    reminder would only be noise on the dashboard)."""
+    return list(REMINDER_METRICS) if touchpoint == Touchpoint.REMINDER else list(Metric)
+
 
 # The first-party cookie holding a web visitor's random unit id (stored only as a keyed hash).
 UNIT_COOKIE = "kw_eenheid"

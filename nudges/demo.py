@@ -8,6 +8,10 @@
   experiment looks like.
 - A running experiment on both products with the three variants and a control, started
   through the real service (so it passes every governance check).
+- A running reminder-wording experiment on every product: the plain reminder (control), what a
+  missed appointment costs, and "others are looking for a time". No logs are made up for it:
+  its exposures come from reminders actually sent.
+- A few people on the waiting list (``seed_waitlist``), so a cancelled time is offered at once.
 """
 
 from __future__ import annotations
@@ -28,8 +32,10 @@ from booking.services import appointment_book
 from . import services, statistics
 from .assignment import unit_hash
 from .constants import ContentKind, ExperimentStatus, Metric, OutcomeKind, Principle, Touchpoint
-from .models import Experiment, Exposure, Intervention, OnlineCompletion, Outcome, Variant
+from .exceptions import NudgeError
+from .models import Experiment, Exposure, Intervention, OnlineCompletion, Outcome, Variant, WaitlistEntry
 from .roles import nudges_roles_ensure
+from .waitlist import waitlist_join
 
 PRODUCT_CODES = ["uittreksel-brp", "verhuizing"]
 DEMO_EMAIL_DOMAIN = "voorbeeld.nl"
@@ -248,6 +254,130 @@ def seed_running(*, interventions: dict[str, Intervention], now: datetime) -> Ex
     return services.experiment_start(experiment=experiment, now=now)
 
 
+REMINDER_NAME = "Herinnering: komen of op tijd afzeggen (alle producten)"
+REMINDER_INTERVENTIONS = [
+    {
+        "code": "herinnering-kosten",
+        "name": "Attractive: wat een gemiste afspraak kost",
+        "kind": ContentKind.REMINDER_COST,
+        "principle": Principle.ATTRACTIVE,
+        "headline_nl": "Wat een gemiste afspraak kost",
+        "headline_en": "What a missed appointment costs",
+        "message_nl": (
+            "Een afspraak die niet wordt gebruikt kost de gemeente {cost} en een andere inwoner een plek. "
+            "Kunt u niet komen? Annuleer dan op tijd."
+        ),
+        "message_en": (
+            "An appointment that is not used costs the municipality {cost} and another resident a place. "
+            "If you cannot come, please cancel in time."
+        ),
+    },
+    {
+        "code": "herinnering-anderen-zoeken",
+        "name": "Social: anderen zoeken ook een tijd",
+        "kind": ContentKind.REMINDER_WAITING,
+        "principle": Principle.SOCIAL,
+        "headline_nl": "Anderen zoeken ook een tijd",
+        "headline_en": "Others are looking for a time too",
+        "message_nl": (
+            "In de afgelopen {period_days} dagen zijn er {bookings} andere afspraken voor {product} gemaakt bij "
+            "{location}. Kunt u niet komen? Annuleer dan, zodat iemand anders uw tijd kan gebruiken."
+        ),
+        "message_en": (
+            "In the last {period_days} days, {bookings} other appointments for {product} were made at {location}. "
+            "If you cannot come, please cancel so someone else can use your time."
+        ),
+    },
+]
+
+
+def seed_reminder_experiment(*, now: datetime) -> Experiment:
+    """The reminder-wording experiment, started through the real service."""
+    existing = Experiment.objects.filter(name=REMINDER_NAME).first()
+    if existing:
+        return existing
+    products = list(Product.objects.filter(is_active=True).order_by("code"))
+    interventions = {}
+    for spec in REMINDER_INTERVENTIONS:
+        intervention, created = Intervention.objects.get_or_create(
+            code=spec["code"], defaults={**spec, "touchpoint": Touchpoint.REMINDER}
+        )
+        if created:
+            intervention.full_clean()
+            intervention.products.set(products)
+        interventions[spec["code"]] = intervention
+    # Two comparisons with control, Holm: plan for a typical 1.4-point effect on a no-show rate
+    # of about 3% (one large city's figure).
+    planned = statistics.sample_size_for_effect(
+        baseline=0.03, effect=statistics.TYPICAL_EFFECT, alpha=statistics.ALPHA / 2
+    )
+    experiment = services.experiment_create(
+        name=REMINDER_NAME,
+        purpose_nl=(
+            "Minder gemiste afspraken: we testen of een herinnering die zegt wat een gemiste afspraak kost, of "
+            "dat anderen ook een tijd zoeken, meer mensen laat komen of op tijd laat afzeggen dan de gewone "
+            "herinnering. De cijfers in de herinnering komen uit eigen gegevens."
+        ),
+        purpose_en=(
+            "Fewer missed appointments: we test whether a reminder that says what a missed appointment costs, or "
+            "that others are looking for a time too, makes more people come or cancel in time than the plain "
+            "reminder. The figures in the reminder come from the municipality's own data."
+        ),
+        products=products,
+        variants=[
+            {"key": "controle", "intervention": None, "weight": 1},
+            {"key": "kosten", "intervention": interventions["herinnering-kosten"], "weight": 1},
+            {"key": "anderen-zoeken", "intervention": interventions["herinnering-anderen-zoeken"], "weight": 1},
+        ],
+        hypothesis=(
+            "Noemen wat een gemiste afspraak kost, of dat anderen ook een tijd zoeken, verlaagt het aandeel "
+            "inwoners dat niet verschijnt, vergeleken met de gewone herinnering."
+        ),
+        primary_metric=Metric.NO_SHOW,
+        guardrail_metrics=[Metric.CANCELLED, Metric.ATTENDED],
+        planned_sample_per_variant=planned,
+        touchpoint=Touchpoint.REMINDER,
+        planned_start=timezone.localdate(now),
+    )
+    return services.experiment_start(experiment=experiment, now=now)
+
+
+# Waiting for an earlier time: (products, location name or None for any, days they still accept).
+WAITLIST = [
+    (["paspoort"], None, None),
+    (["uittreksel-brp"], "Stadhuis", None),
+    (["id-kaart"], None, 30),
+    (["rijbewijs"], None, None),
+    (["paspoort"], "Wijkkantoor Noord", None),
+    (["verhuizing"], None, None),
+]
+
+
+def seed_waitlist(*, now: datetime) -> int:
+    """A few people on the waiting list, so a demo visitor who cancels an appointment sees the
+    freed time offered to them (the offer e-mails appear in the outbox and the mail backend)."""
+    if WaitlistEntry.objects.filter(email__endswith="@" + DEMO_EMAIL_DOMAIN).exists():
+        return 0
+    locations = {loc.name: loc for loc in Location.objects.filter(is_active=True)}
+    created = 0
+    for i, (codes, location_name, days) in enumerate(WAITLIST, start=1):
+        try:
+            waitlist_join(
+                products=list(Product.objects.filter(code__in=codes)),
+                persons=1,
+                location=locations.get(location_name) if location_name else None,
+                name=f"Demo Wachtende {i}",
+                email=f"wachtlijst{i}@{DEMO_EMAIL_DOMAIN}",
+                language="en" if i % 3 == 0 else "nl",
+                wanted_before=now + timedelta(days=days) if days else None,
+                now=now - timedelta(days=len(WAITLIST) - i),  # joined one after the other
+            )
+            created += 1
+        except NudgeError:
+            continue
+    return created
+
+
 @transaction.atomic
 def seed_nudges(*, now: datetime | None = None) -> dict[str, object]:
     now = now or timezone.now()
@@ -257,11 +387,15 @@ def seed_nudges(*, now: datetime | None = None) -> dict[str, object]:
     past_appointments = seed_history(rng=rng, now=now)
     pilot = seed_pilot(interventions=interventions, rng=rng, now=now)
     running = seed_running(interventions=interventions, now=now)
+    reminder_experiment = seed_reminder_experiment(now=now)
+    waitlist_entries = seed_waitlist(now=now)
     return {
+        "waitlist_entries": waitlist_entries,
         "interventions": len(interventions),
         "past_appointments": past_appointments,
         "pilot": pilot,
         "running": running,
         "variants": list(Variant.objects.filter(experiment=running).values_list("key", flat=True)),
+        "reminder_experiment": reminder_experiment,
         "counter_visits": Appointment.objects.filter(email__startswith="verleden").count(),
     }

@@ -82,11 +82,10 @@ def message_enqueue(
     appointment_id: int | None = None,
     channel: str = MessageChannel.EMAIL,
     waitlist_offer_id: int | None = None,
-) -> bool:
-    """Plan one message; returns whether it is new. Idempotent on (appointment, kind, channel,
-    due time), or for a waiting-list offer on (offer, kind, channel): planning the same
-    message twice plans it once."""
-    created = ScheduledMessage.objects.bulk_create(
+) -> None:
+    """Plan one message. Idempotent on (appointment, kind, channel, due time), or for a
+    waiting-list offer on (offer, kind, channel): planning the same message twice plans it once."""
+    ScheduledMessage.objects.bulk_create(
         [
             ScheduledMessage(
                 appointment_id=appointment_id,
@@ -98,7 +97,6 @@ def message_enqueue(
         ],
         ignore_conflicts=True,
     )
-    return bool(created and created[0].pk)
 
 
 def message_id(message: ScheduledMessage) -> str:

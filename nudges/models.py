@@ -25,6 +25,7 @@ from booking.models import Product
 from .constants import (
     KIND_PRINCIPLE,
     PLACEHOLDERS,
+    REMINDER_KINDS,
     AttemptOutcome,
     ContentKind,
     ExemptionReason,
@@ -92,8 +93,8 @@ class Intervention(models.Model):
         _("tekst (NL)"),
         help_text=_(
             "Plaatshouders: {product}, {requirements}, {fee_online}, {fee_counter}, {discount}, {share}, "
-            "{online_cases}, {cases}, {period_days}, {since}, {until}. Typ geen cijfers of percentages: "
-            "die worden berekend."
+            "{online_cases}, {cases}, {period_days}, {since}, {until}; in herinneringen ook {cost}, {bookings} "
+            "en {location}. Typ geen cijfers of percentages: die worden berekend."
         ),
     )
     message_en = models.TextField(_("tekst (EN)"))
@@ -132,6 +133,8 @@ class Intervention(models.Model):
         errors = {}
         if self.kind and self.principle and KIND_PRINCIPLE.get(self.kind) != self.principle:
             errors["principle"] = _("Dit principe past niet bij de soort inhoud.")
+        if self.kind and self.touchpoint and (self.kind in REMINDER_KINDS) != (self.touchpoint == Touchpoint.REMINDER):
+            errors["kind"] = _("Deze soort inhoud past niet bij dit moment.")
         for field in ("headline_nl", "headline_en", "message_nl", "message_en"):
             text = getattr(self, field) or ""
             unknown = sorted(set(_PLACEHOLDER.findall(text)) - PLACEHOLDERS)
@@ -441,6 +444,15 @@ class ScheduledMessage(models.Model):
         null=True,
         blank=True,
     )
+    # A waiting-list offer is about a freed time, not about one appointment (nudges.waitlist).
+    waitlist_offer = models.ForeignKey(
+        "WaitlistOffer",
+        on_delete=models.CASCADE,
+        related_name="messages",
+        verbose_name=_("wachtlijstaanbod"),
+        null=True,
+        blank=True,
+    )
     kind = models.CharField(_("soort"), max_length=20, choices=MessageKind.choices)
     channel = models.CharField(_("kanaal"), max_length=10, choices=MessageChannel.choices)
     due_at = models.DateTimeField(_("te verzenden op"))
@@ -460,6 +472,9 @@ class ScheduledMessage(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["appointment", "kind", "channel", "due_at"], name="scheduled_message_unique_per_due"
+            ),
+            models.UniqueConstraint(
+                fields=["waitlist_offer", "kind", "channel"], name="scheduled_message_unique_per_waitlist_offer"
             ),
         ]
         indexes = [models.Index(fields=["status", "due_at"])]
@@ -505,6 +520,8 @@ class SatisfactionSurvey(models.Model):
     appointment_id = models.BigIntegerField(_("afspraak"), unique=True)
     token = models.CharField(_("token"), max_length=64, unique=True, editable=False)
     channel = models.CharField(_("kanaal"), max_length=10, choices=Channel.choices)
+    # The appointment's language: the page opens in it unless the visitor chose another.
+    language = models.CharField(_("taal"), max_length=5, choices=settings.LANGUAGES, default="nl")
     score = models.PositiveSmallIntegerField(
         _("score"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)]
     )
@@ -534,3 +551,114 @@ class SatisfactionSurvey(models.Model):
     @property
     def is_answered(self) -> bool:
         return self.answered_at is not None
+
+
+# --- Waiting list: freed times offered to people who want an earlier one (nudges.waitlist) ----
+
+
+class WaitlistStatus(models.TextChoices):
+    ACTIVE = "active", _("Wacht")
+    SERVED = "served", _("Geholpen")
+    LEFT = "left", _("Afgemeld")
+    EXPIRED = "expired", _("Verlopen")
+
+
+class OfferStatus(models.TextChoices):
+    # "Offered" with its hold run out counts as expired (computed: nudges.waitlist).
+    OFFERED = "offered", _("Aangeboden")
+    ACCEPTED = "accepted", _("Aangenomen")
+    GONE = "gone", _("Al vergeven")
+    EXPIRED = "expired", _("Verlopen")
+
+
+class WaitlistEntry(models.Model):
+    """Someone who wants to be told when an earlier time frees up: for these products and
+    persons, at one location or any (``location`` empty), before ``wanted_before`` (empty: any
+    time within the booking horizon). ``appointment_id``: the appointment they already have;
+    accepting an offer moves them from it to the freed time.
+
+    Personal data: ``name`` and ``email`` only, kept while the entry is active and emptied the
+    moment it ends (served, left, expired; ``nudges.waitlist``). ``token`` is the secret of the
+    leave link (192 bits)."""
+
+    token = models.CharField(_("token"), max_length=64, unique=True, editable=False)
+    products = models.ManyToManyField(Product, related_name="+", verbose_name=_("producten"))
+    persons = models.PositiveSmallIntegerField(_("aantal personen"), default=1, validators=[MinValueValidator(1)])
+    location = models.ForeignKey(
+        "booking.Location",
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("vestiging"),
+        help_text=_("Leeg: elke vestiging."),
+    )
+    wanted_before = models.DateTimeField(_("eerder dan"), null=True, blank=True)
+    appointment_id = models.BigIntegerField(_("huidige afspraak"), null=True, blank=True)
+    name = models.CharField(_("naam"), max_length=150, blank=True)
+    email = models.EmailField(_("e-mailadres"), max_length=254, blank=True)
+    language = models.CharField(_("taal"), max_length=5, choices=settings.LANGUAGES, default="nl")
+    status = models.CharField(_("status"), max_length=10, choices=WaitlistStatus.choices, default=WaitlistStatus.ACTIVE)
+    created_at = models.DateTimeField(_("aangemeld op"))
+    ended_at = models.DateTimeField(_("beëindigd op"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("wachtlijstaanmelding")
+        verbose_name_plural = _("wachtlijstaanmeldingen")
+        constraints = [
+            # Contact data lives only as long as the entry is active.
+            models.CheckConstraint(
+                condition=Q(status=WaitlistStatus.ACTIVE) | Q(name="", email=""),
+                name="waitlist_entry_ended_holds_no_contact",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "created_at"]), models.Index(fields=["email"])]
+
+    def __str__(self) -> str:
+        return f"waitlist entry {self.pk} ({self.status})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == WaitlistStatus.ACTIVE
+
+
+class WaitlistOffer(models.Model):
+    """A freed time offered to one entry. All offers for one freed time share one hold
+    (``hold_id``, the held appointment, and its ``hold_token``, which only the service uses);
+    the first to accept gets the time. ``freed_appointment_id`` is the cancelled appointment
+    that freed it (at most one offer per entry per freed time). ``token``: the secret of the
+    offer link (192 bits)."""
+
+    entry = models.ForeignKey(
+        WaitlistEntry, on_delete=models.CASCADE, related_name="offers", verbose_name=_("aanmelding")
+    )
+    freed_appointment_id = models.BigIntegerField(_("vrijgekomen afspraak"))
+    hold_id = models.BigIntegerField(_("vastgehouden tijd"))
+    hold_token = models.CharField(_("reserveringstoken"), max_length=64, editable=False)
+    location = models.ForeignKey(
+        "booking.Location", on_delete=models.PROTECT, related_name="+", verbose_name=_("vestiging")
+    )
+    start = models.DateTimeField(_("begin"))
+    token = models.CharField(_("token"), max_length=64, unique=True, editable=False)
+    status = models.CharField(_("status"), max_length=10, choices=OfferStatus.choices, default=OfferStatus.OFFERED)
+    offered_at = models.DateTimeField(_("aangeboden op"))
+    hold_expires_at = models.DateTimeField(_("vastgehouden tot"))
+    answered_at = models.DateTimeField(_("beantwoord op"), null=True, blank=True)
+    appointment_id = models.BigIntegerField(_("geboekte afspraak"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["offered_at", "pk"]
+        verbose_name = _("wachtlijstaanbod")
+        verbose_name_plural = _("wachtlijstaanbiedingen")
+        constraints = [
+            models.UniqueConstraint(fields=["entry", "freed_appointment_id"], name="waitlist_offer_once_per_entry"),
+            # The last word on "first to accept gets it": one accepted offer per hold.
+            models.UniqueConstraint(
+                fields=["hold_id"], condition=Q(status=OfferStatus.ACCEPTED), name="waitlist_offer_one_accept_per_hold"
+            ),
+        ]
+        indexes = [models.Index(fields=["hold_id"]), models.Index(fields=["status", "hold_expires_at"])]
+
+    def __str__(self) -> str:
+        return f"waitlist offer {self.pk} ({self.status})"

@@ -156,6 +156,9 @@ def reminder_build(message: ScheduledMessage, now: datetime) -> Outgoing | None:
             )
         wording = reminder_wording(appointment=appointment, products=products, now=now)
         context.update(_links(appointment, products), wording=wording)
+        if wording.shown:
+            # Every nudge says why it is there: the experiment in the public register.
+            context["why_url"] = f"{settings.SITE_URL}{reverse('nudges:register')}#experiment-{wording.experiment.pk}"
         return Outgoing(
             to=appointment.email,
             subject=" ".join(render_to_string(f"{REMINDER_TEMPLATE}.subject.txt", context).split()),

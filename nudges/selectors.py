@@ -21,12 +21,16 @@ from .assignment import assign
 from .constants import (
     COLLECTING_STATUSES,
     METRICS,
+    REMINDER_KINDS,
+    REMINDER_METRICS,
     ContentKind,
     ExemptionReason,
     ExperimentStatus,
     Metric,
     OutcomeKind,
     Touchpoint,
+    metric_spec,
+    metrics_for,
 )
 from .content import Content, SocialFigure, build_content, fee_problems
 from .exceptions import NotFound
@@ -138,6 +142,8 @@ def decide(
 ) -> Decision:
     """Which experiment and variant applies to this unit, or why it is exempt. Pure read:
     logging the exposure or exemption is ``services``' job."""
+    if touchpoint == Touchpoint.REMINDER:
+        return Decision()  # a reminder's wording is decided per appointment by nudges.reminder_wording
     found = running_experiment_for(products=products, touchpoint=touchpoint)
     if found is None:
         return Decision()
@@ -164,12 +170,19 @@ def decide(
 
 def start_problems(experiment: Experiment, *, now: datetime | None = None) -> list[str]:
     problems: list[str] = []
+    # A reminder's wording never steers away from the counter and shows no fees: the rules
+    # about presence and fees are for the nudges after the product choice.
+    reminder = experiment.touchpoint == Touchpoint.REMINDER
     if not experiment.hypothesis.strip():
         problems.append(_("Schrijf een hypothese."))
     if not experiment.primary_metric:
         problems.append(_("Kies een primaire maat."))
     elif not METRICS[experiment.primary_metric].comparable:
         problems.append(_("De primaire maat moet in elke groep, ook de controlegroep, te meten zijn."))
+    elif reminder and experiment.primary_metric not in REMINDER_METRICS:
+        problems.append(
+            _("Kies bij een herinnering als primaire maat: niet verschenen, vooraf geannuleerd of verschenen.")
+        )
     if not experiment.planned_sample_per_variant:
         problems.append(_("Geef de geplande steekproef per variant op."))
     if not experiment.purpose_nl.strip():
@@ -186,7 +199,7 @@ def start_problems(experiment: Experiment, *, now: datetime | None = None) -> li
     products = list(experiment.products.all())
     if not products:
         problems.append(_("Kies ten minste één product."))
-    for product in products:
+    for product in [] if reminder else products:
         if product.requires_presence:
             problems.append(
                 _("%(product)s vraagt persoonlijk verschijnen: nooit nudgen.") % {"product": product.name_nl}
@@ -198,6 +211,10 @@ def start_problems(experiment: Experiment, *, now: datetime | None = None) -> li
         intervention = variant.intervention
         if intervention.touchpoint != experiment.touchpoint:
             problems.append(_("Interventie %(name)s hoort bij een ander moment.") % {"name": intervention.name})
+        elif reminder != (intervention.kind in REMINDER_KINDS):
+            problems.append(
+                _("Interventie %(name)s: deze soort inhoud past niet bij dit moment.") % {"name": intervention.name}
+            )
         covered = {p.pk for p in intervention.products.all()}
         missing = [p.name_nl for p in products if p.pk not in covered]
         if missing:
@@ -290,7 +307,7 @@ class ExperimentResults:
 
 
 def _metric_result(experiment, variants, counts, metric: str, role: str) -> MetricResult:
-    spec = METRICS[metric]
+    spec = metric_spec(metric, experiment.touchpoint)
     empty = {"n": 0, "matured": 0}
     arm_counts = []
     for variant in variants:
@@ -337,7 +354,11 @@ def experiment_results(experiment: Experiment, *, now: datetime | None = None) -
         if m in METRICS and m != experiment.primary_metric
     ]
     shown = {experiment.primary_metric, *experiment.guardrail_metrics}
-    descriptive = [_metric_result(experiment, variants, counts, m, "descriptive") for m in Metric if m not in shown]
+    descriptive = [
+        _metric_result(experiment, variants, counts, m, "descriptive")
+        for m in metrics_for(experiment.touchpoint)
+        if m not in shown
+    ]
     return ExperimentResults(
         experiment=experiment,
         computed_at=now,

@@ -6,7 +6,8 @@ Public:
   (integration clients), ``online_choice_record`` (the tracked redirect),
   ``counter_choice_record`` (the "counter anyway" button);
 - booking outcomes: ``appointment_booked``, ``appointment_cancelled``,
-  ``appointment_status_changed`` (registered on ``booking.hooks`` in ``NudgesConfig.ready``);
+  ``appointment_status_changed`` (registered on ``booking.hooks`` in ``NudgesConfig.ready``),
+  for the visitor's unit of an online booking and for the appointment's own reminder unit;
 - experiments: ``experiment_create``, ``experiment_update``, ``experiment_start``,
   ``experiment_pause``, ``experiment_resume``, ``experiment_finish``;
 - ``integration_client_create``, ``integration_client_authenticate``.
@@ -28,10 +29,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from booking.constants import AppointmentStatus, Channel
+from booking.constants import AppointmentStatus, CancelReason, Channel
 from booking.models import Appointment, Product
+from booking.selectors import appointment_cancellation
 
 from . import selectors
+from .assignment import appointment_unit_hash
 from .constants import (
     COLLECTING_STATUSES,
     REFERENCE_PARAM,
@@ -286,8 +289,28 @@ def _linked_outcome(appointment_id: int, kind: str) -> None:
         outcome_record(experiment=experiment, unit_hash=link.unit_hash, kind=kind)
 
 
+def _reminder_outcome(appointment_id: int, kind: str) -> None:
+    """The same for the reminder experiments, whose unit is the appointment itself (any
+    channel); ``outcome_record`` keeps to units whose reminder actually went out."""
+    unit = appointment_unit_hash(appointment_id)
+    for experiment in _collecting_experiments_of(unit):
+        outcome_record(experiment=experiment, unit_hash=unit, kind=kind)
+
+
 def appointment_cancelled(appointment_id: int) -> None:
     _linked_outcome(appointment_id, OutcomeKind.CANCELLED)
+    cancellation = appointment_cancellation(appointment_id)
+    if cancellation is None:
+        return
+    if cancellation.by_citizen:
+        # Cancelled in advance by the citizen; a closure (the municipality's doing) says
+        # nothing about a reminder's wording.
+        _reminder_outcome(appointment_id, OutcomeKind.CANCELLED)
+    if cancellation.reason == CancelReason.DONE_ONLINE:
+        # Told us through "already arranged online?" (self-reported: source web, and not an
+        # OnlineCompletion, which only the online channel reports).
+        _linked_outcome(appointment_id, OutcomeKind.COMPLETED_ONLINE)
+        _reminder_outcome(appointment_id, OutcomeKind.COMPLETED_ONLINE)
 
 
 STATUS_OUTCOMES = {AppointmentStatus.SERVED: OutcomeKind.ATTENDED, AppointmentStatus.NO_SHOW: OutcomeKind.NO_SHOW}
@@ -297,6 +320,7 @@ def appointment_status_changed(appointment_id: int) -> None:
     status = Appointment.objects.filter(pk=appointment_id).values_list("status", flat=True).first()
     if status in STATUS_OUTCOMES:
         _linked_outcome(appointment_id, STATUS_OUTCOMES[status])
+        _reminder_outcome(appointment_id, STATUS_OUTCOMES[status])
 
 
 # --- experiments ----------------------------------------------------------------------------

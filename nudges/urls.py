@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import manager_views, views
+from . import manager_views, satisfaction_views, views, waitlist_views
 
 app_name = "nudges"
 
@@ -11,6 +11,14 @@ urlpatterns = [
     path("afspraak-maken/online-of-balie/balie/", views.continue_to_counter, name="counter"),
     path("kanaalsturing/online/<slug:code>/", views.go_online, name="online"),
     path("transparantie/", views.register, name="register"),
+    path("tevredenheid/<str:token>/", satisfaction_views.survey, name="satisfaction"),
+    path("medewerkers/tevredenheid/", satisfaction_views.satisfaction_overview, name="manager-satisfaction"),
+    path("wachtlijst/", waitlist_views.join, name="waitlist-join"),
+    path("wachtlijst/eerder/<str:token>/", waitlist_views.join_for_appointment, name="waitlist-appointment"),
+    path("wachtlijst/aanbod/<str:token>/", waitlist_views.offer, name="waitlist-offer"),
+    path("wachtlijst/<str:token>/", waitlist_views.entry, name="waitlist-entry"),
+    path("wachtlijst/<str:token>/afmelden/", waitlist_views.leave, name="waitlist-leave"),
+    path("medewerkers/wachtlijst/", waitlist_views.waitlist_overview, name="manager-waitlist"),
     path("medewerkers/experimenten/", manager_views.experiment_list, name="manager-list"),
     path("medewerkers/experimenten/nieuw/", manager_views.experiment_create, name="manager-create"),
     path("medewerkers/experimenten/<int:experiment_id>/", manager_views.experiment_detail, name="manager-detail"),

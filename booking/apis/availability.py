@@ -4,7 +4,6 @@ import time
 from datetime import timedelta
 
 from cachetools import TLRUCache
-
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpResponse

@@ -26,7 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_ratelimit.decorators import ratelimit
 
 from booking.availability import availability_for_products, local_tz
-from booking.constants import AppointmentStatus, OnlinePossible, OnlineReason
+from booking.constants import AppointmentStatus, CancelReason, OnlinePossible, OnlineReason
 from booking.exceptions import BookingError, SlotUnavailable
 from booking.models import Appointment, Location
 from booking.selectors import location_list
@@ -228,8 +228,14 @@ HISTORY_FIELDS = {
     "online_reason": gettext_lazy("Reden"),
     "checked_in_at": gettext_lazy("Aangemeld om"),
     "closure": gettext_lazy("Sluiting"),
+    "cancel_reason": gettext_lazy("Reden van annuleren"),
 }
-CHOICES_BY_FIELD = {"status": AppointmentStatus, "online_possible": OnlinePossible, "online_reason": OnlineReason}
+CHOICES_BY_FIELD = {
+    "status": AppointmentStatus,
+    "online_possible": OnlinePossible,
+    "online_reason": OnlineReason,
+    "cancel_reason": CancelReason,
+}
 
 
 def _history_value(field: str, value) -> str:

@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -211,6 +212,15 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+# A worker survives a Redis restart or failover: it keeps reconnecting (by default Celery gives
+# up after 100 attempts and the worker exits), also when it starts before Redis. Tasks running
+# when the connection drops are left to finish, not cancelled (Celery 6 will cancel them by
+# default): a dispatcher stopped mid-send leaves its row as an unknown outcome, while one that
+# finishes only loses its ack, and the periodic dispatch simply runs again.
+CELERY_BROKER_CONNECTION_RETRY = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "purge-expired-holds": {
@@ -225,7 +235,13 @@ CELERY_BEAT_SCHEDULE = {
     # Reminders: due rows live in the database (nudges.ScheduledMessage); this claims and sends them.
     "dispatch-due-messages": {
         "task": "nudges.tasks.dispatch_due_messages",
-        "schedule": timedelta(minutes=1),
+        "schedule": timedelta(seconds=env_int("NUDGES_DISPATCH_INTERVAL_SECONDS", 60)),
+    },
+    # AVG: erase personal data BOOKING_RETENTION_DAYS after the appointment (booking.retention),
+    # at night when the desks are closed. Safe to run twice; a missed night is caught up next.
+    "erase-expired-personal-data": {
+        "task": "booking.tasks.erase_expired_personal_data",
+        "schedule": crontab(hour=3, minute=30),
     },
 }
 
@@ -238,6 +254,9 @@ BOOKING_AVAILABILITY_CACHE_SECONDS = env_int("BOOKING_AVAILABILITY_CACHE_SECONDS
 # Cache-Control max-age of availability answers, for an HTTP cache or CDN in front of the app.
 BOOKING_AVAILABILITY_HTTP_MAX_AGE = env_int("BOOKING_AVAILABILITY_HTTP_MAX_AGE", 10)
 BOOKING_HOLIDAY_COUNTRY = "NL"
+# AVG: names, e-mail addresses and phone numbers are erased this many days after the
+# appointment (and free-text satisfaction comments this many days after they were given).
+BOOKING_RETENTION_DAYS = env_int("BOOKING_RETENTION_DAYS", 30)
 
 # --- Citizen pages ----------------------------------------------------------------------
 # Absolute links in e-mails (the manage link) start with this; no trailing slash.
@@ -265,6 +284,10 @@ NUDGES_ABANDON_AFTER_HOURS = env_int("NUDGES_ABANDON_AFTER_HOURS", 48)
 NUDGES_SRM_ALPHA = float(os.environ.get("NUDGES_SRM_ALPHA", "0.001"))
 # Reminders: days before the appointment's start (wall-clock, Europe/Amsterdam).
 NUDGES_REMINDER_OFFSETS_DAYS = [int(d) for d in env_list("NUDGES_REMINDER_OFFSETS_DAYS", "5,1")]
+# Reminder wording "others are looking for a time": only said when at least this many other
+# appointments for the product were made at the location in this many days (own data).
+NUDGES_REMINDER_DEMAND_DAYS = env_int("NUDGES_REMINDER_DEMAND_DAYS", 14)
+NUDGES_REMINDER_DEMAND_MIN = env_int("NUDGES_REMINDER_DEMAND_MIN", 10)
 # Outbox dispatcher: messages per run, attempts before a message is marked failed, the first
 # retry delay (doubling each attempt, capped), and when a row left "sending" (a worker died
 # mid-send) is reported as an unknown outcome instead of being sent again.
@@ -285,6 +308,13 @@ NUDGES_SMS_SENDER = os.environ.get("NUDGES_SMS_SENDER", "Gemeente")
 # No SMS from the start hour up to the end hour (local time): a text due then waits until the
 # end hour. Equal hours switch quiet hours off.
 NUDGES_SMS_QUIET_HOURS = tuple(int(h) for h in env_list("NUDGES_SMS_QUIET_HOURS", "21,8"))
+# The satisfaction question (1–5) goes out this long after the visit was marked served.
+NUDGES_SATISFACTION_DELAY_MINUTES = env_int("NUDGES_SATISFACTION_DELAY_MINUTES", 120)
+# Waiting list (nudges.waitlist): a cancelled time is held this long and offered to this many
+# people at once (first to accept gets it); an entry ends after this many days on the list.
+NUDGES_WAITLIST_OFFERS_PER_SLOT = env_int("NUDGES_WAITLIST_OFFERS_PER_SLOT", 3)
+NUDGES_WAITLIST_HOLD_MINUTES = env_int("NUDGES_WAITLIST_HOLD_MINUTES", 30)
+NUDGES_WAITLIST_MAX_DAYS = env_int("NUDGES_WAITLIST_MAX_DAYS", 90)
 # Makes the visitor's unit known to booking-hook callbacks (links an online booking to it).
 MIDDLEWARE.append("nudges.middleware.NudgeUnitMiddleware")
 

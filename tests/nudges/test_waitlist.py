@@ -1,0 +1,626 @@
+"""Waiting list: a cancelled time reaches the first matching people on the list, one hold for
+all offers, the first accept gets it (also when several race on PostgreSQL), the others are
+told it is gone; moving an existing appointment is all or nothing; the pages, the e-mails
+through the outbox, retention and the manager's figures."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core import mail
+from django.db import connection
+from django.urls import reverse
+from django.utils import timezone
+
+from booking.availability import public_holidays
+from booking.constants import AppointmentStatus
+from booking.models import Appointment
+from booking.retention import _steps as retention_steps
+from booking.services import appointment_book, appointment_cancel
+from nudges.constants import MessageKind, MessageStatus
+from nudges.messaging import messages_dispatch_due
+from nudges.models import OfferStatus, ScheduledMessage, WaitlistEntry, WaitlistOffer, WaitlistStatus
+from nudges.waitlist import (
+    OfferAlreadyAccepted,
+    OfferGone,
+    offer_state,
+    waitlist_erase_expired,
+    waitlist_join,
+    waitlist_leave,
+    waitlist_offer_accept,
+    waitlist_offers_make,
+)
+from nudges.waitlist_report import waitlist_figures
+from tests.factories import DeskFactory, LocationFactory, ProductFactory
+
+AMS = ZoneInfo("Europe/Amsterdam")
+
+
+def working_day(min_days_ahead: int = 5):
+    day = timezone.localdate() + timedelta(days=min_days_ahead)
+    holidays = public_holidays(day, day + timedelta(days=14))
+    while day.weekday() >= 5 or day in holidays:
+        day += timedelta(days=1)
+    return day
+
+
+DAY = working_day()
+LATER_DAY = working_day(12)
+
+
+def at(hour, minute=0, day=DAY):
+    return datetime.combine(day, time(hour, minute), tzinfo=AMS)
+
+
+@pytest.fixture
+def paspoort():
+    return ProductFactory(code="paspoort-wl", name_nl="Paspoort", name_en="Passport", minutes_per_person=15)
+
+
+@pytest.fixture
+def uittreksel():
+    return ProductFactory(code="brp-wl", name_nl="Uittreksel BRP", name_en="BRP extract", minutes_per_person=10)
+
+
+@pytest.fixture
+def rijbewijs():
+    return ProductFactory(code="rijbewijs-wl", name_nl="Rijbewijs", name_en="Driving licence", minutes_per_person=10)
+
+
+@pytest.fixture
+def stadhuis(paspoort, uittreksel):
+    location = LocationFactory(name="Stadhuis WL", street="Markt 1", postcode="1234 AB", city="Voorbeeldstad")
+    DeskFactory(location=location, name="Balie 1", products=[paspoort, uittreksel])
+    return location
+
+
+@pytest.fixture
+def noord(paspoort, uittreksel, rijbewijs):
+    location = LocationFactory(name="Noord WL")
+    DeskFactory(location=location, name="Balie A", products=[paspoort, uittreksel, rijbewijs])
+    return location
+
+
+def book(location, start, *products, email="vrijgever@example.nl", persons=1, name="Vera Vrijgever"):
+    return appointment_book(
+        products=list(products), persons=persons, location=location, start=start, name=name, email=email
+    )
+
+
+def join(products, *, location=None, email, persons=1, language="nl", **extra):
+    return waitlist_join(
+        products=products,
+        persons=persons,
+        location=location,
+        name=f"Wachtende {email.split('@')[0]}",
+        email=email,
+        language=language,
+        **extra,
+    )
+
+
+def holds():
+    return Appointment.objects.filter(status=AppointmentStatus.HELD)
+
+
+def outbox(kind):
+    return ScheduledMessage.objects.filter(kind=kind)
+
+
+@pytest.fixture
+def cancel(django_capture_on_commit_callbacks):
+    """Cancel through booking's service and run the after-commit hooks (the waiting list)."""
+
+    def run(appointment):
+        with django_capture_on_commit_callbacks(execute=True):
+            appointment_cancel(appointment=appointment)
+        return list(WaitlistOffer.objects.filter(freed_appointment_id=appointment.pk).order_by("pk"))
+
+    return run
+
+
+# --- a freed time reaches the list ----------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_cancel_offers_the_time_to_the_first_matching_entries_only(
+    settings, cancel, stadhuis, noord, paspoort, uittreksel, rijbewijs
+):
+    settings.NUDGES_WAITLIST_OFFERS_PER_SLOT = 2
+    freed = book(stadhuis, at(10), paspoort)  # 15 minutes at the Stadhuis
+    not_served_here = join([rijbewijs], email="rijbewijs@example.nl")
+    other_location = join([paspoort], location=noord, email="noord@example.nl")
+    too_late = join([paspoort], email="laat@example.nl", wanted_before=at(9, 30))
+    too_long = join([paspoort], email="twee@example.nl", persons=2)
+    first = join([uittreksel], email="eerste@example.nl")  # 10 minutes fit in 15
+    second = join([paspoort], location=stadhuis, email="tweede@example.nl")
+    third = join([paspoort], email="derde@example.nl")
+
+    offers = cancel(freed)
+
+    assert [o.entry for o in offers] == [first, second]
+    (hold,) = holds()
+    assert (hold.start, hold.end) == (at(10), at(10, 15))
+    assert {o.hold_id for o in offers} == {hold.pk}
+    expected_expiry = timezone.now() + timedelta(minutes=settings.NUDGES_WAITLIST_HOLD_MINUTES)
+    assert abs((hold.hold_expires_at - expected_expiry).total_seconds()) < 60
+    assert all(o.hold_expires_at == hold.hold_expires_at for o in offers)
+    assert sorted(outbox(MessageKind.WAITLIST_OFFER).values_list("waitlist_offer_id", flat=True)) == [
+        o.pk for o in offers
+    ]
+    for entry in (not_served_here, other_location, too_late, too_long, third):
+        assert not entry.offers.exists()
+
+
+@pytest.mark.django_db
+def test_a_freed_time_is_offered_once_and_nobody_waiting_means_no_hold(cancel, stadhuis, paspoort, uittreksel):
+    lonely = book(stadhuis, at(11), paspoort, email="alleen@example.nl")
+    assert cancel(lonely) == []
+    assert not holds().exists()
+
+    freed = book(stadhuis, at(10), paspoort)
+    join([paspoort], email="wachter@example.nl")
+    assert len(cancel(freed)) == 1
+    assert waitlist_offers_make(freed_appointment_id=freed.pk) == []  # the hook ran twice
+    assert holds().count() == 1 and WaitlistOffer.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_an_entry_with_an_open_offer_is_not_offered_a_second_time_at_once(cancel, stadhuis, paspoort):
+    one, two = book(stadhuis, at(10), paspoort, email="a@example.nl"), book(stadhuis, at(11), paspoort)
+    busy = join([paspoort], email="druk@example.nl")
+    waiting = join([paspoort], email="wacht@example.nl")
+    assert [o.entry for o in cancel(one)] == [busy, waiting]
+    assert cancel(two) == []  # both still have an open offer; the second time stays free
+
+
+@pytest.mark.django_db
+def test_no_offer_when_the_time_is_too_close_to_be_booked(stadhuis, paspoort):
+    paspoort.min_notice_minutes = 60
+    paspoort.save()
+    freed = book(stadhuis, at(10), paspoort)
+    Appointment.objects.filter(pk=freed.pk).update(status=AppointmentStatus.CANCELLED)
+    join([paspoort], email="wachter@example.nl")
+    # Two minutes before the notice runs out: not worth a hold nobody could answer in time.
+    assert waitlist_offers_make(freed_appointment_id=freed.pk, now=at(8, 58)) == []
+    assert not holds().exists()
+    assert len(waitlist_offers_make(freed_appointment_id=freed.pk, now=at(8, 0))) == 1
+
+
+# --- accepting ------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_first_accept_books_the_held_time_and_the_others_are_told_it_is_gone(
+    cancel, stadhuis, paspoort, uittreksel
+):
+    freed = book(stadhuis, at(10), paspoort)
+    winner = join([uittreksel], email="winnaar@example.nl", language="en")
+    loser = join([paspoort], email="verliezer@example.nl")
+    mine, theirs = cancel(freed)
+
+    appointment = waitlist_offer_accept(offer=mine)
+
+    appointment.refresh_from_db()
+    assert appointment.status == AppointmentStatus.BOOKED
+    assert (appointment.start, appointment.end) == (at(10), at(10, 10))  # the entry's own product
+    assert list(appointment.products.all()) == [uittreksel]
+    assert (appointment.email, appointment.language) == ("winnaar@example.nl", "en")
+    assert not holds().exists()  # the hold became the booking
+    mine.refresh_from_db(), theirs.refresh_from_db()
+    assert (mine.status, mine.appointment_id) == (OfferStatus.ACCEPTED, appointment.pk)
+    assert theirs.status == OfferStatus.GONE
+    assert list(outbox(MessageKind.WAITLIST_TAKEN).values_list("waitlist_offer_id", flat=True)) == [theirs.pk]
+    winner.refresh_from_db(), loser.refresh_from_db()
+    assert (winner.status, winner.name, winner.email) == (WaitlistStatus.SERVED, "", "")
+    assert loser.status == WaitlistStatus.ACTIVE and loser.email == "verliezer@example.nl"
+
+    with pytest.raises(OfferGone):
+        waitlist_offer_accept(offer=theirs)
+    with pytest.raises(OfferAlreadyAccepted):
+        waitlist_offer_accept(offer=mine)
+    assert Appointment.objects.filter(start=at(10), status=AppointmentStatus.BOOKED).count() == 1
+
+
+@pytest.mark.django_db
+def test_an_accept_after_the_hold_ran_out_is_gone_and_keeps_the_person_on_the_list(cancel, stadhuis, paspoort):
+    freed = book(stadhuis, at(10), paspoort)
+    entry = join([paspoort], email="te-laat@example.nl")
+    (offer,) = cancel(freed)
+
+    with pytest.raises(OfferGone):
+        waitlist_offer_accept(offer=offer, now=offer.hold_expires_at + timedelta(seconds=1))
+
+    offer.refresh_from_db(), entry.refresh_from_db()
+    assert offer.status == OfferStatus.EXPIRED
+    assert entry.status == WaitlistStatus.ACTIVE
+    assert not Appointment.objects.filter(status=AppointmentStatus.BOOKED).exists()
+
+
+@pytest.mark.django_db
+def test_open_offers_count_as_expired_once_their_hold_has_run_out(cancel, stadhuis, paspoort):
+    freed = book(stadhuis, at(10), paspoort)
+    join([paspoort], email="wacht@example.nl")
+    (offer,) = cancel(freed)
+    assert offer_state(offer) == OfferStatus.OFFERED
+    assert offer_state(offer, now=offer.hold_expires_at) == OfferStatus.EXPIRED
+
+
+@pytest.mark.django_db
+def test_accepting_moves_an_existing_appointment_and_offers_its_old_time_onwards(
+    cancel, django_capture_on_commit_callbacks, stadhuis, paspoort
+):
+    current = book(stadhuis, at(14, 0, LATER_DAY), paspoort, email="verzetter@example.nl", name="Ruben Verzet")
+    mover = waitlist_join(products=[], persons=1, location=None, name="", email=current.email, appointment=current)
+    assert mover.wanted_before == current.start
+    next_in_line = join([paspoort], email="volgende@example.nl")
+    freed = book(stadhuis, at(10), paspoort)
+    offers = cancel(freed)
+    mine = next(o for o in offers if o.entry == mover)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        moved = waitlist_offer_accept(offer=mine)
+
+    current.refresh_from_db()
+    assert current.status == AppointmentStatus.CANCELLED
+    assert (moved.status, moved.start, moved.name, moved.email) == (
+        AppointmentStatus.BOOKED,
+        at(10),
+        "Ruben Verzet",
+        "verzetter@example.nl",
+    )
+    # The old time was freed in turn: it reaches the next person waiting.
+    old_time = WaitlistOffer.objects.get(freed_appointment_id=current.pk)
+    assert (old_time.entry, old_time.start) == (next_in_line, current.start)
+
+
+@pytest.mark.django_db
+def test_a_move_that_cannot_be_booked_changes_nothing(settings, cancel, stadhuis, noord, paspoort):
+    settings.BOOKING_MAX_ACTIVE_PER_EMAIL_PER_PRODUCT = 1
+    current = book(stadhuis, at(14, 0, LATER_DAY), paspoort, email="dubbel@example.nl")
+    mover = waitlist_join(products=[], persons=1, location=None, name="", email=current.email, appointment=current)
+    # Booked since, elsewhere, with the same address: after cancelling the current one the
+    # limit still refuses the new booking, so the cancel must be undone too.
+    Appointment.objects.filter(pk=book(noord, at(15, 0, LATER_DAY), paspoort, email="x@example.nl").pk).update(
+        email=current.email
+    )
+    freed = book(stadhuis, at(10), paspoort)
+    (offer,) = cancel(freed)
+
+    with pytest.raises(OfferGone) as refused:
+        waitlist_offer_accept(offer=offer)
+
+    assert "al een afspraak" in str(refused.value.message)
+    current.refresh_from_db(), offer.refresh_from_db(), mover.refresh_from_db()
+    assert current.status == AppointmentStatus.BOOKED and current.start == at(14, 0, LATER_DAY)
+    assert offer.status == OfferStatus.OFFERED and mover.status == WaitlistStatus.ACTIVE
+    (hold,) = holds()
+    assert hold.pk == offer.hold_id  # the time stays held for the others
+
+
+@pytest.mark.django_db
+def test_someone_who_left_cannot_accept(cancel, stadhuis, paspoort):
+    freed = book(stadhuis, at(10), paspoort)
+    entry = join([paspoort], email="weg@example.nl")
+    (offer,) = cancel(freed)
+    waitlist_leave(entry=entry)
+    entry.refresh_from_db()
+    assert (entry.status, entry.name, entry.email) == (WaitlistStatus.LEFT, "", "")
+    with pytest.raises(OfferGone):
+        waitlist_offer_accept(offer=offer)
+
+
+# --- a real race ----------------------------------------------------------------------------
+
+
+def race(n, action):
+    barrier = threading.Barrier(n)
+    outcomes = [None] * n
+
+    def run(i):
+        try:
+            barrier.wait(timeout=30)
+            outcomes[i] = action(i)
+        except Exception as exc:  # every outcome is asserted below
+            outcomes[i] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not any(thread.is_alive() for thread in threads), "a thread hung"
+    return outcomes
+
+
+@pytest.mark.django_db(transaction=True)
+def test_racing_accepts_give_exactly_one_booking(settings, stadhuis, paspoort, uittreksel):
+    settings.NUDGES_WAITLIST_OFFERS_PER_SLOT = 6
+    entries = [join([paspoort if i % 2 else uittreksel], email=f"racer{i}@example.nl") for i in range(6)]
+    freed = book(stadhuis, at(10), paspoort)
+    appointment_cancel(appointment=freed)  # commits: the hook makes the offers for real
+    offers = list(WaitlistOffer.objects.filter(freed_appointment_id=freed.pk).order_by("pk"))
+    assert [o.entry_id for o in offers] == [e.pk for e in entries]
+
+    outcomes = race(len(offers), lambda i: waitlist_offer_accept(offer=offers[i]))
+
+    kinds = Counter("booked" if isinstance(o, Appointment) else type(o).__name__ for o in outcomes)
+    assert kinds == {"booked": 1, "OfferGone": 5}, outcomes
+    (won,) = [o for o in outcomes if isinstance(o, Appointment)]
+    booked = Appointment.objects.filter(start__lt=at(10, 15), end__gt=at(10), status=AppointmentStatus.BOOKED)
+    assert list(booked.values_list("pk", flat=True)) == [won.pk]
+    assert not holds().exists()
+    statuses = Counter(WaitlistOffer.objects.values_list("status", flat=True))
+    assert statuses == {OfferStatus.ACCEPTED: 1, OfferStatus.GONE: 5}
+    assert outbox(MessageKind.WAITLIST_TAKEN).count() == 5
+    assert Counter(WaitlistEntry.objects.values_list("status", flat=True)) == {
+        WaitlistStatus.SERVED: 1,
+        WaitlistStatus.ACTIVE: 5,
+    }
+
+
+# --- e-mails through the outbox ---------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_offer_emails_go_out_in_each_persons_language_with_their_link(settings, cancel, stadhuis, paspoort):
+    settings.SITE_URL = "https://afspraken.example.nl"
+    freed = book(stadhuis, at(10), paspoort)
+    dutch = join([paspoort], email="nl@example.nl")
+    english = join([paspoort], email="en@example.nl", language="en")
+    nl_offer, en_offer = cancel(freed)
+
+    assert messages_dispatch_due() == 2
+
+    by_address = {m.to[0]: m for m in mail.outbox}
+    nl_mail, en_mail = by_address["nl@example.nl"], by_address["en@example.nl"]
+    assert "Eerder terecht" in nl_mail.subject and "Beste Wachtende nl" in nl_mail.body
+    assert f"https://afspraken.example.nl/wachtlijst/aanbod/{nl_offer.token}/" in nl_mail.body
+    assert f"https://afspraken.example.nl/wachtlijst/{dutch.token}/afmelden/" in nl_mail.body
+    assert "Stadhuis WL" in nl_mail.body and "Paspoort" in nl_mail.body
+    # The English e-mail: the product's English name (the wording follows the locale files).
+    assert en_offer.token in en_mail.body and "Passport" in en_mail.body and "Paspoort" not in en_mail.body
+    assert nl_offer.token not in en_mail.body and english.token in en_mail.body
+    assert en_mail.alternatives and en_offer.token in en_mail.alternatives[0][0]
+
+
+@pytest.mark.django_db
+def test_the_taken_email_goes_only_to_people_whose_offer_was_sent(settings, cancel, stadhuis, paspoort):
+    settings.NUDGES_WAITLIST_OFFERS_PER_SLOT = 2
+    freed = book(stadhuis, at(10), paspoort)
+    join([paspoort], email="winnaar@example.nl")
+    loser = join([paspoort], email="verliezer@example.nl")
+    join([paspoort], email="snel@example.nl")
+    join([paspoort], email="traag@example.nl")
+    first, second = cancel(freed)
+    messages_dispatch_due()  # both offers go out
+    mail.outbox.clear()
+    waitlist_offer_accept(offer=first)
+
+    assert messages_dispatch_due() == 1
+    (taken,) = mail.outbox
+    assert taken.to == ["verliezer@example.nl"]
+    assert "al vergeven" in taken.subject and "U blijft op de wachtlijst" in taken.body
+
+    # An offer taken before its e-mail went out: neither e-mail is sent.
+    freed = book(stadhuis, at(11), paspoort, email="ander@example.nl")
+    waitlist_leave(entry=loser)
+    quick, slow = cancel(freed)
+    assert [quick.entry.email, slow.entry.email] == ["snel@example.nl", "traag@example.nl"]
+    waitlist_offer_accept(offer=quick)
+    mail.outbox.clear()
+    messages_dispatch_due()
+    assert mail.outbox == []
+    assert set(ScheduledMessage.objects.filter(waitlist_offer=slow).values_list("kind", "status")) == {
+        (MessageKind.WAITLIST_OFFER, MessageStatus.CANCELLED),
+        (MessageKind.WAITLIST_TAKEN, MessageStatus.CANCELLED),
+    }
+
+
+# --- the pages --------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_join_page_shows_errors_next_to_the_fields_and_creates_nothing(client, stadhuis, paspoort):
+    response = client.post(
+        reverse("nudges:waitlist-join"),
+        {"persons": "1", "location": "elke", "name": "", "email": "geen-adres", "wanted_before": "2001-01-01"},
+    )
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert 'class="error-summary"' in page
+    for field, text in (
+        ("products", "Kies ten minste één product."),
+        ("name", "Vul uw naam in."),
+        ("email", "Vul een geldig e-mailadres in"),
+        ("wanted_before", "Kies vandaag of een dag in de toekomst."),
+        ("consent", "Geef toestemming"),
+    ):
+        assert f'id="id_{field}_error"' in page, field
+        assert text in page, field
+    assert not WaitlistEntry.objects.exists()
+
+
+@pytest.mark.django_db
+def test_join_leave_and_a_second_join_with_the_same_address(client, stadhuis, paspoort):
+    form = client.get(reverse("nudges:waitlist-join") + f"?product={paspoort.code}&vestiging={stadhuis.pk}&personen=2")
+    page = form.content.decode()
+    assert form.status_code == 200
+    assert f'value="{paspoort.code}"' in page and "checked" in page
+    data = {
+        "products": [paspoort.code],
+        "persons": "1",
+        "location": str(stadhuis.pk),
+        "wanted_before": (DAY + timedelta(days=3)).isoformat(),
+        "name": " Anouk  de Vries ",
+        "email": "Anouk@Example.nl",
+        "consent": "on",
+    }
+    response = client.post(reverse("nudges:waitlist-join"), data)
+
+    entry = WaitlistEntry.objects.get()
+    assert response.status_code == 302 and response["Location"] == reverse("nudges:waitlist-entry", args=[entry.token])
+    assert (entry.name, entry.email, entry.location, entry.persons) == (
+        "Anouk de Vries",
+        "anouk@example.nl",
+        stadhuis,
+        1,
+    )
+    assert entry.wanted_before == datetime.combine(DAY + timedelta(days=4), time(0), tzinfo=AMS)
+    assert len(entry.token) >= 32
+    confirmation = client.get(response["Location"]).content.decode()
+    assert "U staat op de wachtlijst" in confirmation
+    assert reverse("nudges:waitlist-leave", args=[entry.token]) in confirmation
+
+    again = client.post(reverse("nudges:waitlist-join"), data).content.decode()
+    assert "al op de wachtlijst voor Paspoort" in again and 'id="id_products_error"' in again
+    assert WaitlistEntry.objects.count() == 1
+
+    leave_url = reverse("nudges:waitlist-leave", args=[entry.token])
+    assert "Wilt u zich afmelden" in client.get(leave_url).content.decode()
+    entry.refresh_from_db()
+    assert entry.status == WaitlistStatus.ACTIVE  # opening the link changes nothing
+    assert client.post(leave_url).status_code == 302
+    entry.refresh_from_db()
+    assert (entry.status, entry.name, entry.email) == (WaitlistStatus.LEFT, "", "")
+    assert "U staat niet meer op de wachtlijst" in client.get(response["Location"]).content.decode()
+    assert client.get(reverse("nudges:waitlist-leave", args=["onbekend"])).status_code == 404
+
+
+@pytest.mark.django_db
+def test_join_from_the_manage_page_links_the_appointment(client, stadhuis, paspoort):
+    current = book(stadhuis, at(14, 0, LATER_DAY), paspoort, email="verzetter@example.nl")
+    manage = client.get(reverse("booking:manage", args=[current.manage_token])).content.decode()
+    url = reverse("nudges:waitlist-appointment", args=[current.manage_token])
+    assert url in manage and "Eerder terecht?" in manage
+
+    form = client.get(url).content.decode()
+    assert current.reference in form and 'value="verzetter@example.nl"' in form
+    assert 'name="products"' not in form  # the appointment decides what for
+    response = client.post(url, {"location": "elke", "email": current.email, "wanted_before": "", "consent": "on"})
+
+    entry = WaitlistEntry.objects.get()
+    assert response.status_code == 302
+    assert (entry.appointment_id, entry.wanted_before, entry.location) == (current.pk, current.start, None)
+    assert list(entry.products.all()) == [paspoort] and entry.name == current.name
+    assert client.get(reverse("nudges:waitlist-appointment", args=["onbekend"])).status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_time_step_links_to_the_waiting_list(client, stadhuis, paspoort):
+    client.post("/afspraak-maken/", {"products": [paspoort.code], "persons": 2})
+    client.post("/afspraak-maken/vestiging/", {"location": stadhuis.pk})
+    page = client.get("/afspraak-maken/tijd/").content.decode()
+    assert "Geen geschikte tijd?" in page
+    assert f"/wachtlijst/?product={paspoort.code}&amp;vestiging={stadhuis.pk}&amp;personen=2" in page
+
+
+@pytest.mark.django_db
+def test_the_offer_page_shows_the_time_and_only_a_post_accepts(client, cancel, stadhuis, paspoort):
+    freed = book(stadhuis, at(10), paspoort)
+    join([paspoort], email="snel@example.nl")
+    join([paspoort], email="traag@example.nl")
+    quick, slow = cancel(freed)
+    url = reverse("nudges:waitlist-offer", args=[quick.token])
+
+    page = client.get(url).content.decode()
+    assert "Een eerdere tijd voor u" in page and "10:00" in page and "Stadhuis WL" in page
+    assert f'action="{url}"' in page
+    quick.refresh_from_db()
+    assert quick.status == OfferStatus.OFFERED  # opening the link changed nothing
+
+    response = client.post(url)
+    appointment = Appointment.objects.get(status=AppointmentStatus.BOOKED, email="snel@example.nl")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("booking:manage", args=[appointment.manage_token])
+    assert "de eerdere tijd is van u" in client.get(response["Location"]).content.decode()
+
+    again = client.post(url)
+    assert again.status_code == 200 and "U heeft deze tijd al aangenomen" in again.content.decode()
+    too_late = client.post(reverse("nudges:waitlist-offer", args=[slow.token]))
+    assert too_late.status_code == 200
+    assert "Deze tijd is al vergeven" in too_late.content.decode()
+    assert "U blijft op de wachtlijst" in too_late.content.decode()
+    assert client.get(reverse("nudges:waitlist-offer", args=["x" * 32])).status_code == 404
+
+
+# --- retention and figures --------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_entries_whose_wish_has_passed_end_with_their_contact_data(settings, stadhuis, paspoort, uittreksel):
+    now = timezone.now()
+    passed = join([paspoort], email="voorbij@example.nl", wanted_before=now + timedelta(days=1), now=now)
+    old = join([uittreksel], email="oud@example.nl", now=now - timedelta(days=settings.NUDGES_WAITLIST_MAX_DAYS + 1))
+    waiting = join([paspoort], email="wacht@example.nl")
+    later = now + timedelta(days=2)
+
+    assert waitlist_erase_expired(cutoff=later, dry_run=True, now=later) == 2
+    assert waitlist_erase_expired(cutoff=later, now=later) == 2
+    assert waitlist_erase_expired(cutoff=later, now=later) == 0  # idempotent
+    for entry in (passed, old):
+        entry.refresh_from_db()
+        assert (entry.status, entry.name, entry.email) == (WaitlistStatus.EXPIRED, "", "")
+    waiting.refresh_from_db()
+    assert waiting.status == WaitlistStatus.ACTIVE and waiting.email
+    assert retention_steps["waitlist_entries"] is waitlist_erase_expired
+
+
+@pytest.mark.django_db
+def test_manager_figures_per_product(client, django_user_model, cancel, stadhuis, paspoort, uittreksel):
+    freed = book(stadhuis, at(10), paspoort)
+    join([paspoort], email="a@example.nl")
+    join([paspoort], email="b@example.nl")
+    join([uittreksel], email="c@example.nl")
+    first, second, third = cancel(freed)
+    waitlist_offer_accept(offer=second, now=second.offered_at + timedelta(minutes=12))
+
+    rows, total = waitlist_figures()
+    by_label = {row.label: row for row in rows}
+    passport_row = by_label["Paspoort"]
+    assert (passport_row.waiting, passport_row.offers, passport_row.accepted, passport_row.gone) == (1, 2, 1, 1)
+    assert passport_row.acceptance_rate == 0.5
+    assert passport_row.median_minutes_to_accept == pytest.approx(12)
+    assert (by_label["Uittreksel BRP"].waiting, by_label["Uittreksel BRP"].gone) == (1, 1)
+    assert (total.waiting, total.offers, total.accepted, total.gone, total.expired) == (2, 3, 1, 2, 0)
+
+    later, _ = waitlist_figures(now=timezone.now() + timedelta(days=1))
+    assert all(row.open == 0 for row in later)
+
+    url = reverse("nudges:manager-waitlist")
+    assert client.get(url).status_code == 302  # to the login page
+    from django.contrib.auth.models import Group
+
+    from nudges.roles import nudges_roles_ensure
+
+    nudges_roles_ensure()
+    manager = django_user_model.objects.create_user("mila-wl", password="pw-geheim-123")
+    manager.groups.add(Group.objects.get(name="Manager"))
+    client.force_login(manager)
+    page = client.get(url).content.decode()
+    assert "Wachtlijst" in page and "Paspoort" in page and "50%" in page and "12 min" in page
+
+
+@pytest.mark.django_db
+def test_a_location_that_does_not_serve_the_product_is_refused_next_to_its_field(client, stadhuis, noord, rijbewijs):
+    response = client.post(
+        reverse("nudges:waitlist-join"),
+        {
+            "products": [rijbewijs.code],
+            "persons": "1",
+            "location": str(stadhuis.pk),
+            "name": "Sem",
+            "email": "sem@example.nl",
+            "consent": "on",
+        },
+    )
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert 'id="id_location_error"' in page and "Deze vestiging helpt niet met deze producten" in page
+    assert not WaitlistEntry.objects.exists()
