@@ -4,6 +4,7 @@ here too (the model and the service refuse changes underneath)."""
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from .exceptions import NudgeError
 from .messaging import messages_requeue
@@ -166,4 +167,5 @@ class ScheduledMessageAdmin(admin.ModelAdmin):
     @admin.action(description=_("Mislukte berichten opnieuw versturen"), permissions=["change"])
     def requeue(self, request, queryset):
         queued = messages_requeue(message_ids=list(queryset.values_list("pk", flat=True)))
-        self.message_user(request, _("%(count)s bericht(en) opnieuw ingepland.") % {"count": queued}, messages.SUCCESS)
+        text = ngettext("%(count)s bericht opnieuw ingepland.", "%(count)s berichten opnieuw ingepland.", queued)
+        self.message_user(request, text % {"count": queued}, messages.SUCCESS)

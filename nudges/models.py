@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import re
 import secrets
+from datetime import date, time, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -621,6 +623,15 @@ class WaitlistEntry(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status == WaitlistStatus.ACTIVE
+
+    @property
+    def last_wanted_day(self) -> date | None:
+        """The day the citizen typed as "at the latest on" (stored as the next local midnight);
+        None when the limit is an appointment's time or there is none."""
+        if self.wanted_before is None:
+            return None
+        local = timezone.localtime(self.wanted_before)
+        return local.date() - timedelta(days=1) if local.time() == time(0) else None
 
 
 class WaitlistOffer(models.Model):

@@ -161,7 +161,10 @@ def waitlist_join(
         )
     where = location_list(products=products)
     if location is not None and not where.filter(pk=location.pk).exists():
-        raise InvalidInput(_("Deze vestiging helpt niet met deze producten samen. Kies een andere."), field="location")
+        raise InvalidInput(
+            _("Bij deze vestiging kunnen deze producten niet samen in één afspraak. Kies een andere vestiging."),
+            field="location",
+        )
     if location is None and not where.exists():
         raise InvalidInput(
             _("Deze producten kunnen niet samen in één afspraak. Zet u voor elk product apart op de wachtlijst."),

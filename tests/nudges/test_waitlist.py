@@ -622,5 +622,5 @@ def test_a_location_that_does_not_serve_the_product_is_refused_next_to_its_field
     )
     page = response.content.decode()
     assert response.status_code == 200
-    assert 'id="id_location_error"' in page and "Deze vestiging helpt niet met deze producten" in page
+    assert 'id="id_location_error"' in page and "Bij deze vestiging kunnen deze producten niet samen" in page
     assert not WaitlistEntry.objects.exists()
