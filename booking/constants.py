@@ -70,6 +70,8 @@ class AppointmentAction(models.TextChoices):
 
 
 class CancelReason(models.TextChoices):
-    """Why a citizen cancelled, when they told us (the audit event's ``cancel_reason``)."""
+    """Why an appointment was cancelled, when we know (the audit event's ``cancel_reason``): the
+    citizen told us, or the municipality closed the location or desk."""
 
     DONE_ONLINE = "done_online", _("Al online geregeld")
+    CLOSURE = "closure", _("Vestiging of balie gesloten")

@@ -24,7 +24,15 @@ APPOINTMENT_BOOKED = "appointment_booked"
 APPOINTMENT_CANCELLED = "appointment_cancelled"
 APPOINTMENT_RESCHEDULED = "appointment_rescheduled"
 APPOINTMENT_STATUS_CHANGED = "appointment_status_changed"
-EVENTS = {APPOINTMENT_BOOKED, APPOINTMENT_CANCELLED, APPOINTMENT_RESCHEDULED, APPOINTMENT_STATUS_CHANGED}
+# The citizen should get a (new) confirmation of this booked appointment by e-mail.
+CONFIRMATION_WANTED = "confirmation_wanted"
+EVENTS = {
+    APPOINTMENT_BOOKED,
+    APPOINTMENT_CANCELLED,
+    APPOINTMENT_RESCHEDULED,
+    APPOINTMENT_STATUS_CHANGED,
+    CONFIRMATION_WANTED,
+}
 
 _listeners: dict[str, list[Callable[[int], None]]] = defaultdict(list)
 _transactional_listeners: dict[str, list[Callable[[int], None]]] = defaultdict(list)

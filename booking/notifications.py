@@ -1,66 +1,61 @@
-"""E-mail to citizens about their appointment (confirmation, changes, apologies).
+"""E-mail to citizens about their appointment (confirmation, apologies): what it says.
 
-One way to send: ``send_templated_email``, which renders ``<template_prefix>.subject.txt``,
-``.txt`` and ``.html`` from templates/ in the citizen's language and sends one multipart
-message. Callers in request code queue a Celery task after commit (``booking.tasks``) rather
-than sending inline. Never log addresses or names: log the appointment reference only.
+Booking only writes the messages; sending them is the outbox's job (``nudges.messaging``), which
+asks for them through ``booking.hooks`` (``CONFIRMATION_WANTED``; a cancellation with reason
+``CancelReason.CLOSURE``). One way to render: ``render_templated_email``, from
+``<template_prefix>.subject.txt``, ``.txt`` and ``.html`` in the citizen's language.
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils import translation
 
-logger = logging.getLogger(__name__)
+from .constants import AppointmentStatus, CancelReason
+from .ics import absolute_manage_url, appointment_ics, ics_filename
+from .models import Appointment
+from .selectors import appointment_cancellation, closure_covering
 
 
-def send_templated_email(
-    *,
-    to: str,
-    template_prefix: str,
-    context: dict,
-    language: str = "nl",
-    attachments: Sequence[tuple[str, bytes | str, str]] = (),
-) -> None:
+@dataclass(frozen=True)
+class RenderedEmail:
+    to: str
+    subject: str
+    text: str
+    html: str
+    attachments: tuple[tuple[str, str, str], ...] = field(default=())  # (filename, content, mimetype)
+
+
+def render_templated_email(*, template_prefix: str, context: dict, language: str) -> tuple[str, str, str]:
+    """Subject (one line), text and HTML of a templated e-mail in ``language``."""
     with translation.override(language):
         subject = " ".join(render_to_string(f"{template_prefix}.subject.txt", context).split())
         text = render_to_string(f"{template_prefix}.txt", context)
         html = render_to_string(f"{template_prefix}.html", context)
-    message = EmailMultiAlternatives(subject=subject, body=text, from_email=settings.DEFAULT_FROM_EMAIL, to=[to])
-    message.attach_alternative(html, "text/html")
-    for filename, content, mimetype in attachments:
-        message.attach(filename, content, mimetype)
-    message.send()
+    return subject, text, html
 
 
-def send_appointment_confirmation(appointment_id: int) -> bool:
-    """E-mail the confirmation of a booked appointment, with its calendar file attached.
-
-    Returns False (and sends nothing) when the appointment no longer exists, is not booked
-    any more, or has no e-mail address.
-    """
-    from .constants import AppointmentStatus
-    from .ics import absolute_manage_url, appointment_ics, ics_filename
-    from .models import Appointment
-
-    appointment = (
+def _appointment(appointment_id: int, status: str) -> Appointment | None:
+    return (
         Appointment.objects.select_related("desk__location")
         .prefetch_related("products")
-        .filter(pk=appointment_id, status=AppointmentStatus.BOOKED)
+        .filter(pk=appointment_id, status=status)
         .exclude(email="")
         .first()
     )
+
+
+def confirmation_email(appointment_id: int) -> RenderedEmail | None:
+    """The confirmation of a booked appointment, with its calendar file; None when it is not
+    booked any more (cancelled before the e-mail went out) or has no e-mail address."""
+    appointment = _appointment(appointment_id, AppointmentStatus.BOOKED)
     if appointment is None:
-        logger.info("Confirmation for appointment id %s skipped: not booked or no address", appointment_id)
-        return False
+        return None
     manage_url = absolute_manage_url(appointment)
-    send_templated_email(
-        to=appointment.email,
+    subject, text, html = render_templated_email(
         template_prefix="booking/email/confirmation",
         context={
             "appointment": appointment,
@@ -69,49 +64,29 @@ def send_appointment_confirmation(appointment_id: int) -> bool:
             "manage_url": manage_url,
         },
         language=appointment.language,
-        attachments=[
-            (
-                ics_filename(appointment),
-                appointment_ics(appointment, manage_url=manage_url),
-                "text/calendar",
-            )
-        ],
     )
-    logger.info("Confirmation sent for appointment %s", appointment.reference)
-    return True
+    calendar = (ics_filename(appointment), appointment_ics(appointment, manage_url=manage_url), "text/calendar")
+    return RenderedEmail(to=appointment.email, subject=subject, text=text, html=html, attachments=(calendar,))
 
 
-def send_closure_apology(appointment_id: int, reason: str) -> bool:
-    """Apologise to a citizen whose appointment was cancelled because the location or desk
-    closes, with a link to book again. Returns False (and sends nothing) when the appointment
-    is not cancelled or has no e-mail address (a walk-in, or already anonymised)."""
-    from django.conf import settings as django_settings
-
-    from .constants import AppointmentStatus
-    from .models import Appointment
-
-    appointment = (
-        Appointment.objects.select_related("desk__location")
-        .prefetch_related("products")
-        .filter(pk=appointment_id, status=AppointmentStatus.CANCELLED)
-        .exclude(email="")
-        .first()
-    )
-    if appointment is None:
-        logger.info("Closure apology for appointment id %s skipped: not cancelled or no address", appointment_id)
-        return False
-    site_url = getattr(django_settings, "SITE_URL", "http://127.0.0.1:8000").rstrip("/")
-    send_templated_email(
-        to=appointment.email,
+def closure_apology_email(appointment_id: int) -> RenderedEmail | None:
+    """Apologies to a citizen whose appointment was cancelled because the location or desk
+    closes, with the closure's reason and a link to book again; None when the appointment was
+    not cancelled for a closure or has no e-mail address (a walk-in, or already anonymised)."""
+    appointment = _appointment(appointment_id, AppointmentStatus.CANCELLED)
+    cancellation = appointment_cancellation(appointment_id) if appointment else None
+    if cancellation is None or cancellation.reason != CancelReason.CLOSURE:
+        return None
+    closure = closure_covering(appointment)
+    subject, text, html = render_templated_email(
         template_prefix="booking/email/closure_apology",
         context={
             "appointment": appointment,
             "location": appointment.desk.location,
             "products": list(appointment.products.all()),
-            "reason": reason,
-            "rebook_url": site_url + "/",
+            "reason": closure.reason if closure else "",
+            "rebook_url": settings.SITE_URL.rstrip("/") + "/",
         },
         language=appointment.language,
     )
-    logger.info("Closure apology sent for appointment %s", appointment.reference)
-    return True
+    return RenderedEmail(to=appointment.email, subject=subject, text=text, html=html)

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from .constants import AppointmentAction, AppointmentStatus
 from .exceptions import InvalidRequest, NotFound
-from .models import Appointment, AppointmentEvent, Location, Product
+from .models import Appointment, AppointmentEvent, Closure, Location, Product
 
 
 def product_list() -> QuerySet[Product]:
@@ -88,3 +88,18 @@ def appointment_cancellation(appointment_id: int) -> Cancellation | None:
         return None
     reason = (event["changes"] or {}).get("cancel_reason") or ["", ""]
     return Cancellation(channel=event["channel"], reason=reason[1] or "")
+
+
+def closure_covering(appointment: Appointment) -> Closure | None:
+    """The closure that took out an appointment's time (its location, or its desk), the latest
+    if several overlap."""
+    return (
+        Closure.objects.filter(
+            Q(desk__isnull=True) | Q(desk_id=appointment.desk_id),
+            location_id=appointment.desk.location_id,
+            starts_at__lt=appointment.end,
+            ends_at__gt=appointment.start,
+        )
+        .order_by("-pk")
+        .first()
+    )

@@ -295,12 +295,14 @@ def appointment_book(
     remind_by_email: bool = True,
     remind_by_sms: bool = False,
     actor: Any = None,
+    send_confirmation: bool = False,
     now: datetime | None = None,
 ) -> Appointment:
     """Book a time, either by confirming the visitor's hold or by taking the time directly.
 
     ``actor`` is the staff user booking on someone's behalf (None: the citizen); it goes into
-    the audit trail with the channel.
+    the audit trail with the channel. ``send_confirmation``: e-mail the citizen a confirmation
+    (our own pages and the phone do; an API client confirms to its own users).
 
     ``language`` is the language of messages to the citizen; an SMS reminder needs a phone
     number.
@@ -359,6 +361,8 @@ def appointment_book(
                 changes={"status": [None, appointment.status], "start": [None, appointment.start]},
             )
             _changed(hooks.APPOINTMENT_BOOKED, appointment, location.pk)
+            if send_confirmation:
+                hooks.emit(hooks.CONFIRMATION_WANTED, appointment.pk)
     except HoldExpired as exc:
         raise _with_alternatives(exc, now=now, **request) from None
     except SlotUnavailable as exc:
@@ -453,10 +457,12 @@ def appointment_reschedule(
     location: Location | None = None,
     actor: Any = None,
     channel: str = Channel.ONLINE,
+    send_confirmation: bool = False,
     now: datetime | None = None,
 ) -> Appointment:
     """Move a booked appointment atomically: the new time is taken, or nothing changes.
-    ``actor``/``channel``: who asked, and how (the audit trail)."""
+    ``actor``/``channel``: who asked, and how (the audit trail); ``send_confirmation``: e-mail
+    the new time."""
     now = now or timezone.now()
     current = Appointment.objects.select_related("desk__location").get(pk=appointment.pk)
     location = location or current.desk.location
@@ -493,6 +499,8 @@ def appointment_reschedule(
                 changes={"start": [old_start, start], "desk": [old_desk, desk.name]},
             )
             _changed(hooks.APPOINTMENT_RESCHEDULED, current, old_location_id, location.pk)
+            if send_confirmation:
+                hooks.emit(hooks.CONFIRMATION_WANTED, current.pk)
     except SlotUnavailable as exc:
         raise _with_alternatives(exc, now=now, **request) from None
     logger.info("Appointment %s rescheduled", current.reference)

@@ -34,7 +34,6 @@ from .forms import DetailsForm, LocationForm, ProductsForm, TimeForm, add_bookin
 from .ics import appointment_ics, ics_filename
 from .models import Appointment, Location, Product
 from .selectors import appointment_get_by_token, location_get, location_list, product_list, products_by_codes
-from .tasks import send_confirmation_email
 
 logger = logging.getLogger(__name__)
 
@@ -62,15 +61,6 @@ def citizen_page(view):
         return view(request, *args, **kwargs)
 
     return never_cache(wrapped)
-
-
-def _queue_confirmation(appointment: Appointment) -> None:
-    """Queue the confirmation e-mail after commit. The booking stands even when the queue is
-    down: the citizen still sees the confirmation page with the calendar file and the link."""
-    try:
-        send_confirmation_email.delay_on_commit(appointment.pk)
-    except Exception:
-        logger.exception("Could not queue the confirmation of appointment %s", appointment.reference)
 
 
 # --- start and product pages ----------------------------------------------------------------
@@ -404,10 +394,10 @@ def check_step(request: HttpRequest) -> HttpResponse:
             language=translation.get_language() or settings.LANGUAGE_CODE,
             remind_by_email=bool(contact.get("remind_by_email")),
             remind_by_sms=bool(contact.get("remind_by_sms")),
+            send_confirmation=True,
         )
     except BookingError as exc:
         return _booking_error_page(request, draft, chosen, exc)
-    _queue_confirmation(appointment)
     flow.draft_clear(request)
     request.session[flow.CONFIRMED_KEY] = appointment.manage_token
     return redirect("booking:confirmed")
@@ -510,12 +500,13 @@ def manage_reschedule(request: HttpRequest, appointment: Appointment) -> HttpRes
     if not form.is_valid():
         return _reschedule_page(request, appointment, form)
     try:
-        moved = services.appointment_reschedule(appointment=appointment, start=form.cleaned_data["start"])
+        moved = services.appointment_reschedule(
+            appointment=appointment, start=form.cleaned_data["start"], send_confirmation=True
+        )
     except BookingError as exc:
         add_booking_error(form, exc)
         alternatives = exc.alternatives if isinstance(exc, SlotUnavailable) else None
         return _reschedule_page(request, appointment, form, alternatives)
-    _queue_confirmation(moved)
     messages.success(request, _("Uw afspraak is verzet. U krijgt een nieuwe bevestiging per e-mail."))
     return redirect("booking:manage", token=moved.manage_token)
 

@@ -12,7 +12,7 @@ class NudgesConfig(AppConfig):
         from booking.retention import register_retention_step
         from booking.staff.permissions import register_nav
 
-        from . import messaging, reminders, satisfaction, services, waitlist, waitlist_report
+        from . import confirmations, messaging, reminders, satisfaction, services, waitlist, waitlist_report
         from .apis import base  # noqa: F401 - registers the OpenAPI scheme of the integration token
         from .constants import MessageKind
         from .flow_step import product_choice_step
@@ -27,6 +27,11 @@ class NudgesConfig(AppConfig):
         hooks.register(hooks.APPOINTMENT_RESCHEDULED, reminders.reminders_replan, in_transaction=True)
         hooks.register(hooks.APPOINTMENT_CANCELLED, reminders.reminders_cancel, in_transaction=True)
         messaging.register_message_kind(MessageKind.REMINDER, reminders.reminder_build, sent=reminders.reminder_sent)
+        # Booking's confirmations and closure apologies, also through the outbox.
+        hooks.register(hooks.CONFIRMATION_WANTED, confirmations.confirmation_plan, in_transaction=True)
+        hooks.register(hooks.APPOINTMENT_CANCELLED, confirmations.apology_plan, in_transaction=True)
+        messaging.register_message_kind(MessageKind.CONFIRMATION, confirmations.confirmation_build)
+        messaging.register_message_kind(MessageKind.CLOSURE_APOLOGY, confirmations.apology_build)
         register_nav("nudges:manager-list", _("Experimenten"), "nudges.manage_experiments")
         # Satisfaction: one question after a served visit, and its share of the AVG retention job.
         # In the desk's transaction: the question is planned if and only if "served" commits.

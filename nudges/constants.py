@@ -166,6 +166,8 @@ REFERENCE_PARAM = "kw_ref"
 
 class MessageKind(models.TextChoices):
     REMINDER = "reminder", _("Herinnering")
+    CONFIRMATION = "confirmation", _("Bevestiging")
+    CLOSURE_APOLOGY = "closure_apology", _("Excuses bij sluiting")
     SATISFACTION = "satisfaction", _("Tevredenheidsvraag")
     WAITLIST_OFFER = "waitlist_offer", _("Aanbod eerdere tijd")
     WAITLIST_TAKEN = "waitlist_taken", _("Eerdere tijd al vergeven")

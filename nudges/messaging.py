@@ -37,7 +37,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from . import sms
+from . import sms, tasks
 from .constants import AttemptOutcome, MessageChannel, MessageStatus
 from .models import DeliveryAttempt, ScheduledMessage
 
@@ -56,6 +56,7 @@ class Outgoing:
     text: str
     subject: str = ""  # e-mail only
     html: str = ""  # e-mail only, optional
+    attachments: tuple[tuple[str, str, str], ...] = ()  # e-mail only: (filename, content, mimetype)
     # Never sent: what the builder decided (e.g. the experiment variant it rendered), for the
     # kind's ``sent`` callback, so what is logged is exactly what went out.
     notes: Mapping[str, Any] = field(default_factory=dict)
@@ -97,6 +98,18 @@ def message_enqueue(
         ],
         ignore_conflicts=True,
     )
+    if due_at <= timezone.now():
+        transaction.on_commit(_dispatch_soon)
+
+
+def _dispatch_soon() -> None:
+    """A message due now (a confirmation, a waiting-list offer) goes out within seconds rather
+    than at the next beat. If the broker is away the beat's dispatcher sends it later: the row
+    is safe in the database either way."""
+    try:
+        tasks.dispatch_due_messages.delay()
+    except Exception:
+        logger.warning("Could not queue an immediate dispatch; the periodic dispatcher will send it")
 
 
 def message_id(message: ScheduledMessage) -> str:
@@ -158,6 +171,8 @@ def _send(message: ScheduledMessage, outgoing: Outgoing) -> str:
     )
     if outgoing.html:
         email.attach_alternative(outgoing.html, "text/html")
+    for filename, content, mimetype in outgoing.attachments:
+        email.attach(filename, content, mimetype)
     email.send()
     return header
 

@@ -403,6 +403,7 @@ def _book_for(entry: WaitlistEntry, offer: WaitlistOffer, *, now: datetime) -> A
         channel=Channel.ONLINE,
         hold_token=hold_token,
         language=entry.language,
+        send_confirmation=True,
         now=now,
         **contact,
     )

@@ -22,7 +22,6 @@ from django.views.decorators.http import require_GET, require_http_methods
 from booking.constants import AppointmentStatus
 from booking.exceptions import NotFound
 from booking.selectors import appointment_get_by_token, location_list, product_list
-from booking.tasks import send_confirmation_email
 from booking.views import citizen_page
 
 from . import waitlist, waitlist_report
@@ -210,10 +209,6 @@ def offer(request: HttpRequest, token: str) -> HttpResponse:
             return _gone_page(request, found, str(exc.message), accepted=True)
         except waitlist.OfferGone as exc:
             return _gone_page(request, found, str(exc.message))
-        try:
-            send_confirmation_email.delay_on_commit(appointment.pk)
-        except Exception:  # the booking stands: the manage page shows it, with its link
-            logger.exception("Could not queue the confirmation of appointment %s", appointment.reference)
         messages.success(request, _("Gelukt: de eerdere tijd is van u. U krijgt een bevestiging per e-mail."))
         return redirect("booking:manage", token=appointment.manage_token)
     state = waitlist.offer_state(found)

@@ -45,6 +45,7 @@ from booking.constants import (
     ACTIVE_STATUSES,
     AppointmentAction,
     AppointmentStatus,
+    CancelReason,
     Channel,
     OnlinePossible,
     OnlineReason,
@@ -59,7 +60,6 @@ from booking.exceptions import (
 from booking.locks import lock_desk
 from booking.models import Appointment, Closure, Desk, HolidayOpening, Location, OpeningHours, Product
 from booking.services import EXCLUSION_VIOLATION, new_token
-from booking.tasks import send_closure_apology_email, send_confirmation_email
 
 from . import selectors
 
@@ -415,40 +415,36 @@ def phone_appointment_book(
     now: datetime | None = None,
 ) -> Appointment:
     """Book on a caller's behalf (channel phone) and e-mail the confirmation."""
-    with transaction.atomic():
-        appointment = services.appointment_book(
-            actor=actor,
-            products=products,
-            persons=persons,
-            location=location,
-            start=start,
-            name=name,
-            email=email,
-            phone=phone,
-            channel=Channel.PHONE,
-            language=language,
-            remind_by_email=remind_by_email,
-            now=now,
-        )
-        send_confirmation_email.delay_on_commit(appointment.pk)
-    return appointment
+    return services.appointment_book(
+        actor=actor,
+        products=products,
+        persons=persons,
+        location=location,
+        start=start,
+        name=name,
+        email=email,
+        phone=phone,
+        channel=Channel.PHONE,
+        language=language,
+        remind_by_email=remind_by_email,
+        send_confirmation=True,
+        now=now,
+    )
 
 
 def phone_appointment_reschedule(
     *, actor: Any, appointment: Appointment, start: datetime, location: Location | None = None, now=None
 ) -> Appointment:
     """Move an appointment for a caller and e-mail the new confirmation."""
-    with transaction.atomic():
-        moved = services.appointment_reschedule(
-            actor=actor,
-            channel=Channel.PHONE,
-            appointment=appointment,
-            start=start,
-            location=location,
-            now=now,
-        )
-        send_confirmation_email.delay_on_commit(moved.pk)
-    return moved
+    return services.appointment_reschedule(
+        actor=actor,
+        channel=Channel.PHONE,
+        appointment=appointment,
+        start=start,
+        location=location,
+        send_confirmation=True,
+        now=now,
+    )
 
 
 def phone_appointment_cancel(*, actor: Any, appointment: Appointment, now: datetime | None = None) -> Appointment:
@@ -538,8 +534,9 @@ def closure_create_with_cancellations(
                 kept.append(appointment)
                 continue
             # The municipality's doing, through no citizen channel: the event's channel stays empty.
-            done = services.appointment_cancel(appointment=appointment, actor=actor, channel="", now=now)
-            send_closure_apology_email.delay_on_commit(done.pk, reason)
+            services.appointment_cancel(
+                appointment=appointment, actor=actor, channel="", reason=CancelReason.CLOSURE, now=now
+            )
             cancelled.append(appointment)
         _invalidate_on_commit(location.pk)
     logger.info(
