@@ -291,6 +291,10 @@ def messages_dispatch_due(*, now: datetime | None = None, batch: int | None = No
     return sent
 
 
+def messages_due_exist(*, now: datetime | None = None) -> bool:
+    return ScheduledMessage.objects.filter(status=MessageStatus.PENDING, due_at__lte=now or timezone.now()).exists()
+
+
 def messages_requeue(*, message_ids: list[int], now: datetime | None = None) -> int:
     """Send failed rows again, e.g. after someone checked the provider's log for an "unknown
     outcome" row and found it was never delivered; returns how many were queued. Only failed

@@ -5,9 +5,15 @@ from celery import shared_task
 
 @shared_task
 def dispatch_due_messages() -> int:
-    """Every minute (CELERY_BEAT_SCHEDULE): report rows a dead worker left in 'sending', then
-    send what is due. Safe to run several at once: rows are claimed with SKIP LOCKED."""
-    from .messaging import messages_dispatch_due, messages_reconcile_stuck
+    """Run by beat every NUDGES_DISPATCH_INTERVAL_SECONDS, and right after a message due at once
+    was planned: report rows a dead worker left in 'sending', then send up to
+    NUDGES_MESSAGE_BATCH due rows. When more are due after that, it queues itself again, so a
+    backlog drains at the workers' pace instead of one batch per beat. Safe to run several at
+    once: rows are claimed with SKIP LOCKED."""
+    from .messaging import messages_dispatch_due, messages_due_exist, messages_reconcile_stuck
 
     messages_reconcile_stuck()
-    return messages_dispatch_due()
+    sent = messages_dispatch_due()
+    if messages_due_exist():
+        dispatch_due_messages.delay()
+    return sent

@@ -484,3 +484,19 @@ def test_concurrent_dispatchers_send_each_message_exactly_once():
     assert len(recipients) == 60 and set(recipients.values()) == {1}
     assert ScheduledMessage.objects.filter(status=MessageStatus.SENT).count() == 60
     assert DeliveryAttempt.objects.count() == 60
+
+
+@pytest.mark.django_db
+@override_settings(NUDGES_MESSAGE_BATCH=2)
+def test_a_backlog_drains_without_waiting_for_the_next_beat():
+    due = timezone.now() - timedelta(minutes=1)
+    for _ in range(5):
+        appointment = AppointmentFactory(start=timezone.now() + timedelta(days=3))
+        ScheduledMessage.objects.create(
+            appointment=appointment, kind=MessageKind.REMINDER, channel=MessageChannel.EMAIL, due_at=due
+        )
+
+    dispatch_due_messages.delay()  # one beat tick; the task queues itself again while rows are due
+
+    assert ScheduledMessage.objects.filter(status=MessageStatus.SENT).count() == 5
+    assert len(mail.outbox) == 5
