@@ -1,9 +1,18 @@
 """Number formatting for results: percentages, percentage points and p-values."""
 
+from decimal import ROUND_HALF_UP, Decimal
+
 from django import template
-from django.utils.formats import number_format
+from django.utils.formats import number_format as _truncating_number_format
 
 register = template.Library()
+
+
+def number_format(value, *, decimal_pos: int) -> str:
+    """Django's number_format cuts off extra decimals (66.67 would show as 66,6): round half up
+    first, then format in the active locale."""
+    rounded = Decimal(str(value)).quantize(Decimal(1).scaleb(-decimal_pos), rounding=ROUND_HALF_UP)
+    return _truncating_number_format(rounded, decimal_pos=decimal_pos)
 
 
 @register.filter

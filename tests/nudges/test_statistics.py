@@ -172,3 +172,16 @@ def test_sample_size_for_the_typical_effect_is_large():
     # 1.4 points from 60% at 80% power, alpha 5% two-sided: about 19,000 per arm.
     n = statistics.sample_size_for_effect(baseline=0.6, effect=0.014, alpha=0.05)
     assert 18_000 < n < 20_000
+
+
+def test_results_are_rounded_not_cut_off():
+    from django.utils import translation
+
+    from nudges.templatetags.nudges import pct, points
+
+    with translation.override("nl"):
+        assert pct(2 / 3) == "66,7%"
+        assert pct(0.01949) == "1,9%"
+        assert points(-0.03496) == "−3,5 pp"
+    with translation.override("en"):
+        assert pct(2 / 3) == "66.7%"
