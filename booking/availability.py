@@ -390,7 +390,7 @@ def _cache_key(
             availability_version(location_id),
         ]
     )
-    return "availability:slots:" + hashlib.sha256(raw.encode()).hexdigest()
+    return "availability:slots:v2:" + hashlib.sha256(raw.encode()).hexdigest()  # v2: the JSON as bytes
 
 
 @dataclass(frozen=True)

@@ -75,3 +75,6 @@ class CancelReason(models.TextChoices):
 
     DONE_ONLINE = "done_online", _("Al online geregeld")
     CLOSURE = "closure", _("Vestiging of balie gesloten")
+    # Replaced by an earlier time the citizen accepted from the waiting list: a move, not a
+    # cancellation, for every statistic.
+    MOVED_EARLIER = "moved_earlier", _("Verzet naar een eerdere tijd (wachtlijst)")

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .exceptions import BookingError
 from .models import Location, Product
+from .phones import phone_normalise
 
 PHONE_RE = re.compile(r"^\+?[0-9 ()\-]+$")
 
@@ -195,6 +196,12 @@ class DetailsForm(AccessibleForm):
 
     def clean(self) -> dict:
         cleaned = super().clean()
-        if cleaned.get("remind_by_sms") and not cleaned.get("phone") and "phone" not in self.errors:
-            self.add_error("phone", _("Vul uw telefoonnummer in als u een herinnering per sms wilt."))
+        if cleaned.get("remind_by_sms") and "phone" not in self.errors:
+            if not cleaned.get("phone"):
+                self.add_error("phone", _("Vul uw telefoonnummer in als u een herinnering per sms wilt."))
+            elif phone_normalise(cleaned["phone"], mobile_only=True) is None:
+                self.add_error(
+                    "phone",
+                    _("Voor een herinnering per sms hebben we een mobiel nummer nodig, bijvoorbeeld 06 12345678."),
+                )
         return cleaned

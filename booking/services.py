@@ -54,6 +54,7 @@ from .exceptions import (
 )
 from .locks import lock_contact, lock_desk
 from .models import Appointment, Closure, Desk, Location, Product
+from .phones import phone_normalise
 
 logger = logging.getLogger(__name__)
 
@@ -312,6 +313,11 @@ def appointment_book(
     name, email, phone = _normalise_contact(name, email, phone)
     if remind_by_sms and not phone:
         raise InvalidRequest(_("Vul uw telefoonnummer in als u een herinnering per sms wilt."), field="phone")
+    if remind_by_sms and phone_normalise(phone, mobile_only=True) is None:
+        raise InvalidRequest(
+            _("Voor een herinnering per sms hebben we een mobiel nummer nodig, bijvoorbeeld 06 12345678."),
+            field="phone",
+        )
     if language not in dict(settings.LANGUAGES):
         language = settings.LANGUAGE_CODE
     request = {"products": products, "persons": persons, "location": location, "start": start}

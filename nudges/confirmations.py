@@ -18,11 +18,13 @@ from booking.notifications import RenderedEmail, closure_apology_email, confirma
 from booking.selectors import appointment_cancellation
 
 from .constants import MessageKind
-from .messaging import Outgoing, message_enqueue
+from .messaging import Outgoing, message_enqueue, messages_cancel_pending
 from .models import ScheduledMessage
 
 
 def confirmation_plan(appointment_id: int) -> None:
+    # A confirmation not sent yet is replaced: two quick moves give one e-mail, with the last time.
+    messages_cancel_pending(appointment_id=appointment_id, kind=MessageKind.CONFIRMATION)
     message_enqueue(kind=MessageKind.CONFIRMATION, due_at=timezone.now(), appointment_id=appointment_id)
 
 

@@ -129,7 +129,7 @@ class Content:
         }
 
 
-def _fill(text: str, values: dict[str, str]) -> str:
+def placeholders_fill(text: str, values: dict[str, str]) -> str:
     return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), text)
 
 
@@ -166,8 +166,8 @@ def build_content(*, intervention: Intervention, product: Product, figure: Socia
     return Content(
         kind=kind,
         principle=intervention.principle,
-        headline=_fill(headline, values),
-        message=_fill(message, values),
+        headline=placeholders_fill(headline, values),
+        message=placeholders_fill(message, values),
         product=product,
         fee_online=product.fee_online if fees_shown else None,
         fee_counter=product.fee_counter if fees_shown else None,

@@ -37,14 +37,17 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from booking.notifications import render_templated_email
+
 from . import sms, tasks
 from .constants import AttemptOutcome, MessageChannel, MessageStatus
 from .models import DeliveryAttempt, ScheduledMessage
 
 logger = logging.getLogger(__name__)
 
+# Checked in this order: a refused address is final (also an SMTPException), the rest may pass.
+PERMANENT_ERRORS = (smtplib.SMTPRecipientsRefused, sms.SmsPermanentError)
 TRANSIENT_ERRORS = (OSError, smtplib.SMTPException, sms.SmsTransientError)
-PERMANENT_ERRORS = (sms.SmsPermanentError,)
 UNKNOWN_OUTCOME = "unknown outcome: check provider"
 
 
@@ -60,6 +63,13 @@ class Outgoing:
     # Never sent: what the builder decided (e.g. the experiment variant it rendered), for the
     # kind's ``sent`` callback, so what is logged is exactly what went out.
     notes: Mapping[str, Any] = field(default_factory=dict)
+
+
+def email_from_templates(*, to: str, template_prefix: str, context: dict, language: str, **extra) -> Outgoing:
+    """An e-mail rendered from ``<template_prefix>.subject.txt``, ``.txt`` and ``.html`` in the
+    citizen's language (booking's one way to render e-mail)."""
+    subject, text, html = render_templated_email(template_prefix=template_prefix, context=context, language=language)
+    return Outgoing(to=to, subject=subject, text=text, html=html, **extra)
 
 
 MessageBuilder = Callable[[ScheduledMessage, datetime], "Outgoing | None"]
@@ -231,12 +241,12 @@ def _deliver(message: ScheduledMessage, *, now: datetime) -> bool:
         return False
     try:
         provider_id = _send(message, outgoing)
-    except TRANSIENT_ERRORS as exc:
-        _retry_or_fail(message, started_at=started_at, now=now, exc=exc)
-        return False
     except PERMANENT_ERRORS as exc:
         _fail(message, started_at=started_at, error=_short_error(exc), attempts=F("attempts") + 1)
         logger.warning("Scheduled message %s failed permanently: %s", message.pk, _short_error(exc))
+        return False
+    except TRANSIENT_ERRORS as exc:
+        _retry_or_fail(message, started_at=started_at, now=now, exc=exc)
         return False
     still_ours = _finish(
         message,
@@ -289,6 +299,13 @@ def messages_dispatch_due(*, now: datetime | None = None, batch: int | None = No
             logger.exception("Scheduled message %s failed unexpectedly", message.pk)
             _fail(message, started_at=current, error="unexpected error", attempts=F("attempts") + 1)
     return sent
+
+
+def messages_cancel_pending(*, appointment_id: int, kind: str) -> int:
+    """Cancel an appointment's planned messages of one kind that have not gone out yet."""
+    return ScheduledMessage.objects.filter(
+        appointment_id=appointment_id, kind=kind, status=MessageStatus.PENDING
+    ).update(status=MessageStatus.CANCELLED, updated_at=timezone.now())
 
 
 def messages_due_exist(*, now: datetime | None = None) -> bool:

@@ -20,7 +20,6 @@ not an exposure.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -35,14 +34,8 @@ from booking.models import Appointment, Product
 from . import selectors, services
 from .assignment import appointment_unit_hash
 from .constants import REMINDER_KINDS, ContentKind, ExperimentStatus, Touchpoint
-from .content import euro
+from .content import euro, placeholders_fill
 from .models import Experiment, Exposure, Variant
-
-_PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
-
-
-def _fill(text: str, values: dict[str, str]) -> str:
-    return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), text)
 
 
 @dataclass(frozen=True)
@@ -145,8 +138,8 @@ def reminder_wording(*, appointment: Appointment, products: Sequence[Product], n
         values.update(bookings=str(demand.bookings), period_days=str(demand.period_days))
     return ReminderWording(
         **arm,
-        headline=_fill(intervention.headline, values),
-        message=_fill(intervention.message, values),
+        headline=placeholders_fill(intervention.headline, values),
+        message=placeholders_fill(intervention.message, values),
     )
 
 

@@ -21,7 +21,6 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
@@ -32,7 +31,7 @@ from booking.models import Appointment
 
 from . import sms
 from .constants import MessageChannel, MessageKind, MessageStatus
-from .messaging import Outgoing
+from .messaging import Outgoing, email_from_templates
 from .models import ScheduledMessage
 from .reminder_wording import reminder_exposure_log, reminder_wording
 
@@ -78,9 +77,9 @@ def _cancel_pending(appointment_id: int, *, keep: Iterable[tuple[str, datetime]]
         appointment_id=appointment_id, kind=MessageKind.REMINDER, status=MessageStatus.PENDING
     )
     stale = [pk for pk, channel, due in pending.values_list("pk", "channel", "due_at") if (channel, due) not in keep]
-    return ScheduledMessage.objects.filter(pk__in=stale).update(
-        status=MessageStatus.CANCELLED, updated_at=timezone.now()
-    )
+    # Still pending in the UPDATE itself: a row a dispatcher claimed meanwhile is on its way and
+    # keeps its status (marking it cancelled would hide that it went out).
+    return pending.filter(pk__in=stale).update(status=MessageStatus.CANCELLED, updated_at=timezone.now())
 
 
 def reminders_plan(appointment_id: int, *, replan: bool = False, now: datetime | None = None) -> int:
@@ -159,11 +158,11 @@ def reminder_build(message: ScheduledMessage, now: datetime) -> Outgoing | None:
         if wording.shown:
             # Every nudge says why it is there: the experiment in the public register.
             context["why_url"] = f"{settings.SITE_URL}{reverse('nudges:register')}#experiment-{wording.experiment.pk}"
-        return Outgoing(
+        return email_from_templates(
             to=appointment.email,
-            subject=" ".join(render_to_string(f"{REMINDER_TEMPLATE}.subject.txt", context).split()),
-            text=render_to_string(f"{REMINDER_TEMPLATE}.txt", context),
-            html=render_to_string(f"{REMINDER_TEMPLATE}.html", context),
+            template_prefix=REMINDER_TEMPLATE,
+            context=context,
+            language=appointment.language,
             notes=wording.notes(),
         )
 

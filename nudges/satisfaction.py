@@ -28,7 +28,6 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
@@ -40,7 +39,7 @@ from booking.services import new_token
 
 from .constants import MessageChannel, MessageKind, MessageStatus
 from .exceptions import InvalidInput, NudgeError
-from .messaging import Outgoing, message_enqueue
+from .messaging import Outgoing, email_from_templates, message_enqueue
 from .models import SatisfactionSurvey, ScheduledMessage
 
 logger = logging.getLogger(__name__)
@@ -149,11 +148,8 @@ def satisfaction_build(message: ScheduledMessage, now: datetime) -> Outgoing | N
             "score_links": [(score, SCORE_LABELS[score], survey_url(survey, score=score)) for score in SCORES],
             "retention_days": settings.BOOKING_RETENTION_DAYS,
         }
-        return Outgoing(
-            to=appointment.email,
-            subject=" ".join(render_to_string(f"{EMAIL_TEMPLATE}.subject.txt", context).split()),
-            text=render_to_string(f"{EMAIL_TEMPLATE}.txt", context),
-            html=render_to_string(f"{EMAIL_TEMPLATE}.html", context),
+        return email_from_templates(
+            to=appointment.email, template_prefix=EMAIL_TEMPLATE, context=context, language=appointment.language
         )
 
 

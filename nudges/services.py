@@ -298,8 +298,10 @@ def _reminder_outcome(appointment_id: int, kind: str) -> None:
 
 
 def appointment_cancelled(appointment_id: int) -> None:
-    _linked_outcome(appointment_id, OutcomeKind.CANCELLED)
     cancellation = appointment_cancellation(appointment_id)
+    if cancellation is not None and cancellation.reason == CancelReason.MOVED_EARLIER:
+        return  # replaced by an earlier time from the waiting list: a move, not a cancellation
+    _linked_outcome(appointment_id, OutcomeKind.CANCELLED)
     if cancellation is None:
         return
     if cancellation.by_citizen:

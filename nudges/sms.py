@@ -9,7 +9,6 @@ Public:
 - ``SmsError`` with ``SmsTransientError`` (retry later: timeouts, connection errors, HTTP 408,
   429, 5xx) and ``SmsPermanentError`` (do not retry: invalid number, other 4xx, SMS disabled).
   Their messages hold a status or a short code, never a number or a text.
-- ``phone_normalise(raw)``: a phone number as E.164 (``+31612345678``) or None, Dutch by default.
 - ``sms_quiet_hours_shift(due)``: ``due``, or the end of the quiet hours (08:00 local) after it.
 - ``sms_render_reminder(appointment=, manage_url=)``: the short reminder text in the citizen's
   language (``templates/nudges/sms/reminder.txt``).
@@ -31,7 +30,6 @@ from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-import phonenumbers
 import requests
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -40,6 +38,7 @@ from django.utils import timezone, translation
 from django.utils.module_loading import import_string
 
 from booking.availability import local_tz
+from booking.phones import phone_normalise
 
 if TYPE_CHECKING:
     from booking.models import Appointment
@@ -52,7 +51,6 @@ REMINDER_TEMPLATE = "nudges/sms/reminder.txt"
 MAX_TEXT_CHARS = 459
 # What operators accept as an alphanumeric sender id, or a plain number as sender.
 _SENDER_RE = re.compile(r"[A-Za-z0-9 ]{1,11}|\+?[0-9]{1,15}")
-_MOBILE_TYPES = {phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE}
 
 
 # --- errors ---------------------------------------------------------------------------------
@@ -78,23 +76,6 @@ class SmsPermanentError(SmsError):
 
 
 # --- phone numbers --------------------------------------------------------------------------
-
-
-def phone_normalise(raw: str, *, mobile_only: bool = False) -> str | None:
-    """``raw`` as E.164 (``+31612345678``), read as a Dutch number unless it starts with a
-    country code; None when it is not a valid number (or, with ``mobile_only``, not one that
-    can receive an SMS)."""
-    if not raw or len(raw) > 40:
-        return None
-    try:
-        number = phonenumbers.parse(raw, "NL")
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_valid_number(number):
-        return None
-    if mobile_only and phonenumbers.number_type(number) not in _MOBILE_TYPES:
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def _mask(number: str) -> str:

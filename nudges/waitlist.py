@@ -46,7 +46,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from booking.availability import appointment_duration, free_desks_for_period, local_tz
-from booking.constants import AppointmentStatus, Channel
+from booking.constants import AppointmentStatus, CancelReason, Channel
 from booking.exceptions import BookingError, SlotUnavailable
 from booking.locks import lock_contact
 from booking.models import Appointment, Location, Product
@@ -372,7 +372,7 @@ def _book_for(entry: WaitlistEntry, offer: WaitlistOffer, *, now: datetime) -> A
     if current is not None and current.status == AppointmentStatus.BOOKED and current.start > now:
         # Cancelled first, so booking's one-appointment-per-product limit sees it gone; if the
         # booking below fails, the whole transaction (this cancel too) is rolled back.
-        appointment_cancel(appointment=current, channel=Channel.ONLINE, now=now)
+        appointment_cancel(appointment=current, channel=Channel.ONLINE, reason=CancelReason.MOVED_EARLIER, now=now)
         contact = {
             "phone": current.phone,
             "remind_by_email": current.remind_by_email,

@@ -18,14 +18,13 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db.models import Count, Q
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
 from booking.models import Product
 
 from .constants import MessageChannel, MessageKind, MessageStatus
-from .messaging import Outgoing
+from .messaging import Outgoing, email_from_templates
 from .models import OfferStatus, ScheduledMessage, WaitlistEntry, WaitlistOffer, WaitlistStatus
 from .waitlist import entry_current_appointment, offer_end
 
@@ -68,12 +67,7 @@ def _render(template: str, offer: WaitlistOffer, **extra) -> Outgoing:
             "leave_url": waitlist_leave_url(entry),
             **extra,
         }
-        return Outgoing(
-            to=entry.email,
-            subject=" ".join(render_to_string(f"{template}.subject.txt", context).split()),
-            text=render_to_string(f"{template}.txt", context),
-            html=render_to_string(f"{template}.html", context),
-        )
+        return email_from_templates(to=entry.email, template_prefix=template, context=context, language=entry.language)
 
 
 def waitlist_offer_build(message: ScheduledMessage, now: datetime) -> Outgoing | None:

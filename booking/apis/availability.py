@@ -34,7 +34,8 @@ def _request_cache_key(query) -> str:
             availability_version(location),
         ]
     )
-    return "availability:request:" + hashlib.sha256(raw.encode()).hexdigest()
+    # The format version in the key: old and new processes share Redis during a rolling deploy.
+    return "availability:request:v2:" + hashlib.sha256(raw.encode()).hexdigest()
 
 
 # Identical requests within a process skip even the cache server: the answer (up to a few

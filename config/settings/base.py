@@ -162,6 +162,15 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Burgerzaken <afsprake
 if os.environ.get("EMAIL_FILE_PATH"):
     # For django.core.mail.backends.filebased.EmailBackend.
     EMAIL_FILE_PATH = os.environ["EMAIL_FILE_PATH"]
+# The SMTP relay (django.core.mail.backends.smtp.EmailBackend).
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+# Well under NUDGES_MESSAGE_STUCK_MINUTES: a relay that stops answering fails the attempt (and
+# it is retried) instead of freezing a dispatcher until its row is reported as stuck.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
 
 # --- REST framework ---------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -67,3 +67,20 @@ def test_an_appointment_cancelled_before_its_confirmation_went_out_gets_none(boo
 
     assert not mail.outbox
     assert confirmations().get().status == MessageStatus.CANCELLED
+
+
+def test_two_quick_moves_give_one_confirmation_with_the_last_time(booking_request):
+    from booking.services import appointment_reschedule
+
+    appointment = appointment_book(**booking_request, send_confirmation=True)
+    first_move = appointment_reschedule(
+        appointment=appointment, start=booking_request["start"] + timedelta(hours=1), send_confirmation=True
+    )
+    last = appointment_reschedule(
+        appointment=first_move, start=booking_request["start"] + timedelta(hours=2), send_confirmation=True
+    )
+
+    assert messages_dispatch_due() == 1
+    [email] = mail.outbox
+    assert timezone.localtime(last.start).strftime("%H:%M") in email.body
+    assert confirmations().filter(status=MessageStatus.CANCELLED).count() == 2

@@ -500,3 +500,29 @@ def test_a_backlog_drains_without_waiting_for_the_next_beat():
 
     assert ScheduledMessage.objects.filter(status=MessageStatus.SENT).count() == 5
     assert len(mail.outbox) == 5
+
+
+@pytest.mark.django_db
+def test_cancelling_leaves_a_row_a_dispatcher_has_already_claimed(appointment):
+    from nudges.messaging import _claim_next
+
+    reminders_plan(appointment.pk, now=NOW)
+    claimed = _claim_next(now=SEND_TIME)
+    assert reminders_cancel(appointment.pk) == 1  # only the other, still pending row
+    claimed.refresh_from_db()
+    assert claimed.status == MessageStatus.SENDING
+
+
+@pytest.mark.django_db
+def test_a_refused_address_fails_at_once(appointment, monkeypatch):
+    from django.core.mail.backends.locmem import EmailBackend
+
+    def refuse(self, messages):
+        raise smtplib.SMTPRecipientsRefused({"x@example.nl": (550, b"no such user")})
+
+    monkeypatch.setattr(EmailBackend, "send_messages", refuse)
+    reminders_plan(appointment.pk, now=NOW)
+    messages_dispatch_due(now=SEND_TIME)
+    message = rows(appointment)[0]
+    assert (message.status, message.attempts) == (MessageStatus.FAILED, 1)
+    assert message.last_error == "SMTPRecipientsRefused" and "@" not in message.last_error

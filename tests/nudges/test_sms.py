@@ -18,12 +18,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from booking.ics import absolute_manage_url
+from booking.phones import phone_normalise
 from nudges import sms
 from nudges.sms import (
     ConsoleBackend,
     SmsPermanentError,
     SmsTransientError,
-    phone_normalise,
     sms_enabled,
     sms_quiet_hours_shift,
     sms_render_reminder,

@@ -277,6 +277,11 @@ def test_accepting_moves_an_existing_appointment_and_offers_its_old_time_onwards
     # The old time was freed in turn: it reaches the next person waiting.
     old_time = WaitlistOffer.objects.get(freed_appointment_id=current.pk)
     assert (old_time.entry, old_time.start) == (next_in_line, current.start)
+    # A move, not a cancellation: the audit trail says why (and the experiments skip it).
+    from booking.constants import CancelReason
+    from booking.selectors import appointment_cancellation
+
+    assert appointment_cancellation(current.pk).reason == CancelReason.MOVED_EARLIER
 
 
 @pytest.mark.django_db

@@ -189,6 +189,17 @@ def test_book_requires_name_and_email(desk, product, location, name, email, fiel
     assert not Appointment.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("phone", "message"), [("", "telefoonnummer in"), ("020 123 4567", "mobiel nummer"), ("123", "mobiel nummer")]
+)
+def test_an_sms_reminder_needs_a_mobile_number(desk, product, location, phone, message):
+    with pytest.raises(InvalidRequest) as excinfo:
+        book(product, location, at(10), phone=phone, remind_by_sms=True)
+    assert excinfo.value.field == "phone" and message in str(excinfo.value.message)
+    assert not Appointment.objects.exists()
+    assert book(product, location, at(10), phone="06 1234 5678", remind_by_sms=True).remind_by_sms
+
+
 def test_book_on_a_time_another_visitor_booked_is_unavailable(desk, product, location):
     first = book(product, location, at(10), email="eerste@example.nl")
 

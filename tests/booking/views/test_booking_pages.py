@@ -278,6 +278,7 @@ def test_too_many_active_appointments_shows_next_to_the_email_field(citizen, brp
         ({"email": "geen-adres"}, "email", "Vul een geldig e-mailadres in"),
         ({"phone": "bel me maar"}, "phone", "Vul een geldig telefoonnummer in"),
         ({"remind_by_sms": "on"}, "phone", "als u een herinnering per sms wilt"),
+        ({"remind_by_sms": "on", "phone": "020 123 4567"}, "phone", "mobiel nummer nodig"),
     ],
 )
 def test_details_errors_sit_next_to_their_field_and_keep_the_input(citizen, day, details, field, message):
