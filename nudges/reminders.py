@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone, translation
 
@@ -116,6 +117,22 @@ def reminders_plan(appointment_id: int, *, replan: bool = False, now: datetime |
             status=MessageStatus.PENDING, attempts=0, last_error="", claimed_at=None, updated_at=timezone.now()
         )
         return mine.filter(status=MessageStatus.PENDING).count()
+
+
+def reminders_plan_missing(*, now: datetime | None = None) -> int:
+    """Plan reminders for upcoming booked appointments that want them and have no reminder row
+    at all: booked before reminders existed, or their planning failed (it runs inside the
+    booking's transaction, where a failure is logged and never undoes the booking). Returns
+    how many rows were planned. Idempotent."""
+    now = now or timezone.now()
+    has_reminders = ScheduledMessage.objects.filter(appointment_id=OuterRef("pk"), kind=MessageKind.REMINDER)
+    missing = (
+        Appointment.objects.filter(status=AppointmentStatus.BOOKED, start__gt=now)
+        .filter(Q(remind_by_email=True) & ~Q(email="") | Q(remind_by_sms=True) & ~Q(phone=""))
+        .exclude(Exists(has_reminders))
+        .values_list("pk", flat=True)
+    )
+    return sum(reminders_plan(appointment_id, now=now) for appointment_id in missing.iterator())
 
 
 def reminders_replan(appointment_id: int) -> int:

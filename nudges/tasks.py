@@ -17,3 +17,11 @@ def dispatch_due_messages() -> int:
     if messages_due_exist():
         dispatch_due_messages.delay()
     return sent
+
+
+@shared_task
+def plan_missing_reminders() -> int:
+    """Hourly (CELERY_BEAT_SCHEDULE): the reminders of booked appointments that have none."""
+    from .reminders import reminders_plan_missing
+
+    return reminders_plan_missing()

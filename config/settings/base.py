@@ -246,6 +246,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "nudges.tasks.dispatch_due_messages",
         "schedule": timedelta(seconds=env_int("NUDGES_DISPATCH_INTERVAL_SECONDS", 60)),
     },
+    # The safety net for reminders: plans them for booked appointments that have none (booked
+    # before reminders existed, or whose planning failed and was only logged).
+    "plan-missing-reminders": {
+        "task": "nudges.tasks.plan_missing_reminders",
+        "schedule": timedelta(hours=1),
+    },
     # AVG: erase personal data BOOKING_RETENTION_DAYS after the appointment (booking.retention),
     # at night when the desks are closed. Safe to run twice; a missed night is caught up next.
     "erase-expired-personal-data": {

@@ -526,3 +526,25 @@ def test_a_refused_address_fails_at_once(appointment, monkeypatch):
     message = rows(appointment)[0]
     assert (message.status, message.attempts) == (MessageStatus.FAILED, 1)
     assert message.last_error == "SMTPRecipientsRefused" and "@" not in message.last_error
+
+
+@pytest.mark.django_db
+def test_appointments_without_reminders_get_them_from_the_safety_net(appointment):
+    from django.core.management import call_command
+
+    from nudges.reminders import reminders_plan_missing
+
+    declined = AppointmentFactory(start=appointment.start, remind_by_email=False)
+    assert not ScheduledMessage.objects.exists()  # booked straight into the database: no hook ran
+
+    assert reminders_plan_missing(now=NOW) == 2
+    assert pending_due(appointment) == [
+        datetime(2027, 3, 5, 10, 0, tzinfo=AMS),
+        datetime(2027, 3, 9, 10, 0, tzinfo=AMS),
+    ]
+    assert not rows(declined)
+    assert reminders_plan_missing(now=NOW) == 0  # idempotent
+
+    ScheduledMessage.objects.all().delete()
+    call_command("plan_reminders")  # the same by hand, at the real time (before both due times)
+    assert len(rows(appointment)) == 2
