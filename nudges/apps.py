@@ -39,10 +39,12 @@ class NudgesConfig(AppConfig):
         messaging.register_message_kind(MessageKind.SATISFACTION, satisfaction.satisfaction_build)
         register_retention_step("satisfaction_comments", satisfaction.satisfaction_comments_erase_expired)
         register_nav("nudges:manager-satisfaction", _("Tevredenheid"), "nudges.manage_experiments")
-        # Waiting list: a cancelled time is offered after the cancel has committed (a failing
-        # offer never touches the cancel); its e-mails; entries that ran out end nightly.
+        # Waiting list: a cancelled time is offered by a Celery task queued after the cancel has
+        # committed (a failing offer never touches the cancel); its e-mails (the double opt-in
+        # too); entries that ran out or were never confirmed end nightly.
         hooks.register(hooks.APPOINTMENT_CANCELLED, waitlist.waitlist_time_freed)
         messaging.register_message_kind(MessageKind.WAITLIST_OFFER, waitlist_report.waitlist_offer_build)
         messaging.register_message_kind(MessageKind.WAITLIST_TAKEN, waitlist_report.waitlist_taken_build)
+        messaging.register_message_kind(MessageKind.WAITLIST_CONFIRM, waitlist_report.waitlist_confirm_build)
         register_retention_step("waitlist_entries", waitlist.waitlist_erase_expired)
         register_nav("nudges:manager-waitlist", _("Wachtlijst"), "nudges.manage_experiments")

@@ -171,6 +171,7 @@ class MessageKind(models.TextChoices):
     SATISFACTION = "satisfaction", _("Tevredenheidsvraag")
     WAITLIST_OFFER = "waitlist_offer", _("Aanbod eerdere tijd")
     WAITLIST_TAKEN = "waitlist_taken", _("Eerdere tijd al vergeven")
+    WAITLIST_CONFIRM = "waitlist_confirm", _("Bevestiging wachtlijstaanmelding")
 
 
 class MessageChannel(models.TextChoices):

@@ -35,7 +35,7 @@ from .constants import ContentKind, ExperimentStatus, Metric, OutcomeKind, Princ
 from .exceptions import NudgeError
 from .models import Experiment, Exposure, Intervention, OnlineCompletion, Outcome, Variant, WaitlistEntry
 from .roles import nudges_roles_ensure
-from .waitlist import waitlist_join
+from .waitlist import waitlist_entry_confirm, waitlist_join
 
 PRODUCT_CODES = ["uittreksel-brp", "verhuizing"]
 DEMO_EMAIL_DOMAIN = "voorbeeld.nl"
@@ -355,14 +355,16 @@ WAITLIST = [
 
 def seed_waitlist(*, now: datetime) -> int:
     """A few people on the waiting list, so a demo visitor who cancels an appointment sees the
-    freed time offered to them (the offer e-mails appear in the outbox and the mail backend)."""
+    freed time offered to them (the offer e-mails appear in the outbox and the mail backend).
+    Demo people have confirmed their address (double opt-in), so their entries are active."""
     if WaitlistEntry.objects.filter(email__endswith="@" + DEMO_EMAIL_DOMAIN).exists():
         return 0
     locations = {loc.name: loc for loc in Location.objects.filter(is_active=True)}
     created = 0
     for i, (codes, location_name, days) in enumerate(WAITLIST, start=1):
+        joined = now - timedelta(days=len(WAITLIST) - i)  # one after the other
         try:
-            waitlist_join(
+            entry = waitlist_join(
                 products=list(Product.objects.filter(code__in=codes)),
                 persons=1,
                 location=locations.get(location_name) if location_name else None,
@@ -370,11 +372,14 @@ def seed_waitlist(*, now: datetime) -> int:
                 email=f"wachtlijst{i}@{DEMO_EMAIL_DOMAIN}",
                 language="en" if i % 3 == 0 else "nl",
                 wanted_before=now + timedelta(days=days) if days else None,
-                now=now - timedelta(days=len(WAITLIST) - i),  # joined one after the other
+                now=joined,
             )
-            created += 1
         except NudgeError:
             continue
+        if entry is not None:
+            # Confirmed right after joining (the unsent confirmation e-mail is then dropped).
+            waitlist_entry_confirm(entry=entry, now=joined)
+            created += 1
     return created
 
 

@@ -141,7 +141,10 @@ class WaitlistForm(AccessibleForm):
     )
     email = forms.EmailField(
         label=_("E-mailadres"),
-        help_text=_("Hierheen sturen we een aanbod als er eerder een tijd vrijkomt."),
+        help_text=_(
+            "Hierheen sturen we eerst een e-mail om uw aanmelding te bevestigen, en later een aanbod als er "
+            "eerder een tijd vrijkomt."
+        ),
         max_length=254,
         error_messages={
             "required": _("Vul uw e-mailadres in."),

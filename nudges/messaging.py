@@ -93,14 +93,17 @@ def message_enqueue(
     appointment_id: int | None = None,
     channel: str = MessageChannel.EMAIL,
     waitlist_offer_id: int | None = None,
+    waitlist_entry_id: int | None = None,
 ) -> None:
     """Plan one message. Idempotent on (appointment, kind, channel, due time), or for a
-    waiting-list offer on (offer, kind, channel): planning the same message twice plans it once."""
+    waiting-list offer or entry on (offer or entry, kind, channel): planning the same message
+    twice plans it once."""
     ScheduledMessage.objects.bulk_create(
         [
             ScheduledMessage(
                 appointment_id=appointment_id,
                 waitlist_offer_id=waitlist_offer_id,
+                waitlist_entry_id=waitlist_entry_id,
                 kind=kind,
                 channel=channel,
                 due_at=due_at,

@@ -455,6 +455,15 @@ class ScheduledMessage(models.Model):
         null=True,
         blank=True,
     )
+    # The confirmation of a waiting-list entry's address (double opt-in) is about the entry.
+    waitlist_entry = models.ForeignKey(
+        "WaitlistEntry",
+        on_delete=models.CASCADE,
+        related_name="messages",
+        verbose_name=_("wachtlijstaanmelding"),
+        null=True,
+        blank=True,
+    )
     kind = models.CharField(_("soort"), max_length=20, choices=MessageKind.choices)
     channel = models.CharField(_("kanaal"), max_length=10, choices=MessageChannel.choices)
     due_at = models.DateTimeField(_("te verzenden op"))
@@ -477,6 +486,9 @@ class ScheduledMessage(models.Model):
             ),
             models.UniqueConstraint(
                 fields=["waitlist_offer", "kind", "channel"], name="scheduled_message_unique_per_waitlist_offer"
+            ),
+            models.UniqueConstraint(
+                fields=["waitlist_entry", "kind", "channel"], name="scheduled_message_unique_per_waitlist_entry"
             ),
         ]
         indexes = [
@@ -566,6 +578,8 @@ class SatisfactionSurvey(models.Model):
 
 
 class WaitlistStatus(models.TextChoices):
+    # Double opt-in: an entry waits for its address to be confirmed before it gets offers.
+    UNCONFIRMED = "unconfirmed", _("Nog niet bevestigd")
     ACTIVE = "active", _("Wacht")
     SERVED = "served", _("Geholpen")
     LEFT = "left", _("Afgemeld")
@@ -586,8 +600,9 @@ class WaitlistEntry(models.Model):
     time within the booking horizon). ``appointment_id``: the appointment they already have;
     accepting an offer moves them from it to the freed time.
 
-    Personal data: ``name`` and ``email`` only, kept while the entry is active and emptied the
-    moment it ends (served, left, expired; ``nudges.waitlist``). ``token`` is the secret of the
+    Personal data: ``name`` and ``email`` only, kept while the entry is waiting (unconfirmed or
+    active) and emptied the moment it ends (served, left, expired; ``nudges.waitlist``). A new
+    entry is unconfirmed until the link in its confirmation e-mail is used (double opt-in). ``token`` is the secret of the
     leave link (192 bits)."""
 
     token = models.CharField(_("token"), max_length=64, unique=True, editable=False)
@@ -607,7 +622,9 @@ class WaitlistEntry(models.Model):
     name = models.CharField(_("naam"), max_length=150, blank=True)
     email = models.EmailField(_("e-mailadres"), max_length=254, blank=True)
     language = models.CharField(_("taal"), max_length=5, choices=settings.LANGUAGES, default="nl")
-    status = models.CharField(_("status"), max_length=10, choices=WaitlistStatus.choices, default=WaitlistStatus.ACTIVE)
+    status = models.CharField(
+        _("status"), max_length=12, choices=WaitlistStatus.choices, default=WaitlistStatus.UNCONFIRMED
+    )
     created_at = models.DateTimeField(_("aangemeld op"))
     ended_at = models.DateTimeField(_("beëindigd op"), null=True, blank=True)
 
@@ -616,9 +633,9 @@ class WaitlistEntry(models.Model):
         verbose_name = _("wachtlijstaanmelding")
         verbose_name_plural = _("wachtlijstaanmeldingen")
         constraints = [
-            # Contact data lives only as long as the entry is active.
+            # Contact data lives only as long as the entry is waiting (confirmed or not yet).
             models.CheckConstraint(
-                condition=Q(status=WaitlistStatus.ACTIVE) | Q(name="", email=""),
+                condition=Q(status__in=[WaitlistStatus.UNCONFIRMED, WaitlistStatus.ACTIVE]) | Q(name="", email=""),
                 name="waitlist_entry_ended_holds_no_contact",
             ),
         ]
@@ -630,6 +647,15 @@ class WaitlistEntry(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status == WaitlistStatus.ACTIVE
+
+    @property
+    def is_unconfirmed(self) -> bool:
+        return self.status == WaitlistStatus.UNCONFIRMED
+
+    @property
+    def is_waiting(self) -> bool:
+        """Still on the list (confirmed or not yet): it can be left, and holds contact data."""
+        return self.status in (WaitlistStatus.UNCONFIRMED, WaitlistStatus.ACTIVE)
 
     @property
     def last_wanted_day(self) -> date | None:

@@ -18,6 +18,7 @@ urlpatterns = [
     path("wachtlijst/aanbod/<str:token>/", waitlist_views.offer, name="waitlist-offer"),
     path("wachtlijst/<str:token>/", waitlist_views.entry, name="waitlist-entry"),
     path("wachtlijst/<str:token>/afmelden/", waitlist_views.leave, name="waitlist-leave"),
+    path("wachtlijst/<str:token>/bevestigen/", waitlist_views.confirm, name="waitlist-confirm"),
     path("medewerkers/wachtlijst/", waitlist_views.waitlist_overview, name="manager-waitlist"),
     path("medewerkers/experimenten/", manager_views.experiment_list, name="manager-list"),
     path("medewerkers/experimenten/nieuw/", manager_views.experiment_create, name="manager-create"),

@@ -3,17 +3,26 @@ first to accept gets it.
 
 Public:
 
-- ``waitlist_join`` and ``waitlist_leave`` (services), ``waitlist_entry_get_by_token`` and
-  ``waitlist_offer_get_by_token`` (selectors): the citizen's pages;
+- ``waitlist_join``, ``waitlist_entry_confirm`` and ``waitlist_leave`` (services),
+  ``waitlist_entry_get_by_token`` and ``waitlist_offer_get_by_token`` (selectors): the
+  citizen's pages;
 - ``waitlist_time_freed``: booking hook (an appointment was cancelled), registered in
-  ``NudgesConfig.ready``; it calls ``waitlist_offers_make``;
+  ``NudgesConfig.ready``; it queues the Celery task ``waitlist_offers_for_freed_time``, which
+  calls ``waitlist_offers_make``;
 - ``waitlist_offer_accept``: the first valid accept books the held time; ``OfferGone`` for
   every later one;
 - ``offer_state``: an offer's status as it stands now (an open offer whose hold ran out is
   expired; computed, no periodic job);
 - ``waitlist_erase_expired``: the retention step (``booking.retention``).
 
-The builders of the two e-mails and the manager's figures are in ``nudges.waitlist_report``.
+The builders of the three e-mails and the manager's figures are in ``nudges.waitlist_report``.
+
+Double opt-in. Anyone can type any address, so a new entry is unconfirmed: it gets no offers
+until the link in its confirmation e-mail has been used (a POST; opening the link changes
+nothing, mail scanners open links too). Unconfirmed entries older than ``CONFIRM_WITHIN`` are
+ended with their contact data by the retention step. Joining with an address that already
+waits (confirmed or not) for one of the products gets the same answer as a new join and
+changes nothing, so the page never tells a visitor what someone else is waiting for.
 
 How a freed time travels. When an appointment is cancelled (and its time is still ahead,
 beyond the products' minimum notice), the time is held once with booking's hold service for
@@ -29,8 +38,8 @@ same transaction: either they have the new time and the old one is cancelled, or
 changed); the other offers become "gone" and get a short e-mail saying so; those people stay
 on the list. The cancelled old time is in turn offered to the list by the same hook.
 
-Personal data: an entry keeps a name and an e-mail address only while it is active; both are
-emptied the moment it ends (a database constraint holds this). Logs name ids only.
+Personal data: an entry keeps a name and an e-mail address only while it is waiting
+(unconfirmed or active); both are emptied the moment it ends (a database constraint holds this). Logs name ids only.
 """
 
 from __future__ import annotations
@@ -53,6 +62,7 @@ from booking.models import Appointment, Location, Product
 from booking.selectors import location_list
 from booking.services import appointment_book, appointment_cancel, appointment_hold, new_token
 
+from . import tasks
 from .constants import MessageChannel, MessageKind
 from .exceptions import InvalidInput, NudgeError
 from .messaging import message_enqueue
@@ -64,6 +74,9 @@ logger = logging.getLogger(__name__)
 MIN_HOLD_MINUTES = 5
 # Entries read (and locked, SKIP LOCKED) per freed time before matching in Python.
 _CANDIDATES = 200
+# An unconfirmed entry's confirmation link works this long; then the entry and its address go.
+CONFIRM_WITHIN = timedelta(hours=48)
+_WAITING = (WaitlistStatus.UNCONFIRMED, WaitlistStatus.ACTIVE)
 
 
 class OfferGone(NudgeError):
@@ -138,11 +151,16 @@ def waitlist_join(
     wanted_before: datetime | None = None,
     appointment: Appointment | None = None,
     now: datetime | None = None,
-) -> WaitlistEntry:
-    """Put someone on the list. ``location`` None: any location. ``appointment``: the booked
-    appointment they already have; offers are then only for earlier times, and accepting one
-    moves them (products and persons are the appointment's). One active entry per e-mail
-    address and product."""
+) -> WaitlistEntry | None:
+    """Put someone on the list, unconfirmed, and e-mail them the confirmation link.
+    ``location`` None: any location. ``appointment``: the booked appointment they already
+    have; offers are then only for earlier times, and accepting one moves them (products and
+    persons are the appointment's).
+
+    One waiting entry per e-mail address and product: when the address already waits
+    (confirmed or not) for one of these products, nothing is created or sent and None is
+    returned. The caller must answer exactly as for a new entry: whoever typed the address
+    need not be its owner."""
     now = now or timezone.now()
     if appointment is not None:
         if appointment.status != AppointmentStatus.BOOKED or appointment.start <= now:
@@ -181,17 +199,11 @@ def waitlist_join(
     with transaction.atomic():
         # One join per address at a time, so the check below cannot be raced.
         lock_contact(email)
-        waiting_for = WaitlistEntry.objects.filter(status=WaitlistStatus.ACTIVE, email=email).values("products")
-        taken = Product.objects.filter(pk__in=[p.pk for p in products]).filter(pk__in=waiting_for).first()
-        if taken is not None:
-            raise InvalidInput(
-                _(
-                    "Met dit e-mailadres staat u al op de wachtlijst voor %(product)s. Meld u eerst af met de link "
-                    "uit de bevestiging of uit een aanbod."
-                )
-                % {"product": taken.name},
-                field="products",
-            )
+        waiting_for = WaitlistEntry.objects.filter(status__in=_WAITING, email=email).values("products")
+        if Product.objects.filter(pk__in=[p.pk for p in products]).filter(pk__in=waiting_for).exists():
+            # No second entry and no second e-mail (that would let anyone flood an inbox).
+            logger.info("Waitlist join for an address that already waits: nothing changed")
+            return None
         entry = WaitlistEntry.objects.create(
             token=new_token(),
             persons=persons,
@@ -201,17 +213,40 @@ def waitlist_join(
             name=name,
             email=email,
             language=language,
+            status=WaitlistStatus.UNCONFIRMED,
             created_at=now,
         )
         entry.products.set(products)
-    logger.info("Waitlist entry %s joined (appointment id %s)", entry.pk, entry.appointment_id)
+        message_enqueue(
+            kind=MessageKind.WAITLIST_CONFIRM,
+            due_at=now,
+            waitlist_offer_id=None,
+            waitlist_entry_id=entry.pk,
+            channel=MessageChannel.EMAIL,
+        )
+    logger.info("Waitlist entry %s joined, unconfirmed (appointment id %s)", entry.pk, entry.appointment_id)
+    return entry
+
+
+def waitlist_entry_confirm(*, entry: WaitlistEntry, now: datetime | None = None) -> WaitlistEntry:
+    """Double opt-in: the owner of the address used the link in the confirmation e-mail, so
+    the entry becomes active and gets offers. Idempotent: an active or ended entry is left as
+    it is. A link used after ``CONFIRM_WITHIN`` ends the entry instead (expired, contact data
+    gone), as the retention step would have."""
+    now = now or timezone.now()
+    unconfirmed = WaitlistEntry.objects.filter(pk=entry.pk, status=WaitlistStatus.UNCONFIRMED)
+    if unconfirmed.filter(created_at__gte=now - CONFIRM_WITHIN).update(status=WaitlistStatus.ACTIVE):
+        logger.info("Waitlist entry %s confirmed", entry.pk)
+    elif _end(unconfirmed, WaitlistStatus.EXPIRED, now=now):
+        logger.info("Waitlist entry %s confirmed too late: expired", entry.pk)
+    entry.refresh_from_db()
     return entry
 
 
 def _end(entries, status: str, *, now: datetime) -> int:
-    """End the active ones of these entries (a queryset) and empty their contact data, in one
+    """End the waiting ones of these entries (a queryset) and empty their contact data, in one
     UPDATE."""
-    return entries.filter(status=WaitlistStatus.ACTIVE).update(status=status, ended_at=now, name="", email="")
+    return entries.filter(status__in=_WAITING).update(status=status, ended_at=now, name="", email="")
 
 
 def waitlist_leave(*, entry: WaitlistEntry, now: datetime | None = None) -> WaitlistEntry:
@@ -227,9 +262,11 @@ def waitlist_leave(*, entry: WaitlistEntry, now: datetime | None = None) -> Wait
 # --- a freed time ---------------------------------------------------------------------------
 
 
-def waitlist_time_freed(appointment_id: int) -> int:
-    """Booking hook (cancelled, after commit): offer the freed time; returns how many offers."""
-    return len(waitlist_offers_make(freed_appointment_id=appointment_id))
+def waitlist_time_freed(appointment_id: int) -> None:
+    """Booking hook (cancelled, after commit): queue the offers of the freed time as a Celery
+    task, so neither the citizen's request nor a staff closure cancelling dozens of
+    appointments waits for holds, matching and e-mails."""
+    tasks.waitlist_offers_for_freed_time.delay_on_commit(appointment_id)
 
 
 def _open_offer(now: datetime):
@@ -467,16 +504,18 @@ def _settle(
 def waitlist_erase_expired(
     *, cutoff: datetime | None = None, dry_run: bool = False, now: datetime | None = None
 ) -> int:
-    """Retention step (``booking.retention``): end the active entries whose wish can no longer
-    be met (their "earlier than" moment has passed) or that have waited longer than
-    ``NUDGES_WAITLIST_MAX_DAYS``; their name and address are emptied with it. Returns how many
-    (would be) ended. Idempotent.
+    """Retention step (``booking.retention``): end the waiting entries whose wish can no longer
+    be met (their "earlier than" moment has passed), that have waited longer than
+    ``NUDGES_WAITLIST_MAX_DAYS``, or that were never confirmed within ``CONFIRM_WITHIN``; their
+    name and address are emptied with it. Returns how many (would be) ended. Idempotent.
 
     ``cutoff`` (the appointments' retention cutoff) is not needed: an ended entry holds no
     contact data at all (database constraint), so nothing lingers until a cutoff."""
     now = now or timezone.now()
-    expired = WaitlistEntry.objects.filter(status=WaitlistStatus.ACTIVE).filter(
-        Q(wanted_before__lte=now) | Q(created_at__lt=now - timedelta(days=settings.NUDGES_WAITLIST_MAX_DAYS))
+    expired = WaitlistEntry.objects.filter(status__in=_WAITING).filter(
+        Q(wanted_before__lte=now)
+        | Q(created_at__lt=now - timedelta(days=settings.NUDGES_WAITLIST_MAX_DAYS))
+        | Q(status=WaitlistStatus.UNCONFIRMED, created_at__lt=now - CONFIRM_WITHIN)
     )
     if dry_run:
         return expired.count()

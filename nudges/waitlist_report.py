@@ -1,11 +1,12 @@
-"""Waiting list, the outward side: the two e-mails and the manager's figures.
+"""Waiting list, the outward side: the three e-mails and the manager's figures.
 
 Public:
 
-- ``waitlist_offer_build`` and ``waitlist_taken_build``: outbox builders for
-  ``MessageKind.WAITLIST_OFFER`` and ``WAITLIST_TAKEN`` rows (registered in
-  ``NudgesConfig.ready``);
-- ``waitlist_offer_url``, ``waitlist_leave_url``: the absolute links in them;
+- ``waitlist_confirm_build``, ``waitlist_offer_build`` and ``waitlist_taken_build``: outbox
+  builders for ``MessageKind.WAITLIST_CONFIRM``, ``WAITLIST_OFFER`` and ``WAITLIST_TAKEN`` rows
+  (registered in ``NudgesConfig.ready``);
+- ``waitlist_confirm_url``, ``waitlist_offer_url``, ``waitlist_leave_url``: the absolute links
+  in them;
 - ``waitlist_figures`` (selector): per product, people waiting, offers made, accepted, gone,
   expired, the acceptance rate and the median time from offer to accept.
 """
@@ -26,8 +27,9 @@ from booking.models import Product
 from .constants import MessageChannel, MessageKind, MessageStatus
 from .messaging import Outgoing, email_from_templates
 from .models import OfferStatus, ScheduledMessage, WaitlistEntry, WaitlistOffer, WaitlistStatus
-from .waitlist import entry_current_appointment, offer_end
+from .waitlist import CONFIRM_WITHIN, entry_current_appointment, offer_end
 
+CONFIRM_TEMPLATE = "nudges/email/waitlist_confirm"
 OFFER_TEMPLATE = "nudges/email/waitlist_offer"
 TAKEN_TEMPLATE = "nudges/email/waitlist_taken"
 
@@ -38,6 +40,36 @@ def waitlist_offer_url(offer: WaitlistOffer) -> str:
 
 def waitlist_leave_url(entry: WaitlistEntry) -> str:
     return settings.SITE_URL + reverse("nudges:waitlist-leave", args=[entry.token])
+
+
+def waitlist_confirm_url(entry: WaitlistEntry) -> str:
+    return settings.SITE_URL + reverse("nudges:waitlist-confirm", args=[entry.token])
+
+
+def waitlist_confirm_build(message: ScheduledMessage, now: datetime) -> Outgoing | None:
+    """Outbox builder: the double opt-in link, or None when the entry is no longer waiting
+    for it (confirmed, left or expired already)."""
+    entry = (
+        WaitlistEntry.objects.select_related("location")
+        .prefetch_related("products")
+        .filter(pk=message.waitlist_entry_id)
+        .first()
+    )
+    if entry is None or message.channel != MessageChannel.EMAIL:
+        return None
+    if entry.status != WaitlistStatus.UNCONFIRMED or not entry.email:
+        return None
+    with translation.override(entry.language):
+        context = {
+            "entry": entry,
+            "products": list(entry.products.all()),
+            "confirm_url": waitlist_confirm_url(entry),
+            "leave_url": waitlist_leave_url(entry),
+            "confirm_hours": int(CONFIRM_WITHIN.total_seconds() // 3600),
+        }
+        return email_from_templates(
+            to=entry.email, template_prefix=CONFIRM_TEMPLATE, context=context, language=entry.language
+        )
 
 
 def _offer_for(message: ScheduledMessage) -> WaitlistOffer | None:

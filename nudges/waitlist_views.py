@@ -1,7 +1,10 @@
 """Waiting-list pages. Thin: ``nudges.waitlist`` decides and stores.
 
-Citizens: join (``/wachtlijst/``, or from an appointment's manage page), see their entry and
-leave it (``/wachtlijst/<token>/``, leaving asks first and needs a POST), and answer an offer
+Citizens: join (``/wachtlijst/``, or from an appointment's manage page; the answer is always
+"check your e-mail", also for an address that already waits, and never links to the entry:
+whoever typed the address need not own it), confirm it with the e-mailed link
+(``/wachtlijst/<token>/bevestigen/``, a POST), see their entry and leave it
+(``/wachtlijst/<token>/``, leaving asks first and needs a POST), and answer an offer
 (``/wachtlijst/aanbod/<token>/``: opening it never changes anything, mail scanners open links
 too; accepting is a POST). Rate limited like the other citizen pages. Managers: the figures.
 """
@@ -57,6 +60,13 @@ def _prefill(request: HttpRequest) -> dict:
     return initial
 
 
+def _check_email_page(request: HttpRequest, email: str) -> HttpResponse:
+    """The same answer for a new entry and for an address that already waits: it shows only
+    what the visitor typed themselves."""
+    hours = int(waitlist.CONFIRM_WITHIN.total_seconds() // 3600)
+    return render(request, "nudges/waitlist/check_email.html", {"email": email, "confirm_hours": hours})
+
+
 def _join_page(request: HttpRequest, form: WaitlistForm, appointment=None) -> HttpResponse:
     return render(
         request,
@@ -81,7 +91,7 @@ def join(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         data = form.cleaned_data
         try:
-            entry = waitlist.waitlist_join(
+            waitlist.waitlist_join(
                 products=form.chosen_products(),
                 persons=data["persons"],
                 location=data["location"],
@@ -93,7 +103,7 @@ def join(request: HttpRequest) -> HttpResponse:
         except NudgeError as exc:
             _error_to_form(form, exc)
         else:
-            return redirect("nudges:waitlist-entry", token=entry.token)
+            return _check_email_page(request, data["email"])
     return _join_page(request, form)
 
 
@@ -117,7 +127,7 @@ def join_for_appointment(request: HttpRequest, token: str) -> HttpResponse:
     if form.is_valid():
         data = form.cleaned_data
         try:
-            entry = waitlist.waitlist_join(
+            waitlist.waitlist_join(
                 products=[],
                 persons=appointment.persons,
                 location=data["location"],
@@ -130,7 +140,7 @@ def join_for_appointment(request: HttpRequest, token: str) -> HttpResponse:
         except NudgeError as exc:
             _error_to_form(form, exc)
         else:
-            return redirect("nudges:waitlist-entry", token=entry.token)
+            return _check_email_page(request, data["email"])
     return _join_page(request, form, appointment)
 
 
@@ -162,13 +172,31 @@ def leave(request: HttpRequest, token: str) -> HttpResponse:
     found, response = _entry_or_404(request, token)
     if response:
         return response
-    if request.method == "POST" and found.is_active:
+    if request.method == "POST" and found.is_waiting:
         waitlist.waitlist_leave(entry=found)
         messages.success(request, _("U staat niet meer op de wachtlijst. We hebben uw naam en e-mailadres verwijderd."))
         return redirect("nudges:waitlist-entry", token=found.token)
-    if not found.is_active:
+    if not found.is_waiting:
         return redirect("nudges:waitlist-entry", token=found.token)
     return render(request, "nudges/waitlist/leave.html", {"entry": found, "products": list(found.products.all())})
+
+
+@citizen_page
+@require_http_methods(GET_POST)
+def confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """The double opt-in link. Opening it changes nothing (mail scanners follow links); the
+    button POSTs. Confirming twice is harmless; a confirmed or ended entry shows its page."""
+    found, response = _entry_or_404(request, token)
+    if response:
+        return response
+    if request.method == "POST":
+        found = waitlist.waitlist_entry_confirm(entry=found)
+        if found.is_active:
+            messages.success(request, _("Bedankt, uw aanmelding is bevestigd."))
+        return redirect("nudges:waitlist-entry", token=found.token)
+    if not found.is_unconfirmed:
+        return redirect("nudges:waitlist-entry", token=found.token)
+    return render(request, "nudges/waitlist/confirm.html", {"entry": found, "products": list(found.products.all())})
 
 
 def _offer_page(request: HttpRequest, offer, *, error: str | None = None) -> HttpResponse:

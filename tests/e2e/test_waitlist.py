@@ -1,5 +1,5 @@
 """The waiting list in a real browser (phone-sized Chromium): join it from the booking's time
-step, get the freed time of a cancelled appointment offered by e-mail, accept it, and see a
+step, confirm the address with the e-mailed link (double opt-in), get the freed time of a cancelled appointment offered by e-mail, accept it, and see a
 second accept told politely that the time has gone. Every page passes axe-core's WCAG 2.1
 A/AA rules; each step is saved as a screenshot."""
 
@@ -20,13 +20,14 @@ from booking.models import Appointment, Location, Product
 from booking.services import appointment_book, appointment_cancel
 from nudges.messaging import messages_dispatch_due
 from nudges.models import WaitlistEntry, WaitlistStatus
-from nudges.waitlist import waitlist_join
+from nudges.waitlist import waitlist_entry_confirm, waitlist_join
 
 from .conftest import check_accessibility, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 OFFER_LINK = re.compile(r"https?://\S+/wachtlijst/aanbod/[\w-]+/")
+CONFIRM_LINK = re.compile(r"https?://\S+/wachtlijst/[\w-]+/bevestigen/")
 
 
 @pytest.fixture(autouse=True)
@@ -85,10 +86,28 @@ def test_join_the_waiting_list_and_accept_a_freed_time(page, new_page, settings)
     visit(page, "waitlist-join-error")
     page.get_by_label(re.compile("^Ik wil een e-mail krijgen")).check()
     click(page, "button", "Zet mij op de wachtlijst")
-    expect(page.get_by_role("heading", level=1)).to_have_text("U staat op de wachtlijst")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Controleer uw e-mail")
     visit(page, "waitlist-joined")
     noor = WaitlistEntry.objects.get(email="noor@example.nl")
+    assert noor.status == WaitlistStatus.UNCONFIRMED
+
+    # Double opt-in: the link in the e-mail opens a page; only its button confirms.
+    messages_dispatch_due()  # in case the immediate dispatch has not run yet
+    (confirm_mail,) = [m for m in mail.outbox if m.to == ["noor@example.nl"]]
+    page.goto(CONFIRM_LINK.search(confirm_mail.body).group(0))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Bevestig uw aanmelding voor de wachtlijst")
+    visit(page, "waitlist-confirm")
+    noor.refresh_from_db()
+    assert noor.status == WaitlistStatus.UNCONFIRMED  # opening the link changed nothing
+    click(page, "button", "Ja, bevestig mijn aanmelding")
+    expect(page.get_by_role("heading", level=1)).to_have_text("U staat op de wachtlijst")
+    expect(page.get_by_role("status")).to_contain_text("uw aanmelding is bevestigd")
+    visit(page, "waitlist-confirmed")
+    noor.refresh_from_db()
+    assert noor.status == WaitlistStatus.ACTIVE
     rival = waitlist_join(products=[passport], persons=1, location=None, name="Sem Sneller", email="sem@example.nl")
+    waitlist_entry_confirm(entry=rival)
+    mail.outbox.clear()
 
     # Someone cancels: the time is held and offered; the outbox sends the e-mails at once.
     appointment_cancel(appointment=someone_else)

@@ -335,7 +335,8 @@ def test_sigkilled_worker_neither_loses_nor_repeats_a_reminder(cluster):
     messages = 1000
     kill_at = (messages // 5, messages // 2)  # sent rows at which the worker is killed
     seed_due_reminders(messages)
-    sender = Celery("reminders-test", broker=cluster.broker_url)
+    # Not the current app: shared tasks in this process (eager in tests) must stay on the project's app.
+    sender = Celery("reminders-test", broker=cluster.broker_url, set_as_current=False)
 
     def feed() -> None:
         if cluster.client.llen(QUEUE) < CONCURRENCY * 2:

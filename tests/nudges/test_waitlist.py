@@ -1,10 +1,12 @@
-"""Waiting list: a cancelled time reaches the first matching people on the list, one hold for
-all offers, the first accept gets it (also when several race on PostgreSQL), the others are
-told it is gone; moving an existing appointment is all or nothing; the pages, the e-mails
-through the outbox, retention and the manager's figures."""
+"""Waiting list: a cancelled time reaches the first matching people on the list (only those who
+confirmed their address: double opt-in), one hold for all offers, the first accept gets it
+(also when several race on PostgreSQL), the others are told it is gone; moving an existing
+appointment is all or nothing; the pages (a join never reveals who waits), the e-mails through
+the outbox, retention and the manager's figures."""
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import Counter
 from datetime import datetime, time, timedelta
@@ -24,11 +26,12 @@ from booking.services import appointment_book, appointment_cancel
 from nudges.constants import MessageKind, MessageStatus
 from nudges.messaging import messages_dispatch_due
 from nudges.models import OfferStatus, ScheduledMessage, WaitlistEntry, WaitlistOffer, WaitlistStatus
-from nudges.tasks import dispatch_due_messages
+from nudges.tasks import dispatch_due_messages, waitlist_offers_for_freed_time
 from nudges.waitlist import (
     OfferAlreadyAccepted,
     OfferGone,
     offer_state,
+    waitlist_entry_confirm,
     waitlist_erase_expired,
     waitlist_join,
     waitlist_leave,
@@ -92,7 +95,14 @@ def book(location, start, *products, email="vrijgever@example.nl", persons=1, na
     )
 
 
-def join(products, *, location=None, email, persons=1, language="nl", **extra):
+def confirmed(entry, now=None):
+    """The owner used the link in the confirmation e-mail (double opt-in)."""
+    entry = waitlist_entry_confirm(entry=entry, now=now)
+    assert entry.status == WaitlistStatus.ACTIVE
+    return entry
+
+
+def join_unconfirmed(products, *, location=None, email, persons=1, language="nl", **extra):
     return waitlist_join(
         products=products,
         persons=persons,
@@ -102,6 +112,11 @@ def join(products, *, location=None, email, persons=1, language="nl", **extra):
         language=language,
         **extra,
     )
+
+
+def join(products, **kwargs):
+    """Join and confirm: an active entry, as the owner of the address would have."""
+    return confirmed(join_unconfirmed(products, **kwargs), now=kwargs.get("now"))
 
 
 def holds():
@@ -167,7 +182,35 @@ def test_a_freed_time_is_offered_once_and_nobody_waiting_means_no_hold(cancel, s
     join([paspoort], email="wachter@example.nl")
     assert len(cancel(freed)) == 1
     assert waitlist_offers_make(freed_appointment_id=freed.pk) == []  # the hook ran twice
+    assert waitlist_offers_for_freed_time(freed.pk) == 0  # so did its task
     assert holds().count() == 1 and WaitlistOffer.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_the_cancel_only_queues_the_offers_and_they_are_made_after_commit(
+    django_capture_on_commit_callbacks, stadhuis, paspoort
+):
+    freed = book(stadhuis, at(10), paspoort)
+    join([paspoort], email="wachter@example.nl")
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        appointment_cancel(appointment=freed)
+    assert not WaitlistOffer.objects.exists() and not holds().exists()  # nothing in the request itself
+    with django_capture_on_commit_callbacks(execute=True):
+        for callback in callbacks:  # the commit: the hook queues the task (eager in tests), it runs
+            callback()
+    assert WaitlistOffer.objects.filter(freed_appointment_id=freed.pk).count() == 1
+
+
+@pytest.mark.django_db
+def test_unconfirmed_entries_get_no_offers(cancel, stadhuis, paspoort):
+    unconfirmed = join_unconfirmed([paspoort], email="onbevestigd@example.nl")
+    freed = book(stadhuis, at(10), paspoort)
+    assert cancel(freed) == []
+    assert not holds().exists()
+
+    confirmed(unconfirmed)
+    later = book(stadhuis, at(11), paspoort)
+    assert [o.entry for o in cancel(later)] == [unconfirmed]
 
 
 @pytest.mark.django_db
@@ -256,7 +299,9 @@ def test_accepting_moves_an_existing_appointment_and_offers_its_old_time_onwards
     cancel, django_capture_on_commit_callbacks, stadhuis, paspoort
 ):
     current = book(stadhuis, at(14, 0, LATER_DAY), paspoort, email="verzetter@example.nl", name="Ruben Verzet")
-    mover = waitlist_join(products=[], persons=1, location=None, name="", email=current.email, appointment=current)
+    mover = confirmed(
+        waitlist_join(products=[], persons=1, location=None, name="", email=current.email, appointment=current)
+    )
     assert mover.wanted_before == current.start
     next_in_line = join([paspoort], email="volgende@example.nl")
     freed = book(stadhuis, at(10), paspoort)
@@ -288,7 +333,9 @@ def test_accepting_moves_an_existing_appointment_and_offers_its_old_time_onwards
 def test_a_move_that_cannot_be_booked_changes_nothing(settings, cancel, stadhuis, noord, paspoort):
     settings.BOOKING_MAX_ACTIVE_PER_EMAIL_PER_PRODUCT = 1
     current = book(stadhuis, at(14, 0, LATER_DAY), paspoort, email="dubbel@example.nl")
-    mover = waitlist_join(products=[], persons=1, location=None, name="", email=current.email, appointment=current)
+    mover = confirmed(
+        waitlist_join(products=[], persons=1, location=None, name="", email=current.email, appointment=current)
+    )
     # Booked since, elsewhere, with the same address: after cancelling the current one the
     # limit still refuses the new booking, so the cancel must be undone too.
     Appointment.objects.filter(pk=book(noord, at(15, 0, LATER_DAY), paspoort, email="x@example.nl").pk).update(
@@ -456,8 +503,13 @@ def test_join_page_shows_errors_next_to_the_fields_and_creates_nothing(client, s
     assert not WaitlistEntry.objects.exists()
 
 
+def neutral(page):
+    """A page without its per-request CSRF token, to compare two answers."""
+    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", page)
+
+
 @pytest.mark.django_db
-def test_join_leave_and_a_second_join_with_the_same_address(client, stadhuis, paspoort):
+def test_join_confirm_leave_and_a_second_join_with_the_same_address(client, stadhuis, paspoort, uittreksel):
     form = client.get(reverse("nudges:waitlist-join") + f"?product={paspoort.code}&vestiging={stadhuis.pk}&personen=2")
     page = form.content.decode()
     assert form.status_code == 200
@@ -474,8 +526,12 @@ def test_join_leave_and_a_second_join_with_the_same_address(client, stadhuis, pa
     response = client.post(reverse("nudges:waitlist-join"), data)
 
     entry = WaitlistEntry.objects.get()
-    assert response.status_code == 302 and response["Location"] == reverse("nudges:waitlist-entry", args=[entry.token])
-    assert (entry.name, entry.email, entry.location, entry.persons) == (
+    joined = response.content.decode()
+    assert response.status_code == 200 and "Controleer uw e-mail" in joined
+    assert "Klik op de link" in joined and "bevestigen" in joined
+    assert entry.token not in joined  # only the owner of the address gets the entry's links
+    assert (entry.status, entry.name, entry.email, entry.location, entry.persons) == (
+        WaitlistStatus.UNCONFIRMED,
         "Anouk de Vries",
         "anouk@example.nl",
         stadhuis,
@@ -483,12 +539,40 @@ def test_join_leave_and_a_second_join_with_the_same_address(client, stadhuis, pa
     )
     assert entry.wanted_before == datetime.combine(DAY + timedelta(days=4), time(0), tzinfo=AMS)
     assert len(entry.token) >= 32
-    confirmation = client.get(response["Location"]).content.decode()
-    assert "U staat op de wachtlijst" in confirmation
-    assert reverse("nudges:waitlist-leave", args=[entry.token]) in confirmation
+    assert list(outbox(MessageKind.WAITLIST_CONFIRM).values_list("waitlist_entry_id", flat=True)) == [entry.pk]
 
+    # The same address again (for a product it already waits for): the same answer, nothing
+    # new, and not a word about what the address waits for.
     again = client.post(reverse("nudges:waitlist-join"), data).content.decode()
-    assert "al op de wachtlijst voor Paspoort" in again and 'id="id_products_error"' in again
+    assert neutral(again) == neutral(joined)
+    assert "Paspoort" not in again and "id_products_error" not in again
+    assert WaitlistEntry.objects.count() == 1 and outbox(MessageKind.WAITLIST_CONFIRM).count() == 1
+
+    # The confirm link: opening it changes nothing (mail scanners), the button confirms.
+    confirm_url = reverse("nudges:waitlist-confirm", args=[entry.token])
+    page = client.get(confirm_url)
+    assert page.status_code == 200 and "Ja, bevestig mijn aanmelding" in page.content.decode()
+    assert f'action="{confirm_url}"' in page.content.decode()
+    entry.refresh_from_db()
+    assert entry.status == WaitlistStatus.UNCONFIRMED
+    entry_url = reverse("nudges:waitlist-entry", args=[entry.token])
+    assert "nog niet bevestigd" in client.get(entry_url).content.decode()
+    confirmed_response = client.post(confirm_url)
+    assert confirmed_response.status_code == 302 and confirmed_response["Location"] == entry_url
+    entry.refresh_from_db()
+    assert entry.status == WaitlistStatus.ACTIVE
+    confirmation = client.get(entry_url).content.decode()
+    assert "U staat op de wachtlijst" in confirmation and "uw aanmelding is bevestigd" in confirmation
+    assert reverse("nudges:waitlist-leave", args=[entry.token]) in confirmation
+    # Twice is harmless; a confirmed entry's link shows "you are on the list".
+    assert client.post(confirm_url).status_code == 302
+    assert "U staat op de wachtlijst" in client.get(confirm_url, follow=True).content.decode()
+    entry.refresh_from_db()
+    assert entry.status == WaitlistStatus.ACTIVE
+
+    # Also neutral for a confirmed entry, and for a join that overlaps in one product only.
+    data["products"] = [paspoort.code, uittreksel.code]
+    assert neutral(client.post(reverse("nudges:waitlist-join"), data).content.decode()) == neutral(joined)
     assert WaitlistEntry.objects.count() == 1
 
     leave_url = reverse("nudges:waitlist-leave", args=[entry.token])
@@ -498,8 +582,55 @@ def test_join_leave_and_a_second_join_with_the_same_address(client, stadhuis, pa
     assert client.post(leave_url).status_code == 302
     entry.refresh_from_db()
     assert (entry.status, entry.name, entry.email) == (WaitlistStatus.LEFT, "", "")
-    assert "U staat niet meer op de wachtlijst" in client.get(response["Location"]).content.decode()
+    assert "U staat niet meer op de wachtlijst" in client.get(entry_url).content.decode()
+    assert client.post(confirm_url).status_code == 302  # a confirm after leaving changes nothing
+    entry.refresh_from_db()
+    assert entry.status == WaitlistStatus.LEFT
     assert client.get(reverse("nudges:waitlist-leave", args=["onbekend"])).status_code == 404
+    assert client.get(reverse("nudges:waitlist-confirm", args=["onbekend"])).status_code == 404
+
+    # Having left, the address can join again: a new, unconfirmed entry.
+    client.post(reverse("nudges:waitlist-join"), data)
+    assert WaitlistEntry.objects.filter(status=WaitlistStatus.UNCONFIRMED).count() == 1
+
+
+@pytest.mark.django_db
+def test_an_unconfirmed_entry_can_be_removed_by_whoever_got_the_email(client, stadhuis, paspoort):
+    entry = join_unconfirmed([paspoort], email="niet-ik@example.nl")
+    assert client.post(reverse("nudges:waitlist-leave", args=[entry.token])).status_code == 302
+    entry.refresh_from_db()
+    assert (entry.status, entry.name, entry.email) == (WaitlistStatus.LEFT, "", "")
+
+
+@pytest.mark.django_db
+def test_a_confirm_link_used_after_48_hours_ends_the_entry(stadhuis, paspoort):
+    now = timezone.now()
+    entry = join_unconfirmed([paspoort], email="traag@example.nl", now=now - timedelta(hours=49))
+    entry = waitlist_entry_confirm(entry=entry, now=now)
+    assert (entry.status, entry.name, entry.email) == (WaitlistStatus.EXPIRED, "", "")
+
+
+@pytest.mark.django_db
+def test_the_confirm_email_goes_out_through_the_outbox_with_its_link(settings, stadhuis, paspoort, monkeypatch):
+    settings.SITE_URL = "https://afspraken.example.nl"
+    monkeypatch.setattr(dispatch_due_messages, "delay", lambda: None)  # only the explicit run below sends
+    entry = join_unconfirmed([paspoort], email="bevestig@example.nl")
+    english = join_unconfirmed([paspoort], email="confirm@example.nl", language="en")
+    confirmed(english)  # confirmed before its e-mail went out: that e-mail is dropped
+
+    assert messages_dispatch_due() == 1
+    (message,) = mail.outbox
+    assert message.to == ["bevestig@example.nl"]
+    assert "Bevestig uw aanmelding" in message.subject
+    assert "Beste Wachtende bevestig" in message.body and "Paspoort" in message.body
+    assert f"https://afspraken.example.nl/wachtlijst/{entry.token}/bevestigen/" in message.body
+    assert f"https://afspraken.example.nl/wachtlijst/{entry.token}/afmelden/" in message.body
+    assert message.alternatives and f"/wachtlijst/{entry.token}/bevestigen/" in message.alternatives[0][0]
+    assert set(outbox(MessageKind.WAITLIST_CONFIRM).values_list("waitlist_entry_id", "status")) == {
+        (entry.pk, MessageStatus.SENT),
+        (english.pk, MessageStatus.CANCELLED),
+    }
+    assert messages_dispatch_due() == 0  # sent once
 
 
 @pytest.mark.django_db
@@ -515,7 +646,8 @@ def test_join_from_the_manage_page_links_the_appointment(client, stadhuis, paspo
     response = client.post(url, {"location": "elke", "email": current.email, "wanted_before": "", "consent": "on"})
 
     entry = WaitlistEntry.objects.get()
-    assert response.status_code == 302
+    assert response.status_code == 200 and "Controleer uw e-mail" in response.content.decode()
+    assert entry.status == WaitlistStatus.UNCONFIRMED  # the address is confirmed here too
     assert (entry.appointment_id, entry.wanted_before, entry.location) == (current.pk, current.start, None)
     assert list(entry.products.all()) == [paspoort] and entry.name == current.name
     assert client.get(reverse("nudges:waitlist-appointment", args=["onbekend"])).status_code == 404
@@ -563,21 +695,26 @@ def test_the_offer_page_shows_the_time_and_only_a_post_accepts(client, cancel, s
 
 
 @pytest.mark.django_db
-def test_entries_whose_wish_has_passed_end_with_their_contact_data(settings, stadhuis, paspoort, uittreksel):
+def test_entries_whose_wish_has_passed_or_never_confirmed_end_with_their_contact_data(
+    settings, stadhuis, noord, paspoort, uittreksel, rijbewijs
+):
     now = timezone.now()
     passed = join([paspoort], email="voorbij@example.nl", wanted_before=now + timedelta(days=1), now=now)
     old = join([uittreksel], email="oud@example.nl", now=now - timedelta(days=settings.NUDGES_WAITLIST_MAX_DAYS + 1))
     waiting = join([paspoort], email="wacht@example.nl")
     later = now + timedelta(days=2)
+    never_confirmed = join_unconfirmed([rijbewijs], email="nooit@example.nl", now=later - timedelta(hours=49))
+    not_yet_confirmed = join_unconfirmed([rijbewijs], email="straks@example.nl", now=later - timedelta(hours=47))
 
-    assert waitlist_erase_expired(cutoff=later, dry_run=True, now=later) == 2
-    assert waitlist_erase_expired(cutoff=later, now=later) == 2
+    assert waitlist_erase_expired(cutoff=later, dry_run=True, now=later) == 3
+    assert waitlist_erase_expired(cutoff=later, now=later) == 3
     assert waitlist_erase_expired(cutoff=later, now=later) == 0  # idempotent
-    for entry in (passed, old):
+    for entry in (passed, old, never_confirmed):
         entry.refresh_from_db()
         assert (entry.status, entry.name, entry.email) == (WaitlistStatus.EXPIRED, "", "")
-    waiting.refresh_from_db()
+    waiting.refresh_from_db(), not_yet_confirmed.refresh_from_db()
     assert waiting.status == WaitlistStatus.ACTIVE and waiting.email
+    assert not_yet_confirmed.status == WaitlistStatus.UNCONFIRMED and not_yet_confirmed.email
     assert retention_steps["waitlist_entries"] is waitlist_erase_expired
 
 
@@ -633,3 +770,14 @@ def test_a_location_that_does_not_serve_the_product_is_refused_next_to_its_field
     assert response.status_code == 200
     assert 'id="id_location_error"' in page and "Bij deze vestiging kunnen deze producten niet samen" in page
     assert not WaitlistEntry.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_demo_waiting_list_holds_confirmed_people():
+    from booking.demo import seed_reference_data
+    from nudges.demo import WAITLIST, seed_waitlist
+
+    seed_reference_data()
+    assert seed_waitlist(now=timezone.now()) == len(WAITLIST)
+    assert set(WaitlistEntry.objects.values_list("status", flat=True)) == {WaitlistStatus.ACTIVE}
+    assert seed_waitlist(now=timezone.now()) == 0  # seeded once
