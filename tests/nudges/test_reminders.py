@@ -4,7 +4,6 @@ backoff, concurrent dispatchers and reconciliation of rows a dead worker left be
 from __future__ import annotations
 
 import smtplib
-import threading
 from collections import Counter
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -12,7 +11,6 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.conf import settings
 from django.core import mail
-from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
 
@@ -23,6 +21,7 @@ from nudges.messaging import UNKNOWN_OUTCOME, messages_dispatch_due, messages_re
 from nudges.models import DeliveryAttempt, ScheduledMessage
 from nudges.reminders import reminder_due_times, reminders_cancel, reminders_plan, reminders_replan
 from nudges.tasks import dispatch_due_messages
+from tests.concurrency import race
 from tests.factories import AppointmentFactory, DeskFactory, ProductFactory
 
 AMS = ZoneInfo("Europe/Amsterdam")
@@ -459,25 +458,7 @@ def test_concurrent_dispatchers_send_each_message_exactly_once():
         ScheduledMessage(appointment=a, kind=MessageKind.REMINDER, channel=MessageChannel.EMAIL, due_at=due)
         for a in appointments
     )
-    threads_count = 6
-    barrier = threading.Barrier(threads_count)
-    results: list[int | BaseException] = [0] * threads_count
-
-    def run(i):
-        try:
-            barrier.wait(timeout=30)
-            results[i] = messages_dispatch_due()
-        except BaseException as exc:  # asserted below
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(threads_count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a dispatcher hung"
+    results = race(6, lambda i: messages_dispatch_due())
     assert all(isinstance(r, int) for r in results), results
     assert sum(results) == 60
     recipients = Counter(m.to[0] for m in mail.outbox)

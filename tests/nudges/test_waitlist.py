@@ -7,14 +7,12 @@ the outbox, retention and the manager's figures."""
 from __future__ import annotations
 
 import re
-import threading
 from collections import Counter
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.core import mail
-from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
@@ -39,6 +37,7 @@ from nudges.waitlist import (
     waitlist_offers_make,
 )
 from nudges.waitlist_report import waitlist_figures
+from tests.concurrency import race
 from tests.factories import DeskFactory, LocationFactory, ProductFactory
 
 AMS = ZoneInfo("Europe/Amsterdam")
@@ -368,28 +367,6 @@ def test_someone_who_left_cannot_accept(cancel, stadhuis, paspoort):
 
 
 # --- a real race ----------------------------------------------------------------------------
-
-
-def race(n, action):
-    barrier = threading.Barrier(n)
-    outcomes = [None] * n
-
-    def run(i):
-        try:
-            barrier.wait(timeout=30)
-            outcomes[i] = action(i)
-        except Exception as exc:  # every outcome is asserted below
-            outcomes[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a thread hung"
-    return outcomes
 
 
 @pytest.mark.django_db(transaction=True)

@@ -17,6 +17,7 @@ from booking.constants import AppointmentStatus
 from booking.exceptions import SlotUnavailable, TooManyActiveAppointments
 from booking.models import Appointment
 from booking.services import appointment_book, appointment_hold
+from tests.concurrency import race
 from tests.factories import AppointmentFactory, DeskFactory, LocationFactory, ProductFactory
 
 AMS = ZoneInfo("Europe/Amsterdam")
@@ -24,29 +25,6 @@ NOW = datetime(2027, 3, 1, 8, 0, tzinfo=AMS)
 WEDNESDAY = date(2027, 3, 3)
 START = datetime.combine(WEDNESDAY, time(10), tzinfo=AMS)
 THREADS = 20
-
-
-def race(n, action):
-    """Run ``action(i)`` in n threads released together; return each thread's outcome."""
-    barrier = threading.Barrier(n)
-    outcomes = [None] * n
-
-    def run(i):
-        try:
-            barrier.wait(timeout=30)
-            outcomes[i] = action(i)
-        except Exception as exc:  # every outcome is asserted by the caller
-            outcomes[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a thread hung"
-    return outcomes
 
 
 def kinds(outcomes):
