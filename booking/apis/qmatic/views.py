@@ -235,7 +235,8 @@ class TimesApi(QmaticApiView):
         starts = selectors.free_times(
             services=selectors.services_get(params.service_ids), persons=params.persons, branch=branch, day=day
         )
-        return Response({"times": [start.timetz().isoformat(timespec="minutes") for start in starts]})
+        # Not start.timetz(): a time with a ZoneInfo has no offset of its own and would print naive.
+        return Response({"times": [start.isoformat(timespec="minutes")[11:] for start in starts]})
 
 
 class BookApi(QmaticApiView):

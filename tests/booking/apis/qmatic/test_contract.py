@@ -2,6 +2,7 @@
 sends, every field it reads in the type it parses (through ``tests.qmatic_plugin``, requests
 against the live server), and the answers it gets when something is wrong (4xx JSON)."""
 
+import re
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -107,9 +108,23 @@ def test_branches_with_address_and_time_zone(plugin, town):
     assert [b["name"] for b in plugin.locations(["rijbewijs", "uittreksel"])] == ["Stadhuis"]
 
 
-def test_dates_and_times_are_what_the_engine_offers_for_several_products_and_persons(plugin, town):
+def test_dates_and_times_are_what_the_engine_offers_for_several_products_and_persons(
+    plugin, api_root, forms_client, town
+):
     branch, products = town["stadhuis"], [town["products"]["paspoort"], town["products"]["id-kaart"]]
     day = working_day()
+    raw = requests.get(
+        api_root + f"v2/branches/{branch.pk}/dates/{day}/times;servicePublicId=paspoort;numberOfCustomers=1",
+        headers={"Authorization": f"Bearer {forms_client.token}"},
+        timeout=10,
+    ).json()["times"]
+    assert raw and all(re.fullmatch(r"\d\d:\d\d[+-]\d\d:\d\d", entry) for entry in raw), raw[:3]
+    dates_raw = requests.get(
+        api_root + f"v2/branches/{branch.pk}/dates;servicePublicId=paspoort",
+        headers={"Authorization": f"Bearer {forms_client.token}"},
+        timeout=10,
+    ).json()["dates"]
+    assert f"{day.isoformat()}T00:00:00" in dates_raw
     dates = plugin.dates(str(branch.pk), ["paspoort", "id-kaart"], customers=2)
     assert day in dates and all(d.weekday() < 5 for d in dates[:20])
     times = plugin.times(str(branch.pk), ["paspoort", "id-kaart"], day, customers=2)
