@@ -80,6 +80,9 @@ def test_book_read_and_cancel_through_the_facade(live_server, client, setup):
 
     appointment.refresh_from_db()
     assert appointment.status == AppointmentStatus.CANCELLED
+    history = client.get(reverse("staff:appointment", args=[public_id])).content.decode()
+    assert "via koppeling Open Formulieren" in history  # the source, next to the channel
+    assert history.count("Koppeling Open Formulieren") == 2  # who booked and who cancelled
     (offer,) = WaitlistOffer.objects.filter(freed_appointment_id=appointment.pk)
     assert offer.entry == entry
     assert Appointment.objects.get(status=AppointmentStatus.HELD).start == start  # the freed time, held for them
