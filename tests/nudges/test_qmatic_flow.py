@@ -3,34 +3,23 @@ cancel over HTTP (the live server). The citizen gets the confirmation e-mail wit
 (unless the client switched it off), the desk sees the appointment on its day board, and the
 freed time goes to the waiting list."""
 
-from datetime import timedelta
-
 import pytest
 from django.contrib.auth import get_user_model
 from django.core import mail
 from django.urls import reverse
-from django.utils import timezone
 
-from booking.availability import public_holidays
 from booking.constants import AppointmentStatus, Channel
 from booking.integrations import integration_client_create
 from booking.models import Appointment
 from booking.staff import roles
 from nudges.models import WaitlistOffer
 from nudges.waitlist import waitlist_entry_confirm, waitlist_join
+from tests.booking.apis.qmatic.conftest import working_day
 from tests.factories import DeskFactory, LocationFactory, ProductFactory
 from tests.qmatic_plugin import QmaticPlugin
 
 pytestmark = pytest.mark.django_db(transaction=True)
 PREFIX = "/qmatic/calendar-backend/public/api/"
-
-
-def working_day():
-    day = timezone.localdate() + timedelta(days=4)
-    closed = public_holidays(day, day + timedelta(days=20))
-    while day.weekday() >= 5 or day in closed:
-        day += timedelta(days=1)
-    return day
 
 
 @pytest.fixture
@@ -52,7 +41,7 @@ def test_book_read_and_cancel_through_the_facade(live_server, client, setup):
     location, paspoort, desk = setup
     forms, token = integration_client_create(name="Open Formulieren", scopes=["appointments"])
     plugin = QmaticPlugin(live_server.url + PREFIX, token)
-    day = working_day()
+    day = working_day(4)
     start = plugin.times(str(location.pk), ["paspoort"], day)[2]
     mail.outbox.clear()
 
@@ -94,7 +83,7 @@ def test_no_confirmation_e_mail_when_the_client_confirms_itself(live_server, set
         name="Formulieren met eigen bevestiging", scopes=["appointments"], send_confirmation_emails=False
     )
     plugin = QmaticPlugin(live_server.url + PREFIX, token)
-    day = working_day()
+    day = working_day(4)
     mail.outbox.clear()
     public_id = plugin.book(
         str(location.pk),

@@ -2,32 +2,23 @@
 integration client as Open Formulieren would be): exactly one gets it, the others a clean 409."""
 
 from collections import Counter
-from datetime import datetime, time, timedelta
+from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 import pytest
 import requests
 from django.core.servers.basehttp import ThreadedWSGIServer
-from django.utils import timezone
 from pytest_django.live_server_helper import LiveServer
 
-from booking.availability import public_holidays
 from booking.constants import AppointmentStatus
 from booking.integrations import integration_client_create
 from booking.models import Appointment
+from tests.booking.apis.qmatic.conftest import working_day
 from tests.concurrency import race
 from tests.factories import DeskFactory, LocationFactory, ProductFactory
 
 AMS = ZoneInfo("Europe/Amsterdam")
 REQUESTS = 100
-
-
-def working_day():
-    day = timezone.localdate() + timedelta(days=3)
-    closed = public_holidays(day, day + timedelta(days=20))
-    while day.weekday() >= 5 or day in closed:
-        day += timedelta(days=1)
-    return day
 
 
 @pytest.fixture

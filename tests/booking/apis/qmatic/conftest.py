@@ -6,16 +6,27 @@ uittreksel. Noord: desk C serves paspoort and uittreksel. ``parkeren`` has no de
 ``oud`` is inactive: neither is offered.
 """
 
-from datetime import time
+from datetime import date, time, timedelta
 
 import pytest
+from django.utils import timezone
 
+from booking.availability import public_holidays
 from booking.integrations import integration_client_create
 from tests.factories import DeskFactory, LocationFactory, ProductFactory
 from tests.qmatic_plugin import QmaticPlugin
 
 PREFIX = "/qmatic/calendar-backend/public/api/"
 EVERY_DAY = {wd: (time(9), time(17)) for wd in range(7)}
+
+
+def working_day(days_ahead: int = 3) -> date:
+    """The first weekday at least this far ahead that is not a public holiday."""
+    day = timezone.localdate() + timedelta(days=days_ahead)
+    closed = public_holidays(day, day + timedelta(days=20))
+    while day.weekday() >= 5 or day in closed:
+        day += timedelta(days=1)
+    return day
 
 
 def product(code, minutes, **extra):

@@ -8,25 +8,16 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import requests
-from django.utils import timezone
 
-from booking.availability import availability_for_products, public_holidays
+from booking.availability import availability_for_products
 from booking.constants import AppointmentAction, AppointmentStatus, Channel
 from booking.integrations import integration_client_create, register_scope
 from booking.models import Appointment, AppointmentEvent
 
-from .conftest import PREFIX
+from .conftest import PREFIX, working_day
 
 pytestmark = pytest.mark.django_db(transaction=True)
 AMS = ZoneInfo("Europe/Amsterdam")
-
-
-def working_day(days_ahead=3):
-    day = timezone.localdate() + timedelta(days=days_ahead)
-    closed = public_holidays(day, day + timedelta(days=20))
-    while day.weekday() >= 5 or day in closed:
-        day += timedelta(days=1)
-    return day
 
 
 def ids(entries):
