@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import UTC, date, datetime, time
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
@@ -86,9 +87,13 @@ def _groups(groups: dict) -> list[dict]:
 
 def _parse_day(raw: str) -> date:
     try:
-        return date.fromisoformat(raw)
+        day = date.fromisoformat(raw)
     except ValueError:
         raise InvalidRequest(_("Geef de datum als JJJJ-MM-DD."), field="date") from None
+    # Far outside any horizon (and away from the calendar's ends, where arithmetic overflows).
+    if abs((day - timezone.localdate()).days) > 2 * selectors.MAX_DATES_DAYS:
+        raise InvalidRequest(_("Deze datum ligt buiten de periode waarin u kunt boeken."), field="date")
+    return day
 
 
 def _parse_start(day: date, raw: str) -> datetime:
@@ -274,7 +279,7 @@ class BookApi(QmaticApiView):
             persons=persons,
             location=branch,
             start=start,
-            name=f"{customer['firstName']} {customer['lastName']}".strip(),
+            name=f"{customer['firstName']} {customer['lastName']}".strip()[:150],
             email=customer["email"],
             phone=customer.get("phone") or "",
             channel=Channel.ONLINE,

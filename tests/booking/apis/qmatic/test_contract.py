@@ -177,7 +177,8 @@ def test_number_of_customers_counts_persons_and_zero_means_one(plugin, town):
 def test_a_time_taken_meanwhile_is_a_clean_409(plugin, town):
     branch, day = str(town["noord"].pk), working_day()
     start = plugin.times(branch, ["paspoort"], day)[0]
-    plugin.book(branch, ["paspoort"], start, [customer(1)])
+    plugin.book(branch, ["paspoort"], start, [customer(1, firstName="A" * 75, lastName="B" * 75)])
+    assert len(Appointment.objects.get().name) == 150  # the longest names fit
     with pytest.raises(requests.HTTPError) as exc:
         plugin.book(branch, ["paspoort"], start, [customer(2)])
     assert exc.value.response.status_code == 409
