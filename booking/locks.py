@@ -63,7 +63,7 @@ def lock_appointment(appointment_id: int) -> Appointment:
     return Appointment.objects.select_for_update(of=("self",)).select_related("desk").get(pk=appointment_id)
 
 
-def lock_appointments(appointment_ids: Iterable[int]) -> dict[int, Appointment]:
+def lock_appointments(appointment_ids: Iterable[int | None]) -> dict[int, Appointment]:
     """Lock appointment rows in ascending id; returns the ones that still exist, by id."""
     ids = sorted({pk for pk in appointment_ids if pk is not None})
     if not ids:
