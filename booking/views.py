@@ -79,7 +79,7 @@ def product_detail(request: HttpRequest, code: str) -> HttpResponse:
     try:
         (product,) = products_by_codes([code])
     except BookingError:
-        return render(request, "booking/not_found.html", status=404)
+        return render(request, "404.html", status=404)
     return render(
         request,
         "booking/product_detail.html",
