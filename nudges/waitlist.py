@@ -32,8 +32,8 @@ location or any, their products and persons fit in the freed time, earlier than 
 for, and no other open offer of theirs. One e-mail per offer goes through the outbox.
 
 Accepting locks every offer of that hold (ascending id) and the entry, then calls booking's
-``appointment_book_held_time``, which takes booking's locks in booking's order. The first accept books the held time for
-the entry's contact (and, when the entry came from an appointment, cancels that one in the
+``appointment_book_held_time``, which takes booking's locks in booking's order. The first
+accept books the held time for the entry's contact (and, when the entry came from an appointment, cancels that one in the
 same transaction: either they have the new time and the old one is cancelled, or nothing
 changed); the other offers become "gone" and get a short e-mail saying so; those people stay
 on the list. The cancelled old time is in turn offered to the list by the same hook.
