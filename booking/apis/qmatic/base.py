@@ -4,6 +4,8 @@ scope, the per-client throttle, JSON only, and the facade's own error body
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import JsonResponse
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
@@ -19,8 +21,8 @@ from booking.integrations import SCOPE_APPOINTMENTS
 TAG = "Qmatic (Open Formulieren)"
 
 
-def _error(code: str, message: str, http_status: int, fields: dict | None = None, headers=None) -> Response:
-    body = {"code": code, "message": str(message)}
+def _error(code: str, message: Any, http_status: int, fields: dict | None = None, headers=None) -> Response:
+    body: dict[str, Any] = {"code": code, "message": str(message)}
     if fields:
         body["fields"] = fields
     return Response(body, status=http_status, headers=headers)

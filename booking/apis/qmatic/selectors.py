@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from booking.availability import availability_for_products, eligible_desks, local_tz
 from booking.constants import AppointmentStatus
@@ -22,12 +24,12 @@ MAX_DATES_DAYS = 366
 
 class UnknownBranch(NotFound):
     code = "branch_not_found"
-    default_message = _("Onbekende vestiging (branch).")
+    default_message = gettext_lazy("Onbekende vestiging (branch).")
 
 
 class UnknownService(NotFound):
     code = "service_not_found"
-    default_message = _("Onbekende dienst (service).")
+    default_message = gettext_lazy("Onbekende dienst (service).")
 
 
 class UnknownAppointment(NotFound):
@@ -36,7 +38,7 @@ class UnknownAppointment(NotFound):
 
 def services_offered(*, branch: Location | None = None) -> QuerySet[Product]:
     """Active products that at least one active desk serves (at the branch, if given)."""
-    desks = {"desks__is_active": True, "desks__location__is_active": True}
+    desks: dict[str, Any] = {"desks__is_active": True, "desks__location__is_active": True}
     if branch is not None:
         desks["desks__location"] = branch
     return Product.objects.filter(is_active=True, **desks).distinct().order_by("name_nl")

@@ -139,8 +139,8 @@ class ServiceRefSerializer(serializers.Serializer):
 @extend_schema_serializer(component_name="QmaticBookRequest")
 class BookRequestSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    customers = CustomerSerializer(many=True, min_length=1, max_length=settings.BOOKING_MAX_PERSONS)
-    services = ServiceRefSerializer(many=True, min_length=1, max_length=10)
+    customers = serializers.ListField(child=CustomerSerializer(), min_length=1, max_length=settings.BOOKING_MAX_PERSONS)
+    services = serializers.ListField(child=ServiceRefSerializer(), min_length=1, max_length=10)
     notes = serializers.CharField(max_length=2000, required=False, allow_blank=True, allow_null=True)
     numberOfCustomers = serializers.IntegerField(min_value=0, max_value=settings.BOOKING_MAX_PERSONS, required=False)
 
@@ -196,4 +196,8 @@ class BookResponseSerializer(AppointmentEnvelopeSerializer):
 class ErrorSerializer(serializers.Serializer):
     code = serializers.CharField()
     message = serializers.CharField()
-    fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()), required=False)
+    # Qmatic-side name; DRF's metaclass takes declared fields out of the class, so this does
+    # not shadow Serializer.fields at run time.
+    fields = serializers.DictField(  # type: ignore[assignment]
+        child=serializers.ListField(child=serializers.CharField()), required=False
+    )

@@ -4,6 +4,7 @@ input, calls a selector or booking's services, and answers Qmatic's JSON."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sized
 from datetime import UTC, date, datetime, time
 
 from django.utils import timezone
@@ -64,7 +65,7 @@ ERRORS = {
 }
 
 
-def _meta(items: list) -> dict:
+def _meta(items: Sized) -> dict:
     return {"totalResults": len(items)}
 
 
