@@ -23,7 +23,7 @@ def manager_required(view):
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
         if not can_manage(request.user):
-            return render(request, "nudges/manager/forbidden.html", status=403)
+            return render(request, "nudges/forbidden.html", status=403)
         return view(request, *args, **kwargs)
 
     return never_cache(wrapped)

@@ -375,8 +375,8 @@ def test_a_broker_that_is_down_neither_breaks_the_booking_nor_loses_the_confirma
     """With real commits (as in production) the immediate dispatch is queued right after the
     booking commits; the confirmation itself was written in the booking's transaction."""
     from nudges.constants import MessageKind, MessageStatus
-    from nudges.messaging import messages_dispatch_due
     from nudges.models import ScheduledMessage
+    from nudges.outbox.dispatch import messages_dispatch_due
     from nudges.tasks import dispatch_due_messages
 
     def broker_down(*args, **kwargs):

@@ -14,9 +14,9 @@ from booking.constants import AppointmentAction, AppointmentStatus
 from booking.models import Appointment, AppointmentEvent
 from booking.selectors import appointment_cancellation
 from booking.services import appointment_reschedule
-from nudges.messaging import messages_dispatch_due
 from nudges.models import ScheduledMessage
-from nudges.reminders import reminders_plan
+from nudges.outbox.dispatch import messages_dispatch_due
+from nudges.reminders.planning import reminders_plan
 from tests.factories import AppointmentFactory
 
 from .conftest import at
