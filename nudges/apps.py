@@ -14,6 +14,7 @@ Hooks nudges registers (all in ``NudgesConfig.ready``):
 - ``CONFIRMATION_WANTED``: ``outbox.confirmations.confirmation_plan`` (in transaction);
 - message kinds (``outbox.dispatch.register_message_kind``): reminder, confirmation, closure
   apology, satisfaction, waiting-list offer/taken/confirm;
+- page links (``booking.flow``): the waiting list under the time picker and on the manage page;
 - retention steps: ``satisfaction_comments``, ``waitlist_entries``;
 - staff navigation: experiments, satisfaction, waiting list (``nudges.manage_experiments``).
 """
@@ -38,6 +39,7 @@ class NudgesConfig(AppConfig):
         from nudges.outbox.dispatch import register_message_kind
         from nudges.reminders import planning as reminders
         from nudges.satisfaction import services as satisfaction
+        from nudges.waitlist import links as waitlist_links
         from nudges.waitlist import report as waitlist_report
         from nudges.waitlist import services as waitlist
 
@@ -71,4 +73,6 @@ class NudgesConfig(AppConfig):
         register_message_kind(MessageKind.WAITLIST_TAKEN, waitlist_report.waitlist_taken_build)
         register_message_kind(MessageKind.WAITLIST_CONFIRM, waitlist_report.waitlist_confirm_build)
         register_retention_step("waitlist_entries", waitlist.waitlist_erase_expired)
+        flow.register_page_link(flow.TIME_STEP, waitlist_links.waitlist_join_link)
+        flow.register_page_link(flow.MANAGE_PAGE, waitlist_links.waitlist_earlier_link)
         register_nav("nudges:manager-waitlist", _("Wachtlijst"), "nudges.manage_experiments")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from nudges.exceptions import CannotStart, NudgeError
 from nudges.experiments import selectors, services, statistics
 from nudges.experiments.forms import ExperimentForm, TransitionForm, VariantFormSet
-from nudges.permissions import manager_required
+from nudges.permissions import manager_render, manager_required
 
 GET_POST = ["GET", "POST"]
 
@@ -25,7 +25,7 @@ DEFAULT_VARIANTS = [
 
 @manager_required
 def experiment_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "nudges/experiments/manager/list.html", {"experiments": selectors.experiment_list()})
+    return manager_render(request, "nudges/experiments/manager/list.html", {"experiments": selectors.experiment_list()})
 
 
 def _variant_specs(formset) -> list[dict]:
@@ -73,7 +73,7 @@ def experiment_create(request: HttpRequest) -> HttpResponse:
     else:
         form = ExperimentForm()
         formset = VariantFormSet(prefix="variants", initial=DEFAULT_VARIANTS)
-    return render(
+    return manager_render(
         request, "nudges/experiments/manager/form.html", {"form": form, "formset": formset, "experiment": None}
     )
 
@@ -104,13 +104,13 @@ def experiment_edit(request: HttpRequest, experiment_id: int) -> HttpResponse:
     else:
         form = ExperimentForm(instance=experiment)
         formset = None if experiment.is_locked else VariantFormSet(prefix="variants", initial=initial_variants)
-    return render(
+    return manager_render(
         request, "nudges/experiments/manager/form.html", {"form": form, "formset": formset, "experiment": experiment}
     )
 
 
 def _detail_page(request: HttpRequest, experiment, *, errors: list[str] | None = None, status: int = 200):
-    return render(
+    return manager_render(
         request,
         "nudges/experiments/manager/detail.html",
         {

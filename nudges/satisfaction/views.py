@@ -18,11 +18,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
-from booking.forms import AccessibleForm
-from booking.views import citizen_page
+from booking.web import AccessibleForm, citizen_page
 from nudges.exceptions import NudgeError
 from nudges.models import SatisfactionSurvey
-from nudges.permissions import manager_required
+from nudges.permissions import manager_render, manager_required
 from nudges.satisfaction import services as satisfaction
 
 SCORE_ERROR = gettext_lazy("Kies een cijfer van 1 tot 5.")
@@ -106,7 +105,7 @@ def survey(request: HttpRequest, token: str) -> HttpResponse:
 @manager_required
 @require_GET
 def satisfaction_overview(request: HttpRequest) -> HttpResponse:
-    return render(
+    return manager_render(
         request,
         "nudges/satisfaction/manager.html",
         {"channels": satisfaction.satisfaction_per_channel(), "few_answers": satisfaction.FEW_ANSWERS},

@@ -10,8 +10,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from booking.availability import at_local
-from booking.forms import AccessibleForm
 from booking.models import Location, Product
+from booking.web import AccessibleForm
 
 ANY_LOCATION = "elke"
 

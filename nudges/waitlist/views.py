@@ -25,10 +25,10 @@ from django.views.decorators.http import require_GET, require_http_methods
 from booking.constants import AppointmentStatus
 from booking.exceptions import NotFound
 from booking.selectors import appointment_get_by_token, location_list, product_list
-from booking.views import citizen_page
+from booking.web import citizen_page
 from nudges.exceptions import NudgeError
 from nudges.models import OfferStatus
-from nudges.permissions import manager_required
+from nudges.permissions import manager_render, manager_required
 from nudges.waitlist import report as waitlist_report
 from nudges.waitlist import services as waitlist
 from nudges.waitlist.forms import WaitlistForm
@@ -251,7 +251,7 @@ def offer(request: HttpRequest, token: str) -> HttpResponse:
 @require_GET
 def waitlist_overview(request: HttpRequest) -> HttpResponse:
     rows, total = waitlist_report.waitlist_figures()
-    return render(
+    return manager_render(
         request,
         "nudges/waitlist/manager.html",
         {"rows": rows, "total": total, "offers_per_slot": settings.NUDGES_WAITLIST_OFFERS_PER_SLOT},

@@ -17,7 +17,6 @@ from nudges.exceptions import CannotStart, ExperimentLocked, InvalidTransition
 from nudges.experiments import services
 from nudges.experiments.forms import ExperimentForm
 from nudges.models import Experiment, Intervention, Variant
-
 from tests.nudges.conftest import build_experiment
 
 pytestmark = pytest.mark.django_db

@@ -13,7 +13,6 @@ from scipy import stats
 from nudges.constants import OutcomeKind, Touchpoint
 from nudges.experiments import selectors, statistics
 from nudges.models import Exposure, Outcome
-
 from tests.nudges.conftest import build_experiment
 
 

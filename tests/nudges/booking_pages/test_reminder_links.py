@@ -17,9 +17,8 @@ from booking.services import appointment_reschedule
 from nudges.models import ScheduledMessage
 from nudges.outbox.dispatch import messages_dispatch_due
 from nudges.reminders.planning import reminders_plan
+from tests.booking.views.conftest import at
 from tests.factories import AppointmentFactory
-
-from .conftest import at
 
 pytestmark = pytest.mark.django_db
 
