@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import logging
 import smtplib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -304,11 +304,48 @@ def messages_dispatch_due(*, now: datetime | None = None, batch: int | None = No
     return sent
 
 
-def messages_cancel_pending(*, appointment_id: int, kind: str) -> int:
-    """Cancel an appointment's planned messages of one kind that have not gone out yet."""
-    return ScheduledMessage.objects.filter(
-        appointment_id=appointment_id, kind=kind, status=MessageStatus.PENDING
-    ).update(status=MessageStatus.CANCELLED, updated_at=timezone.now())
+def messages_cancel_pending(*, appointment_id: int, kind: str, keep: Iterable[tuple[str, datetime]] = ()) -> int:
+    """Cancel an appointment's planned messages of one kind that have not gone out yet, except
+    those for a (channel, due time) in ``keep``."""
+    pending = ScheduledMessage.objects.filter(appointment_id=appointment_id, kind=kind, status=MessageStatus.PENDING)
+    keep = set(keep)
+    if keep:
+        stale = [
+            pk for pk, channel, due in pending.values_list("pk", "channel", "due_at") if (channel, due) not in keep
+        ]
+        pending = pending.filter(pk__in=stale)
+    # Still pending in the UPDATE itself: a row a dispatcher claimed meanwhile is on its way and
+    # keeps its status (marking it cancelled would hide that it went out).
+    return pending.update(status=MessageStatus.CANCELLED, updated_at=timezone.now())
+
+
+def messages_plan(
+    *, appointment_id: int, kind: str, planned: Sequence[tuple[str, datetime]], replan: bool = False
+) -> int:
+    """Plan an appointment's messages of one kind, one per (channel, due time) in ``planned``;
+    returns how many of those are pending.
+
+    Idempotent: planning twice creates nothing new (unique key on appointment, kind, channel and
+    due time). ``replan``: pending messages for other times are cancelled first, and a
+    cancelled message for exactly a planned time is planned again. A row already sent for a
+    planned time is left alone: that message has gone out. Nothing planned cancels what is
+    pending."""
+    with transaction.atomic():
+        if replan or not planned:
+            messages_cancel_pending(appointment_id=appointment_id, kind=kind, keep=planned)
+        if not planned:
+            return 0
+        key = {"appointment_id": appointment_id, "kind": kind}
+        ScheduledMessage.objects.bulk_create(
+            [ScheduledMessage(**key, channel=channel, due_at=due) for channel, due in planned], ignore_conflicts=True
+        )
+        channels = {channel for channel, _due in planned}
+        due_times = {due for _channel, due in planned}
+        mine = ScheduledMessage.objects.filter(**key, channel__in=channels, due_at__in=due_times)
+        mine.filter(status=MessageStatus.CANCELLED).update(
+            status=MessageStatus.PENDING, attempts=0, last_error="", claimed_at=None, updated_at=timezone.now()
+        )
+        return mine.filter(status=MessageStatus.PENDING).count()
 
 
 def messages_due_exist(*, now: datetime | None = None) -> bool:

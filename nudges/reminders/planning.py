@@ -20,8 +20,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone, translation
 
@@ -29,10 +28,11 @@ from booking.availability import local_tz
 from booking.constants import AppointmentStatus
 from booking.ics import absolute_manage_url
 from booking.models import Appointment
-from nudges.constants import MessageChannel, MessageKind, MessageStatus
+from nudges.constants import MessageChannel, MessageKind
 from nudges.models import ScheduledMessage
 from nudges.outbox import sms
-from nudges.outbox.dispatch import Outgoing, email_from_templates
+from nudges.outbox.dispatch import Outgoing, email_from_templates, messages_cancel_pending, messages_plan
+from nudges.outbox.selectors import appointment_ids_with_messages
 from nudges.reminders.wording import reminder_exposure_log, reminder_wording
 
 REMINDER_TEMPLATE = "nudges/reminders/email/reminder"
@@ -71,17 +71,6 @@ def _reminder_days(appointment: Appointment) -> set[int]:
     return {day for plan in plans for day in plan}
 
 
-def _cancel_pending(appointment_id: int, *, keep: Iterable[tuple[str, datetime]] = ()) -> int:
-    keep = set(keep)
-    pending = ScheduledMessage.objects.filter(
-        appointment_id=appointment_id, kind=MessageKind.REMINDER, status=MessageStatus.PENDING
-    )
-    stale = [pk for pk, channel, due in pending.values_list("pk", "channel", "due_at") if (channel, due) not in keep]
-    # Still pending in the UPDATE itself: a row a dispatcher claimed meanwhile is on its way and
-    # keeps its status (marking it cancelled would hide that it went out).
-    return pending.filter(pk__in=stale).update(status=MessageStatus.CANCELLED, updated_at=timezone.now())
-
-
 def reminders_plan(appointment_id: int, *, replan: bool = False, now: datetime | None = None) -> int:
     """Plan the reminders of a booked appointment; returns how many rows are pending.
 
@@ -102,20 +91,7 @@ def reminders_plan(appointment_id: int, *, replan: bool = False, now: datetime |
         reminder_due_times(start=appointment.start, now=now, days=_reminder_days(appointment)) if channels else []
     )
     planned = [(channel, due) for channel in channels for due in due_times]
-    with transaction.atomic():
-        if replan or not planned:
-            _cancel_pending(appointment_id, keep=planned)
-        if not planned:
-            return 0
-        key = {"appointment_id": appointment_id, "kind": MessageKind.REMINDER}
-        ScheduledMessage.objects.bulk_create(
-            [ScheduledMessage(**key, channel=channel, due_at=due) for channel, due in planned], ignore_conflicts=True
-        )
-        mine = ScheduledMessage.objects.filter(**key, channel__in=channels, due_at__in=due_times)
-        mine.filter(status=MessageStatus.CANCELLED).update(
-            status=MessageStatus.PENDING, attempts=0, last_error="", claimed_at=None, updated_at=timezone.now()
-        )
-        return mine.filter(status=MessageStatus.PENDING).count()
+    return messages_plan(appointment_id=appointment_id, kind=MessageKind.REMINDER, planned=planned, replan=replan)
 
 
 def reminders_plan_missing(*, now: datetime | None = None) -> int:
@@ -124,11 +100,10 @@ def reminders_plan_missing(*, now: datetime | None = None) -> int:
     booking's transaction, where a failure is logged and never undoes the booking). Returns
     how many rows were planned. Idempotent."""
     now = now or timezone.now()
-    has_reminders = ScheduledMessage.objects.filter(appointment_id=OuterRef("pk"), kind=MessageKind.REMINDER)
     missing = (
         Appointment.objects.filter(status=AppointmentStatus.BOOKED, start__gt=now)
         .filter(Q(remind_by_email=True) & ~Q(email="") | Q(remind_by_sms=True) & ~Q(phone=""))
-        .exclude(Exists(has_reminders))
+        .exclude(pk__in=appointment_ids_with_messages(kind=MessageKind.REMINDER))
         .values_list("pk", flat=True)
     )
     return sum(reminders_plan(appointment_id, now=now) for appointment_id in missing.iterator())
@@ -141,7 +116,7 @@ def reminders_replan(appointment_id: int) -> int:
 
 def reminders_cancel(appointment_id: int) -> int:
     """Booking hook: the appointment was cancelled; returns how many pending rows were cancelled."""
-    return _cancel_pending(appointment_id)
+    return messages_cancel_pending(appointment_id=appointment_id, kind=MessageKind.REMINDER)
 
 
 def reminder_build(message: ScheduledMessage, now: datetime) -> Outgoing | None:

@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
@@ -40,6 +40,7 @@ from nudges.constants import MessageChannel, MessageKind, MessageStatus
 from nudges.exceptions import InvalidInput, NudgeError
 from nudges.models import SatisfactionSurvey, ScheduledMessage
 from nudges.outbox.dispatch import Outgoing, email_from_templates, message_enqueue
+from nudges.outbox.selectors import messages_exist, sent_for_appointment
 
 logger = logging.getLogger(__name__)
 
@@ -96,19 +97,19 @@ def satisfaction_plan(appointment_id: int, *, now: datetime | None = None) -> bo
             defaults={"token": new_token(), "channel": appointment.channel, "language": appointment.language},
         )
         survey = SatisfactionSurvey.objects.select_for_update().get(pk=survey.pk)
-        if survey.is_answered or _outbox(appointment.pk).filter(status__in=_PLANNED_OR_GONE).exists():
+        if survey.is_answered or messages_exist(
+            kind=MessageKind.SATISFACTION, appointment_id=appointment.pk, statuses=_PLANNED_OR_GONE
+        ):
             return False
         message_enqueue(
             kind=MessageKind.SATISFACTION, due_at=due_at, appointment_id=appointment.pk, channel=MessageChannel.EMAIL
         )
-        planned = _outbox(appointment.pk).filter(status=MessageStatus.PENDING).exists()
+        planned = messages_exist(
+            kind=MessageKind.SATISFACTION, appointment_id=appointment.pk, statuses=[MessageStatus.PENDING]
+        )
     if planned:
         logger.info("Satisfaction e-mail planned for appointment id %s", appointment.pk)
     return planned
-
-
-def _outbox(appointment_id: int):
-    return ScheduledMessage.objects.filter(appointment_id=appointment_id, kind=MessageKind.SATISFACTION)
 
 
 def survey_url(survey: SatisfactionSurvey, *, score: int | None = None) -> str:
@@ -241,13 +242,7 @@ def satisfaction_per_channel(*, since: datetime | None = None) -> list[ChannelSa
     with its 95% interval. "Sent" counts e-mails the outbox delivered, plus any question that
     was answered (its e-mail evidently arrived, even if the outbox could not confirm it), so
     the response rate never exceeds 100%. ``since``: only visits served since then."""
-    surveys = SatisfactionSurvey.objects.annotate(
-        was_sent=Exists(
-            ScheduledMessage.objects.filter(
-                appointment_id=OuterRef("appointment_id"), kind=MessageKind.SATISFACTION, status=MessageStatus.SENT
-            )
-        )
-    )
+    surveys = SatisfactionSurvey.objects.annotate(was_sent=sent_for_appointment(kind=MessageKind.SATISFACTION))
     if since is not None:
         surveys = surveys.filter(created_at__gte=since)
     counts = {

@@ -26,6 +26,7 @@ from booking.models import Product
 from nudges.constants import MessageChannel, MessageKind, MessageStatus
 from nudges.models import OfferStatus, ScheduledMessage, WaitlistEntry, WaitlistOffer, WaitlistStatus
 from nudges.outbox.dispatch import Outgoing, email_from_templates
+from nudges.outbox.selectors import messages_exist
 from nudges.waitlist.services import CONFIRM_WITHIN, entry_current_appointment, offer_end
 
 CONFIRM_TEMPLATE = "nudges/waitlist/email/confirm"
@@ -121,9 +122,7 @@ def waitlist_taken_build(message: ScheduledMessage, now: datetime) -> Outgoing |
     offer = _offer_for(message)
     if offer is None or offer.status != OfferStatus.GONE:
         return None
-    offered = ScheduledMessage.objects.filter(
-        waitlist_offer=offer, kind=MessageKind.WAITLIST_OFFER, status=MessageStatus.SENT
-    ).exists()
+    offered = messages_exist(kind=MessageKind.WAITLIST_OFFER, waitlist_offer_id=offer.pk, statuses=[MessageStatus.SENT])
     if not offered:
         return None
     return _render(TAKEN_TEMPLATE, offer)
