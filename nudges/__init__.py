@@ -1,4 +1,15 @@
-"""Channel steering: interventions, experiments, exposures, outcomes, reminders, statistics.
+"""Channel steering, built on ``booking``: one package per feature.
 
-Uses ``booking`` only through its services, selectors and hooks.
+- ``experiments/``: nudges at a touchpoint as randomised experiments (unit, assignment,
+  content, exposures, outcomes, statistics, the flow step and the manager pages).
+- ``outbox/``: every e-mail and SMS (booking's confirmations too); the only writer of
+  ``ScheduledMessage``.
+- ``reminders/``: reminders before a visit and their wording experiment.
+- ``satisfaction/``: one question after a served visit.
+- ``waitlist/``: freed times offered to people who want an earlier one.
+- ``models/`` (one module per feature), ``apis/`` (integration and results API),
+  ``tasks.py``, ``admin.py``, ``urls.py``; ``apps.py`` registers every hook on booking.
+
+Uses ``booking`` only through the public modules listed in ``booking/__init__.py``; foreign
+keys to booking's models are the one place it names booking's models directly.
 """

@@ -1,4 +1,4 @@
-"""Periodic jobs of nudges. Thin: the work is in ``nudges.messaging``."""
+"""Celery tasks of nudges (their names are persisted in beat schedules and queues: keep them). Thin: the work is in the features' services."""
 
 from celery import shared_task
 

@@ -142,7 +142,7 @@ def decide(
     """Which experiment and variant applies to this unit, or why it is exempt. Pure read:
     logging the exposure or exemption is ``services``' job."""
     if touchpoint == Touchpoint.REMINDER:
-        return Decision()  # a reminder's wording is decided per appointment by nudges.reminder_wording
+        return Decision()  # a reminder's wording is decided per appointment by nudges.reminders.wording
     found = running_experiment_for(products=products, touchpoint=touchpoint)
     if found is None:
         return Decision()

@@ -12,7 +12,7 @@ from nudges.models.experiments import AppendOnly
 
 
 class ScheduledMessage(models.Model):
-    """One message to send at ``due_at`` (the outbox). The dispatcher in ``nudges.messaging``
+    """One message to send at ``due_at`` (the outbox). The dispatcher in ``nudges.outbox.dispatch``
     claims due rows with SELECT … FOR UPDATE SKIP LOCKED, so any number of workers can run it.
     The unique key makes planning idempotent. ``last_error`` holds an error class or code,
     never an address or a name."""

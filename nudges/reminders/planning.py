@@ -5,7 +5,7 @@ Public:
 - ``reminders_plan`` (booked), ``reminders_replan`` (moved), ``reminders_cancel`` (cancelled),
   registered on ``booking.hooks`` in ``NudgesConfig.ready``;
 - ``reminder_build``: the outbox builder for ``MessageKind.REMINDER`` rows, and ``reminder_sent``,
-  its after-sent step (logs the wording experiment's exposure, see ``nudges.reminder_wording``);
+  its after-sent step (logs the wording experiment's exposure, see ``nudges.reminders.wording``);
 - ``reminder_due_times``: the plan of one appointment.
 
 The plan comes from the appointment's products (``Product.reminder_days``, e.g. 5 and 1 days

@@ -1,5 +1,5 @@
 """Satisfaction pages: the citizen's one question (``/tevredenheid/<token>/``) and the
-manager's comparison per channel. Thin: ``nudges.satisfaction`` decides and stores.
+manager's comparison per channel. Thin: ``nudges.satisfaction.services`` decides and stores.
 
 Opening the link never changes anything (mail scanners open links too): ``?score=4`` from
 the e-mail only preselects an answer; the answer is stored by the POST. Rate limited like the

@@ -15,7 +15,7 @@ Public:
   expired; computed, no periodic job);
 - ``waitlist_erase_expired``: the retention step (``booking.retention``).
 
-The builders of the three e-mails and the manager's figures are in ``nudges.waitlist_report``.
+The builders of the three e-mails and the manager's figures are in ``nudges.waitlist.report``.
 
 Double opt-in. Anyone can type any address, so a new entry is unconfirmed: it gets no offers
 until the link in its confirmation e-mail has been used (a POST; opening the link changes

@@ -1,4 +1,4 @@
-"""Waiting-list pages. Thin: ``nudges.waitlist`` decides and stores.
+"""Waiting-list pages. Thin: ``nudges.waitlist.services`` decides and stores.
 
 Citizens: join (``/wachtlijst/``, or from an appointment's manage page; the answer is always
 "check your e-mail", also for an address that already waits, and never links to the entry:
