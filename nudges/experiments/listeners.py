@@ -12,8 +12,7 @@ from __future__ import annotations
 from django.utils import timezone
 
 from booking.constants import AppointmentStatus, CancelReason, Channel
-from booking.models import Appointment
-from booking.selectors import appointment_cancellation
+from booking.selectors import appointment_cancellation, appointment_facts
 from nudges.constants import OutcomeKind
 from nudges.experiments.assignment import appointment_unit_hash
 from nudges.experiments.services import _collecting_experiments_of, _insert_once, outcome_record
@@ -28,10 +27,10 @@ def appointment_booked(appointment_id: int) -> None:
     unit_hash = current_unit_hash()
     if unit_hash is None:
         return
-    appointment = Appointment.objects.filter(pk=appointment_id, channel=Channel.ONLINE).first()
-    if appointment is None:
+    appointment = appointment_facts(appointment_id)
+    if appointment is None or appointment.channel != Channel.ONLINE:
         return  # phone and desk bookings are never attributed to a web visitor
-    product_ids = list(appointment.products.values_list("pk", flat=True))
+    product_ids = list(appointment.product_ids)
     experiments = _collecting_experiments_of(unit_hash, product_ids=product_ids)
     if not experiments:
         return
@@ -80,7 +79,8 @@ STATUS_OUTCOMES = {AppointmentStatus.SERVED: OutcomeKind.ATTENDED, AppointmentSt
 
 
 def appointment_status_changed(appointment_id: int) -> None:
-    status = Appointment.objects.filter(pk=appointment_id).values_list("status", flat=True).first()
+    appointment = appointment_facts(appointment_id)
+    status = appointment.status if appointment is not None else None
     if status in STATUS_OUTCOMES:
         _linked_outcome(appointment_id, STATUS_OUTCOMES[status])
         _reminder_outcome(appointment_id, STATUS_OUTCOMES[status])

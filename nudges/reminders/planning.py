@@ -28,6 +28,7 @@ from booking.availability import local_tz
 from booking.constants import AppointmentStatus
 from booking.ics import absolute_manage_url
 from booking.models import Appointment
+from booking.selectors import AppointmentFacts, appointment_facts
 from nudges.constants import MessageChannel, MessageKind
 from nudges.models import ScheduledMessage
 from nudges.outbox import sms
@@ -52,7 +53,7 @@ def reminder_due_times(*, start: datetime, now: datetime, days: Iterable[int] | 
     return sorted(due_times)
 
 
-def _wanted_channels(appointment: Appointment | None) -> list[str]:
+def _wanted_channels(appointment: Appointment | AppointmentFacts | None) -> list[str]:
     if appointment is None or appointment.status != AppointmentStatus.BOOKED:
         return []
     channels = []
@@ -63,11 +64,11 @@ def _wanted_channels(appointment: Appointment | None) -> list[str]:
     return channels
 
 
-def _reminder_days(appointment: Appointment) -> set[int]:
+def _reminder_days(appointment: AppointmentFacts) -> set[int]:
     """The union of the products' plans: a passport and an ID card together are reminded of
     on every day either product asks for."""
     default = settings.NUDGES_REMINDER_OFFSETS_DAYS
-    plans = [product.reminder_day_list or default for product in appointment.products.all()] or [default]
+    plans = [product.reminder_day_list or default for product in appointment.products] or [default]
     return {day for plan in plans for day in plan}
 
 
@@ -80,12 +81,7 @@ def reminders_plan(appointment_id: int, *, replan: bool = False, now: datetime |
     already sent for a planned time is left alone: that reminder has gone out.
     """
     now = now or timezone.now()
-    appointment = (
-        Appointment.objects.filter(pk=appointment_id)
-        .only("status", "start", "email", "phone", "remind_by_email", "remind_by_sms")
-        .prefetch_related("products")
-        .first()
-    )
+    appointment = appointment_facts(appointment_id)
     channels = _wanted_channels(appointment)
     due_times = (
         reminder_due_times(start=appointment.start, now=now, days=_reminder_days(appointment)) if channels else []

@@ -35,6 +35,7 @@ from scipy import stats as scipy_stats
 
 from booking.constants import AppointmentStatus, Channel
 from booking.models import Appointment
+from booking.selectors import appointment_facts
 from booking.services import new_token
 from nudges.constants import MessageChannel, MessageKind, MessageStatus
 from nudges.exceptions import InvalidInput, NudgeError
@@ -78,11 +79,7 @@ def satisfaction_plan(appointment_id: int, *, now: datetime | None = None) -> bo
     cancelled because "served" had been undone when it fell due, serving again plans anew.
     """
     now = now or timezone.now()
-    appointment = (
-        Appointment.objects.filter(pk=appointment_id)
-        .only("status", "channel", "language", "email", "anonymised_at", "handled_at")
-        .first()
-    )
+    appointment = appointment_facts(appointment_id)
     if (
         appointment is None
         or appointment.status != AppointmentStatus.SERVED
@@ -93,22 +90,22 @@ def satisfaction_plan(appointment_id: int, *, now: datetime | None = None) -> bo
     due_at = (appointment.handled_at or now) + timedelta(minutes=settings.NUDGES_SATISFACTION_DELAY_MINUTES)
     with transaction.atomic():
         survey, _created = SatisfactionSurvey.objects.get_or_create(
-            appointment_id=appointment.pk,
+            appointment_id=appointment.id,
             defaults={"token": new_token(), "channel": appointment.channel, "language": appointment.language},
         )
         survey = SatisfactionSurvey.objects.select_for_update().get(pk=survey.pk)
         if survey.is_answered or messages_exist(
-            kind=MessageKind.SATISFACTION, appointment_id=appointment.pk, statuses=_PLANNED_OR_GONE
+            kind=MessageKind.SATISFACTION, appointment_id=appointment.id, statuses=_PLANNED_OR_GONE
         ):
             return False
         message_enqueue(
-            kind=MessageKind.SATISFACTION, due_at=due_at, appointment_id=appointment.pk, channel=MessageChannel.EMAIL
+            kind=MessageKind.SATISFACTION, due_at=due_at, appointment_id=appointment.id, channel=MessageChannel.EMAIL
         )
         planned = messages_exist(
-            kind=MessageKind.SATISFACTION, appointment_id=appointment.pk, statuses=[MessageStatus.PENDING]
+            kind=MessageKind.SATISFACTION, appointment_id=appointment.id, statuses=[MessageStatus.PENDING]
         )
     if planned:
-        logger.info("Satisfaction e-mail planned for appointment id %s", appointment.pk)
+        logger.info("Satisfaction e-mail planned for appointment id %s", appointment.id)
     return planned
 
 
@@ -136,7 +133,7 @@ def satisfaction_build(message: ScheduledMessage, now: datetime) -> Outgoing | N
         or not appointment.email
     ):
         return None
-    survey = SatisfactionSurvey.objects.filter(appointment_id=appointment.pk, answered_at__isnull=True).first()
+    survey = SatisfactionSurvey.objects.filter(appointment_id=appointment.id, answered_at__isnull=True).first()
     if survey is None:
         return None
     with translation.override(appointment.language):
