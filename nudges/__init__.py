@@ -11,5 +11,9 @@
   ``tasks.py``, ``admin.py``, ``urls.py``; ``apps.py`` registers every hook on booking.
 
 Uses ``booking`` only through the public modules listed in ``booking/__init__.py``; foreign
-keys to booking's models are the one place it names booking's models directly.
+keys to booking's models are meant to be the one place it names booking's models directly.
+Not there yet (still query booking's tables, to move behind booking selectors):
+``waitlist/services.py`` and ``waitlist/report.py``, ``reminders/planning.py``
+(``reminders_plan_missing``, ``reminder_build``), ``reminders/wording.py``,
+``experiments/selectors.social_norm``, ``experiments/forms.py`` and ``demo.py``.
 """

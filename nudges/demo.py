@@ -1,4 +1,4 @@
-"""Demo data for channel steering (called by ``seed_demo``; idempotent).
+"""Demo data for channel steering (called by ``seed_demo``; idempotent). Size (~400 lines): data, not logic.
 
 - Three interventions after the product choice for ``uittreksel-brp`` and ``verhuizing``:
   Easy (direct link), Attractive (digital discount), Social (share done online).

@@ -1,6 +1,8 @@
 """Channel-steering data: interventions, experiments with their variants, and the logs
 (exposures, exemptions, outcomes, online references, appointment links).
 
+Size (~420 lines): one model per table with its validation; nothing else lives here.
+
 Privacy: every log row holds a pseudonymous ``unit_hash`` only (HMAC-SHA256 of a random unit
 id under ``NUDGES_UNIT_HASH_KEY``); never an IP address, name, e-mail or BSN. The logs are
 append-only: rows are inserted once and never changed or removed through the ORM.

@@ -1,6 +1,9 @@
 """Waiting list: a cancelled time is offered to the people waiting for an earlier one; the
 first to accept gets it.
 
+Size (~520 lines): join, offer and accept share one state machine and its locks; split it
+once the accept runs wholly through booking's ``appointment_book_held_time``.
+
 Public:
 
 - ``waitlist_join``, ``waitlist_entry_confirm`` and ``waitlist_leave`` (services),
