@@ -23,6 +23,7 @@ from nudges.reminders.planning import reminder_due_times, reminders_cancel, remi
 from nudges.tasks import dispatch_due_messages
 from tests.concurrency import race
 from tests.factories import AppointmentFactory, DeskFactory, ProductFactory
+from tests.nudges.factories import ScheduledMessageFactory
 
 AMS = ZoneInfo("Europe/Amsterdam")
 NOW = datetime(2027, 3, 1, 8, 0, tzinfo=AMS)
@@ -438,12 +439,7 @@ def test_reconcile_reports_stuck_rows_instead_of_resending(appointment):
 
 @pytest.mark.django_db
 def test_the_task_reconciles_and_dispatches(appointment):
-    ScheduledMessage.objects.create(
-        appointment=appointment,
-        kind=MessageKind.REMINDER,
-        channel=MessageChannel.EMAIL,
-        due_at=timezone.now() - timedelta(minutes=1),
-    )
+    ScheduledMessageFactory(appointment=appointment)
     assert dispatch_due_messages.delay().get() == 1
     assert len(mail.outbox) == 1
 

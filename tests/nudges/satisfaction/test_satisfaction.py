@@ -30,6 +30,7 @@ from nudges.outbox.dispatch import messages_dispatch_due
 from nudges.satisfaction import services as satisfaction
 from tests.concurrency import race
 from tests.factories import AppointmentFactory, DeskFactory, ProductFactory
+from tests.nudges.factories import SatisfactionSurveyFactory, ScheduledMessageFactory
 
 AMS = ZoneInfo("Europe/Amsterdam")
 VISIT = datetime(2027, 3, 3, 10, 0, tzinfo=AMS)
@@ -390,17 +391,9 @@ def test_two_answers_at_once_store_exactly_one(product):
 
 def answered(channel, score, *, sent=True, comment=""):
     appointment = AppointmentFactory(channel=channel, status=AppointmentStatus.SERVED)
-    survey = SatisfactionSurvey.objects.create(
-        appointment_id=appointment.pk, token=f"tok-{appointment.pk}", channel=channel
-    )
+    survey = SatisfactionSurveyFactory(appointment_id=appointment.pk, channel=channel)
     if sent:
-        ScheduledMessage.objects.create(
-            appointment=appointment,
-            kind=MessageKind.SATISFACTION,
-            channel="email",
-            due_at=DUE,
-            status=MessageStatus.SENT,
-        )
+        ScheduledMessageFactory(appointment=appointment, satisfaction=True, sent=True, due_at=DUE)
     if score is not None:
         satisfaction.satisfaction_answer(survey=survey, score=score, comment=comment)
     return survey
