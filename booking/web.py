@@ -44,6 +44,7 @@ class AccessibleForm(forms.Form):
     group_widgets = (forms.RadioSelect, forms.CheckboxSelectMultiple)
     # Where the error summary links to, when not the field's own input.
     anchors: dict[str, str] = {}
+    _errors: forms.utils.ErrorDict | None  # set by Django's BaseForm; read without validating
 
     def __init__(self, *args, **kwargs) -> None:
         kwargs.setdefault("label_suffix", "")
