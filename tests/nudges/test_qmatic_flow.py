@@ -13,7 +13,7 @@ from booking.integrations import integration_client_create
 from booking.models import Appointment
 from booking.staff import roles
 from nudges.models import WaitlistOffer
-from nudges.waitlist import waitlist_entry_confirm, waitlist_join
+from nudges.waitlist.services import waitlist_entry_confirm, waitlist_join
 from tests.booking.apis.qmatic.conftest import working_day
 from tests.factories import DeskFactory, LocationFactory, ProductFactory
 from tests.qmatic_plugin import QmaticPlugin
