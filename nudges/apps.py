@@ -12,7 +12,16 @@ class NudgesConfig(AppConfig):
         from booking.retention import register_retention_step
         from booking.staff.permissions import register_nav
 
-        from . import confirmations, messaging, reminders, satisfaction, services, waitlist, waitlist_report
+        from . import (
+            checks,  # noqa: F401 - registers the deploy check of NUDGES_UNIT_HASH_KEY
+            confirmations,
+            messaging,
+            reminders,
+            satisfaction,
+            services,
+            waitlist,
+            waitlist_report,
+        )
         from .apis import base  # noqa: F401 - registers the OpenAPI scheme of the integration token
         from .constants import MessageKind
         from .flow_step import product_choice_step

@@ -407,6 +407,24 @@ class UnitAppointment(AppendOnly):
         return f"appointment {self.appointment_id}"
 
 
+class MovedAppointment(AppendOnly):
+    """An appointment that replaces another for the same request (a waiting-list move books a
+    new one). It keeps the original's units: the web visitor's (``UnitAppointment``) and the
+    reminder experiments' unit (``selectors.reminder_unit_hash``), so one person stays one unit
+    in one arm."""
+
+    appointment_id = models.BigIntegerField(unique=True)
+    original_appointment_id = models.BigIntegerField(db_index=True)
+    moved_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("verzette afspraak")
+        verbose_name_plural = _("verzette afspraken")
+
+    def __str__(self) -> str:
+        return f"appointment {self.appointment_id} (was {self.original_appointment_id})"
+
+
 class IntegrationClient(models.Model):
     """A system that calls the nudge API (e.g. the online form platform). Only a SHA-256 of
     its token is stored; the token is shown once when the client is created."""

@@ -1,6 +1,7 @@
 """Read side of nudges. Public: ``running_experiment_for``, ``arms``, ``assigned_variant``,
 ``decide``, ``social_norm``, ``start_problems``, ``experiment_counts``, ``experiment_results``,
-``register_experiments``, ``experiment_list``, ``experiment_get``."""
+``register_experiments``, ``experiment_list``, ``experiment_get``, ``analysis_moment``,
+``experiment_sample_reached``, ``attributable_exposures``, ``reminder_unit_hash``."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -17,7 +19,7 @@ from booking.constants import AppointmentStatus, Channel
 from booking.models import Appointment, Product
 
 from . import statistics
-from .assignment import assign
+from .assignment import appointment_unit_hash, assign
 from .constants import (
     COLLECTING_STATUSES,
     METRICS,
@@ -34,7 +36,16 @@ from .constants import (
 )
 from .content import Content, SocialFigure, build_content, fee_problems
 from .exceptions import NotFound
-from .models import Exemption, Experiment, Exposure, OnlineCompletion, Outcome, Variant
+from .models import (
+    Exemption,
+    Experiment,
+    Exposure,
+    MovedAppointment,
+    OnlineCompletion,
+    Outcome,
+    UnitAppointment,
+    Variant,
+)
 
 # Counter visits that happened or are happening (not cancelled, not missed).
 COUNTER_VISIT_STATUSES = (AppointmentStatus.BOOKED, AppointmentStatus.CHECKED_IN, AppointmentStatus.SERVED)
@@ -81,6 +92,66 @@ def running_experiment_for(*, products: Sequence[Product], touchpoint: str) -> t
             if any(p.pk == product.pk for p in experiment.products.all()):
                 return experiment, product
     return None
+
+
+# --- attribution: which experiments an outcome counts in --------------------------------
+
+
+def reminder_unit_hash(appointment_id: int) -> str:
+    """The reminder experiments' unit of an appointment: the appointment itself, or the one it
+    replaced (a waiting-list move keeps the unit, see ``MovedAppointment``)."""
+    original = (
+        MovedAppointment.objects.filter(appointment_id=appointment_id)
+        .values_list("original_appointment_id", flat=True)
+        .first()
+    )
+    return appointment_unit_hash(original or appointment_id)
+
+
+def attributable_exposures(
+    *,
+    appointment_id: int,
+    at: datetime,
+    unit_hash: str | None = None,
+    exposed_before_booking: bool = True,
+    online_only: bool = False,
+) -> list[Exposure]:
+    """The exposures an outcome of this appointment at ``at`` counts for, in one query. All of:
+
+    - the experiment's products overlap the appointment's products;
+    - the unit was exposed in that experiment before the booking (``exposed_before_booking``;
+      a reminder experiment's unit is exposed after the booking, so there: before ``at``);
+    - ``at`` lies in the experiment's running window (started, still collecting).
+
+    ``unit_hash``: the visitor's unit; by default the unit linked to the appointment when it
+    was booked online (``UnitAppointment``). ``online_only``: nothing for a phone or desk booking."""
+    appointment = Appointment.objects.filter(pk=appointment_id)
+    if online_only:
+        appointment = appointment.filter(channel=Channel.ONLINE)
+    booked_at = Subquery(appointment.annotate(at=Coalesce("booked_at", "created_at")).values("at")[:1])
+    unit = (
+        unit_hash
+        if unit_hash is not None
+        else Subquery(UnitAppointment.objects.filter(appointment_id=appointment_id).values("unit_hash")[:1])
+    )
+    appointment_products = Appointment.products.through.objects.filter(appointment_id=appointment_id).values(
+        "product_id"
+    )
+    overlaps = Exists(
+        Experiment.products.through.objects.filter(
+            experiment_id=OuterRef("experiment_id"), product_id__in=appointment_products
+        )
+    )
+    exposures = Exposure.objects.filter(
+        overlaps,
+        unit_hash=unit,
+        experiment__status__in=COLLECTING_STATUSES,
+        experiment__started_at__lte=at,
+        exposed_at__lte=at,
+    )
+    if exposed_before_booking:
+        exposures = exposures.filter(exposed_at__lte=booked_at)
+    return list(exposures.select_related("experiment"))
 
 
 # --- the social-norm figure -------------------------------------------------------------

@@ -7,7 +7,9 @@ Public:
   ``counter_choice_record`` (the "counter anyway" button);
 - booking outcomes: ``appointment_booked``, ``appointment_cancelled``,
   ``appointment_status_changed`` (registered on ``booking.hooks`` in ``NudgesConfig.ready``),
-  for the visitor's unit of an online booking and for the appointment's own reminder unit;
+  for the visitor's unit of an online booking and for the appointment's own reminder unit,
+  counted only where a nudge could have caused them (``selectors.attributable_exposures``);
+  ``appointment_moved`` (a waiting-list move keeps the person's units);
 - experiments: ``experiment_create``, ``experiment_update``, ``experiment_start``,
   ``experiment_pause``, ``experiment_resume``, ``experiment_finish``, and ``experiment_look``
   (a manager's look at the results: freezes the analysis at the first look where the planned
@@ -31,12 +33,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from booking.constants import AppointmentStatus, CancelReason, Channel
+from booking.constants import AppointmentStatus, CancelReason
 from booking.models import Appointment, Product
 from booking.selectors import appointment_cancellation
 
 from . import selectors
-from .assignment import appointment_unit_hash
 from .constants import (
     COLLECTING_STATUSES,
     REFERENCE_PARAM,
@@ -53,6 +54,7 @@ from .models import (
     Exposure,
     IntegrationClient,
     Intervention,
+    MovedAppointment,
     OnlineCompletion,
     OnlineReference,
     Outcome,
@@ -148,11 +150,22 @@ def outcome_record(
     return outcome
 
 
-def _collecting_experiments_of(unit_hash: str, *, product_ids: Iterable[int] | None = None) -> list[Experiment]:
-    experiments = Experiment.objects.filter(status__in=COLLECTING_STATUSES, exposures__unit_hash=unit_hash)
-    if product_ids is not None:
-        experiments = experiments.filter(exposures__product_id__in=list(product_ids))
-    return list(experiments.distinct())
+def _outcomes_record(exposures: Iterable[Exposure], *, kind: str, source: str, now: datetime) -> list[Outcome]:
+    """Record ``kind`` for each exposure's unit in its experiment (once; one insert)."""
+    rows = [
+        Outcome(
+            experiment_id=e.experiment_id,
+            variant_id=e.variant_id,
+            unit_hash=e.unit_hash,
+            kind=kind,
+            source=source,
+            occurred_at=now,
+        )
+        for e in exposures
+    ]
+    if rows:
+        Outcome.objects.bulk_create(rows, ignore_conflicts=True)
+    return rows
 
 
 def _with_reference(url: str, reference: str) -> str:
@@ -240,12 +253,27 @@ def outcome_report(
         )
         return [outcome] if outcome else []
     if unit_hash:
-        experiments = [experiment] if experiment is not None else _collecting_experiments_of(unit_hash)
-        outcomes = [
-            outcome_record(experiment=e, unit_hash=unit_hash, kind=kind, source=Source.API, now=now)
-            for e in experiments
-        ]
-        recorded = [o for o in outcomes if o is not None]
+        if experiment is None and product is None:
+            raise InvalidInput(
+                _(
+                    "Geef bij een eenheid het experiment of het product op: een uitkomst telt alleen waar die "
+                    "door een nudge veroorzaakt kan zijn."
+                ),
+                field="product",
+            )
+        # The same rule as for appointments: the experiment covers the product, the unit was
+        # exposed before the outcome, and the outcome falls in the running window.
+        exposures = Exposure.objects.filter(
+            unit_hash=unit_hash,
+            exposed_at__lte=now,
+            experiment__status__in=COLLECTING_STATUSES,
+            experiment__started_at__lte=now,
+        )
+        if experiment is not None:
+            exposures = exposures.filter(experiment=experiment)
+        if product is not None:
+            exposures = exposures.filter(experiment__products=product)
+        recorded = _outcomes_record(exposures, kind=kind, source=Source.API, now=now)
         if not recorded:
             raise NotFound(_("Deze eenheid is in geen lopend experiment blootgesteld."))
         if kind == OutcomeKind.COMPLETED_ONLINE and product is not None:
@@ -265,38 +293,65 @@ def outcome_report(
 def appointment_booked(appointment_id: int) -> None:
     """Runs after a booking commits, inside the visitor's request: link an online booking to
     the visitor's unit (from the unit cookie, see ``nudges.middleware``) and record "booked"
-    in each experiment that exposed the unit for one of the appointment's products."""
+    in each experiment that exposed the unit for one of the appointment's products before the
+    booking (``selectors.attributable_exposures``: one query, whoever else was exposed)."""
     unit_hash = current_unit_hash()
     if unit_hash is None:
         return
-    appointment = Appointment.objects.filter(pk=appointment_id, channel=Channel.ONLINE).first()
-    if appointment is None:
-        return  # phone and desk bookings are never attributed to a web visitor
-    product_ids = list(appointment.products.values_list("pk", flat=True))
-    experiments = _collecting_experiments_of(unit_hash, product_ids=product_ids)
-    if not experiments:
-        return
-    _insert_once(
-        UnitAppointment, appointment_id=appointment_id, defaults={"unit_hash": unit_hash, "linked_at": timezone.now()}
+    now = timezone.now()
+    # Phone and desk bookings are never attributed to a web visitor (``online_only``).
+    exposures = selectors.attributable_exposures(
+        appointment_id=appointment_id, unit_hash=unit_hash, at=now, online_only=True
     )
-    for experiment in experiments:
-        outcome_record(experiment=experiment, unit_hash=unit_hash, kind=OutcomeKind.BOOKED)
+    if not exposures:
+        return
+    UnitAppointment.objects.bulk_create(
+        [UnitAppointment(appointment_id=appointment_id, unit_hash=unit_hash, linked_at=now)], ignore_conflicts=True
+    )
+    _outcomes_record(exposures, kind=OutcomeKind.BOOKED, source=Source.WEB, now=now)
+
+
+def appointment_moved(*, original_id: int, appointment_id: int, now: datetime | None = None) -> None:
+    """``appointment_id`` replaces ``original_id`` for the same person and request (a
+    waiting-list move): it keeps the original's web unit and reminder unit, and so their
+    exposures and arms. Call inside the transaction that books the replacement."""
+    now = now or timezone.now()
+    root = (
+        MovedAppointment.objects.filter(appointment_id=original_id)
+        .values_list("original_appointment_id", flat=True)
+        .first()
+    ) or original_id
+    _insert_once(
+        MovedAppointment, appointment_id=appointment_id, defaults={"original_appointment_id": root, "moved_at": now}
+    )
+    link = UnitAppointment.objects.filter(appointment_id=original_id).values_list("unit_hash", flat=True).first()
+    if link is not None:
+        _insert_once(UnitAppointment, appointment_id=appointment_id, defaults={"unit_hash": link, "linked_at": now})
+
+
+def _outcome_time(appointment_id: int) -> datetime:
+    """When the appointment's latest outcome happened (cancelled or handled), else now."""
+    row = Appointment.objects.filter(pk=appointment_id).values_list("handled_at", "cancelled_at").first()
+    return next((t for t in (row or ()) if t is not None), None) or timezone.now()
 
 
 def _linked_outcome(appointment_id: int, kind: str) -> None:
-    link = UnitAppointment.objects.filter(appointment_id=appointment_id).first()
-    if link is None:
-        return
-    for experiment in _collecting_experiments_of(link.unit_hash):
-        outcome_record(experiment=experiment, unit_hash=link.unit_hash, kind=kind)
+    now = _outcome_time(appointment_id)
+    exposures = selectors.attributable_exposures(appointment_id=appointment_id, at=now)
+    _outcomes_record(exposures, kind=kind, source=Source.WEB, now=now)
 
 
 def _reminder_outcome(appointment_id: int, kind: str) -> None:
     """The same for the reminder experiments, whose unit is the appointment itself (any
-    channel); ``outcome_record`` keeps to units whose reminder actually went out."""
-    unit = appointment_unit_hash(appointment_id)
-    for experiment in _collecting_experiments_of(unit):
-        outcome_record(experiment=experiment, unit_hash=unit, kind=kind)
+    channel, kept through a waiting-list move); the reminder must have gone out before."""
+    now = _outcome_time(appointment_id)
+    exposures = selectors.attributable_exposures(
+        appointment_id=appointment_id,
+        unit_hash=selectors.reminder_unit_hash(appointment_id),
+        at=now,
+        exposed_before_booking=False,
+    )
+    _outcomes_record(exposures, kind=kind, source=Source.WEB, now=now)
 
 
 def appointment_cancelled(appointment_id: int) -> None:

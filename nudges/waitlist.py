@@ -67,6 +67,7 @@ from .constants import MessageChannel, MessageKind
 from .exceptions import InvalidInput, NudgeError
 from .messaging import message_enqueue
 from .models import OfferStatus, WaitlistEntry, WaitlistOffer, WaitlistStatus
+from .services import appointment_moved
 
 logger = logging.getLogger(__name__)
 
@@ -406,7 +407,8 @@ def _book_for(entry: WaitlistEntry, offer: WaitlistOffer, *, now: datetime) -> A
     products = list(entry.products.all())
     contact = {"phone": "", "remind_by_email": True, "remind_by_sms": False}
     current = Appointment.objects.filter(pk=entry.appointment_id).first() if entry.appointment_id else None
-    if current is not None and current.status == AppointmentStatus.BOOKED and current.start > now:
+    moved = current is not None and current.status == AppointmentStatus.BOOKED and current.start > now
+    if moved:
         # Cancelled first, so booking's one-appointment-per-product limit sees it gone; if the
         # booking below fails, the whole transaction (this cancel too) is rolled back.
         appointment_cancel(appointment=current, channel=Channel.ONLINE, reason=CancelReason.MOVED_EARLIER, now=now)
@@ -430,7 +432,7 @@ def _book_for(entry: WaitlistEntry, offer: WaitlistOffer, *, now: datetime) -> A
             release_hold_token=offer.hold_token,
             now=now,
         ).manage_token
-    return appointment_book(
+    appointment = appointment_book(
         products=products,
         persons=entry.persons,
         location=hold.desk.location,
@@ -444,6 +446,10 @@ def _book_for(entry: WaitlistEntry, offer: WaitlistOffer, *, now: datetime) -> A
         now=now,
         **contact,
     )
+    if moved:
+        # The same person and request: the new appointment keeps the old one's units and arms.
+        appointment_moved(original_id=current.pk, appointment_id=appointment.pk, now=now)
+    return appointment
 
 
 def waitlist_offer_accept(*, offer: WaitlistOffer, now: datetime | None = None) -> Appointment:
