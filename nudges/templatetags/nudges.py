@@ -42,6 +42,14 @@ def points(value) -> str:
 
 
 @register.filter
+def points_size(value) -> str:
+    """A size in percentage points, without a sign (a minimal detectable effect)."""
+    if value is None:
+        return "–"
+    return f"{number_format(abs(value) * 100, decimal_pos=1)} pp"
+
+
+@register.filter
 def pvalue(value) -> str:
     """A p-value as a phrase that reads after "p": "0,012" or "< 0,001" (templates write
     "p = {{ x }}" only through ``p_phrase``, never "p = < 0,001")."""
