@@ -416,6 +416,7 @@ class ExperimentResults:
     verdict: str = statistics.NO_DATA
     winner: str | None = None
     blocked_by: list[str] = field(default_factory=list)
+    harmed_on: list[str] = field(default_factory=list)  # metrics where an arm is worse than control
 
     @property
     def total_exposures(self) -> int:
@@ -505,6 +506,11 @@ def _experiment_verdict(primary: MetricResult | None, guardrails: list[MetricRes
     return statistics.NO_DIFFERENCE, None, []
 
 
+def _harmed_on(primary: MetricResult | None, guardrails: list[MetricResult]) -> list[str]:
+    """The metrics on which some arm is significantly worse than control."""
+    return [m.label for m in ([primary] if primary else []) + guardrails if m.analysis.worse]
+
+
 def experiment_results(experiment: Experiment, *, now: datetime | None = None) -> ExperimentResults:
     """The results as of the experiment's analysis moment (``analysis_moment``); ``now`` only
     matters for an experiment that is neither frozen nor finished (a provisional look). Pure
@@ -536,6 +542,7 @@ def experiment_results(experiment: Experiment, *, now: datetime | None = None) -
         verdict=verdict,
         winner=winner,
         blocked_by=blocked_by,
+        harmed_on=_harmed_on(primary, guardrails),
     )
 
 

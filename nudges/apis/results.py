@@ -86,6 +86,7 @@ class ExperimentResultsApi(NudgeApiView):
         verdict = serializers.CharField(help_text="no_data | collecting | srm | winner | worse | no_difference")
         winner = serializers.CharField(allow_null=True)
         blocked_by = serializers.ListField(child=serializers.CharField())
+        harmed_on = serializers.ListField(child=serializers.CharField())
         total_exposures = serializers.IntegerField()
         primary = MetricResultSerializer(allow_null=True)
         guardrails = MetricResultSerializer(many=True)

@@ -55,6 +55,7 @@ def test_a_worse_guardrail_blocks_the_winner(brp, interventions, online_history)
     (no_show,) = results.guardrails
     assert no_show.analysis.verdict == "worse"
     assert results.verdict == "worse" and results.winner is None and results.blocked_by == [no_show.label]
+    assert results.harmed_on == [no_show.label]
 
 
 # --- flaw 2: repeated looks and provisional significance -------------------------------------
