@@ -10,7 +10,7 @@ from fractions import Fraction
 from django import template
 from django.utils.formats import number_format as _truncating_number_format
 
-from nudges.statistics import round_half_up
+from nudges.experiments.statistics import round_half_up
 
 register = template.Library()
 
