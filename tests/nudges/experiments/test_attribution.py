@@ -17,7 +17,7 @@ from django.utils import timezone
 from booking.constants import AppointmentStatus
 from nudges.constants import UNIT_COOKIE, ExperimentStatus, OutcomeKind
 from nudges.exceptions import InvalidInput
-from nudges.experiments import selectors, services, statistics
+from nudges.experiments import listeners, selectors, services, statistics
 from nudges.experiments.assignment import unit_hash
 from nudges.experiments.unit import reset_current_unit_hash, set_current_unit_hash
 from nudges.models import Experiment, Exposure, Outcome, UnitAppointment
@@ -80,7 +80,7 @@ def test_an_outcome_reaches_only_experiments_on_the_appointments_products(desk, 
     UnitAppointment.objects.create(appointment_id=appointment.pk, unit_hash=unit, linked_at=exposed)
     appointment.status = AppointmentStatus.NO_SHOW
     appointment.save()
-    services.appointment_status_changed(appointment.pk)
+    listeners.appointment_status_changed(appointment.pk)
     assert kinds(on_brp, unit) == {OutcomeKind.NO_SHOW}
     assert kinds(on_moving, unit) == set()
 
@@ -112,7 +112,7 @@ def test_an_outcome_of_an_appointment_booked_before_the_exposure_does_not_count(
 
     appointment.status = AppointmentStatus.SERVED
     appointment.save()
-    services.appointment_status_changed(appointment.pk)
+    listeners.appointment_status_changed(appointment.pk)
     assert kinds(later, unit) == set()
     assert kinds(earlier, unit) == set()  # finished: outside its running window
 
@@ -131,7 +131,7 @@ def test_booked_counts_whoever_else_was_exposed_in_one_query(desk, brp, verhuizi
     token = set_current_unit_hash(unit)
     try:
         with CaptureQueriesContext(connection) as queries:
-            services.appointment_booked(appointment.pk)
+            listeners.appointment_booked(appointment.pk)
     finally:
         reset_current_unit_hash(token)
     assert kinds(both, unit) == {OutcomeKind.BOOKED}
@@ -155,7 +155,7 @@ def test_a_waiting_list_move_keeps_the_unit_and_its_exposure(desk, brp, interven
     assert UnitAppointment.objects.get(appointment_id=new.pk).unit_hash == unit
     new.status = AppointmentStatus.SERVED
     new.save()
-    services.appointment_status_changed(new.pk)
+    listeners.appointment_status_changed(new.pk)
     assert kinds(experiment, unit) == {OutcomeKind.ATTENDED}
 
 
