@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from booking.availability import at_local
+from booking.dates import validate_date_window
 from booking.forms import AccessibleForm
 from booking.models import Location, Product
 
@@ -70,6 +71,8 @@ class ExperimentForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        for name in ("planned_start", "planned_end"):
+            self.fields[name].validators.append(validate_date_window)
         if self.instance.pk and self.instance.is_locked:
             for name in self.LOCKED:
                 if name in self.fields:
@@ -128,6 +131,7 @@ class WaitlistForm(AccessibleForm):
     )
     wanted_before = forms.DateField(
         label=_("Uiterlijk op"),
+        validators=[validate_date_window],
         help_text=_("We bieden alleen tijden aan tot en met deze dag. Laat leeg als elke eerdere tijd goed is."),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),

@@ -21,10 +21,10 @@ urlpatterns = [
     path("availability/", AvailabilityApi.as_view(), name="api-availability"),
     path("holds/", HoldCreateApi.as_view(), name="api-holds"),
     path("appointments/", AppointmentCreateApi.as_view(), name="api-appointments"),
-    path("appointments/<str:manage_token>/", AppointmentDetailApi.as_view(), name="api-appointment-detail"),
-    path("appointments/<str:manage_token>/cancel/", AppointmentCancelApi.as_view(), name="api-appointment-cancel"),
+    path("appointments/<token:manage_token>/", AppointmentDetailApi.as_view(), name="api-appointment-detail"),
+    path("appointments/<token:manage_token>/cancel/", AppointmentCancelApi.as_view(), name="api-appointment-cancel"),
     path(
-        "appointments/<str:manage_token>/reschedule/",
+        "appointments/<token:manage_token>/reschedule/",
         AppointmentRescheduleApi.as_view(),
         name="api-appointment-reschedule",
     ),

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from booking.availability import local_tz
+from booking.dates import day_parse
 from booking.exceptions import AffectedAppointmentsChanged, BookingError
 from booking.models import Closure, Desk, Location, OpeningHours, Product
 from booking.selectors import location_list
@@ -236,9 +237,8 @@ def closure_delete(request: HttpRequest, closure_id: int) -> HttpResponse:
 @require_POST
 def holiday(request: HttpRequest, location_id: int, day: str) -> HttpResponse:
     location = get_object_or_404(Location, pk=location_id)
-    try:
-        when = date.fromisoformat(day)
-    except ValueError:
+    when = day_parse(day)
+    if when is None:
         return _schedule_page(request, location, summary=_error_summary(_("Onbekende datum.")), status=400)
     form = HolidayForm(request.POST)
     form.is_valid()

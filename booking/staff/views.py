@@ -27,6 +27,7 @@ from django_ratelimit.decorators import ratelimit
 
 from booking.availability import availability_for_products, local_tz
 from booking.constants import AppointmentStatus, CancelReason, OnlinePossible, OnlineReason
+from booking.dates import day_parse
 from booking.exceptions import BookingError, SlotUnavailable
 from booking.models import Appointment, Location
 from booking.selectors import location_list
@@ -454,10 +455,7 @@ def phone_reschedule(request: HttpRequest, reference: str) -> HttpResponse:
     if appointment.status != AppointmentStatus.BOOKED:
         return redirect("staff:appointment", reference=appointment.reference)
     location = appointment.desk.location
-    try:
-        day = date.fromisoformat(request.GET.get("day", ""))
-    except ValueError:
-        day = max(_today(), appointment.start.astimezone(local_tz()).date())
+    day = day_parse(request.GET.get("day")) or max(_today(), appointment.start.astimezone(local_tz()).date())
     form = StartForm(request.POST if request.method == "POST" else None)
     products = list(appointment.products.all())
     context: dict = {"appointment": appointment, "form": form, "day": day, "alternatives": [], "products": products}

@@ -14,6 +14,8 @@ import dj_database_url
 from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
+from config.client_ip import parse_num_proxies
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(os.environ.get("KANAALWIJZER_VAR_DIR", BASE_DIR / "var"))
 
@@ -173,6 +175,7 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
 
 # --- REST framework ---------------------------------------------------------------------
+API_NUM_PROXIES = parse_num_proxies(os.environ.get("API_NUM_PROXIES"))
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
@@ -182,13 +185,19 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "EXCEPTION_HANDLER": "booking.apis.errors.exception_handler",
+    "DEFAULT_PARSER_CLASSES": [
+        "booking.apis.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
         "rest_framework.throttling.UserRateThrottle",
     ],
-    # Behind a load balancer set API_NUM_PROXIES (e.g. 1) so throttles key on the real client,
-    # not on the balancer or on a client-supplied X-Forwarded-For header.
-    "NUM_PROXIES": int(os.environ["API_NUM_PROXIES"]) if os.environ.get("API_NUM_PROXIES") else None,
+    # The proxies in front of the app (API_NUM_PROXIES, see config.client_ip): every limit keys
+    # on the real client, never on a client-supplied X-Forwarded-For. Unset: none trusted here;
+    # production refuses to start without it.
+    "NUM_PROXIES": API_NUM_PROXIES or 0,
     "DEFAULT_THROTTLE_RATES": {
         "anon": os.environ.get("API_THROTTLE_ANON", "600/minute"),
         "user": os.environ.get("API_THROTTLE_USER", "3000/minute"),
@@ -202,6 +211,10 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "booking.apis.errors.error_schema_postprocess",
+    ],
 }
 
 # --- Celery -----------------------------------------------------------------------------
@@ -279,8 +292,8 @@ SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 # Rate limits per client (django-ratelimit, counted in the default cache under a hashed key:
 # no IP address is stored). Pages: every booking and manage page; actions: their POSTs.
 RATELIMIT_ENABLE = env_bool("RATELIMIT_ENABLE", True)
-# Behind a load balancer: the META key holding the client address (e.g. HTTP_X_REAL_IP).
-RATELIMIT_IP_META_KEY = os.environ.get("RATELIMIT_IP_META_KEY") or None
+# The client address as the API throttles see it (API_NUM_PROXIES): one definition for all.
+RATELIMIT_IP_META_KEY = "config.client_ip.client_ip"
 BOOKING_RATELIMIT_PAGES = os.environ.get("BOOKING_RATELIMIT_PAGES", "120/m")
 BOOKING_RATELIMIT_ACTIONS = os.environ.get("BOOKING_RATELIMIT_ACTIONS", "30/m")
 

@@ -10,7 +10,7 @@ from rest_framework.response import Response
 
 from nudges import selectors
 
-from .base import CanManageExperiments, NudgeApiView, NudgeErrorSerializer
+from .base import CanManageExperiments, NudgeApiView
 
 
 class ArmSerializer(serializers.Serializer):
@@ -85,7 +85,7 @@ class ExperimentResultsApi(NudgeApiView):
             "met 95%-interval (Newcombe) en p-waarde (z-toets of Fisher), Holm–Bonferroni-correctie, "
             "sample-ratio-mismatch-toets, minimaal detecteerbaar effect. Geen winnaar vóór de geplande steekproef."
         ),
-        responses={200: OutputSerializer, 403: NudgeErrorSerializer, 404: NudgeErrorSerializer},
+        responses={200: OutputSerializer},
     )
     def get(self, request, experiment_id: int):
         experiment = selectors.experiment_get(experiment_id)
