@@ -10,7 +10,6 @@ from django.test import RequestFactory
 
 from config.client_ip import client_ip, parse_num_proxies
 
-
 BOOKING_RATE = 30  # API_THROTTLE_BOOKING's default, per minute: the holds endpoint keeps it on in tests
 
 
@@ -63,7 +62,7 @@ def test_num_proxies_nonsense_is_refused(value):
 def _production_check(**env):
     environ = {k: v for k, v in os.environ.items() if k != "API_NUM_PROXIES"}
     environ.update(DJANGO_SETTINGS_MODULE="config.settings.production", DJANGO_SECRET_KEY="x" * 60, **env)
-    return subprocess.run(  # noqa: S603
+    return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy"], env=environ, capture_output=True, text=True, timeout=120
     )
 
