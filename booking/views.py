@@ -23,7 +23,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 from django_ratelimit.decorators import ratelimit
 
 from . import flow, services
@@ -37,7 +37,8 @@ from .selectors import appointment_get_by_token, location_get, location_list, pr
 
 logger = logging.getLogger(__name__)
 
-GET_POST = ["GET", "POST"]
+GET_POST = ["GET", "HEAD", "POST"]
+SAFE_METHODS = ("GET", "HEAD")
 
 
 # --- rate limits ----------------------------------------------------------------------------
@@ -66,12 +67,12 @@ def citizen_page(view):
 # --- start and product pages ----------------------------------------------------------------
 
 
-@require_GET
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "booking/home.html", {"products": product_list()})
 
 
-@require_GET
+@require_safe
 def product_detail(request: HttpRequest, code: str) -> HttpResponse:
     try:
         (product,) = products_by_codes([code])
@@ -151,7 +152,7 @@ def _products_page(request: HttpRequest, form: ProductsForm) -> HttpResponse:
 def products_step(request: HttpRequest) -> HttpResponse:
     draft = flow.draft_get(request)
     products = product_list()
-    if request.method == "GET":
+    if request.method in SAFE_METHODS:
         preselected = request.GET.get("product")
         initial = {"products": draft.products or ([preselected] if preselected else []), "persons": draft.persons}
         return _products_page(request, ProductsForm(initial=initial, products=products))
@@ -205,7 +206,7 @@ def location_step(request: HttpRequest) -> HttpResponse:
     if response := _missing_step(draft, chosen, needs=2):
         return response
     locations = list(location_list(products=chosen.products))
-    if request.method == "GET":
+    if request.method in SAFE_METHODS:
         initial = draft.location_id if draft.location_id else (locations[0].pk if len(locations) == 1 else None)
         return _location_page(request, draft, chosen, LocationForm(initial={"location": initial}, locations=locations))
 
@@ -280,7 +281,7 @@ def time_step(request: HttpRequest) -> HttpResponse:
     chosen = Chosen.load(draft)
     if response := _missing_step(draft, chosen, needs=3):
         return response
-    if request.method == "GET":
+    if request.method in SAFE_METHODS:
         return _booking_time_page(request, draft, chosen, TimeForm(initial={"start": draft.start}))
 
     form = TimeForm(request.POST)
@@ -319,7 +320,7 @@ def details_step(request: HttpRequest) -> HttpResponse:
     chosen = Chosen.load(draft)
     if response := _missing_step(draft, chosen, needs=4):
         return response
-    if request.method == "GET":
+    if request.method in SAFE_METHODS:
         return _details_page(request, draft, chosen, DetailsForm(initial=draft.contact))
 
     form = DetailsForm(request.POST)
@@ -376,7 +377,7 @@ def check_step(request: HttpRequest) -> HttpResponse:
     chosen = Chosen.load(draft)
     if response := _missing_step(draft, chosen, needs=5):
         return response
-    if request.method == "GET":
+    if request.method in SAFE_METHODS:
         return _check_page(request, draft, chosen)
 
     contact = draft.contact
@@ -404,7 +405,7 @@ def check_step(request: HttpRequest) -> HttpResponse:
 
 
 @citizen_page
-@require_GET
+@require_safe
 def confirmed(request: HttpRequest) -> HttpResponse:
     try:
         appointment = appointment_get_by_token(request.session.get(flow.CONFIRMED_KEY, ""))
@@ -451,7 +452,7 @@ def _manage(view):
 
 
 @_manage
-@require_GET
+@require_safe
 def manage(request: HttpRequest, appointment: Appointment) -> HttpResponse:
     return render(request, "booking/manage/detail.html", _appointment_context(request, appointment))
 
@@ -494,7 +495,7 @@ def _reschedule_page(request, appointment: Appointment, form: TimeForm, alternat
 def manage_reschedule(request: HttpRequest, appointment: Appointment) -> HttpResponse:
     if appointment.status != AppointmentStatus.BOOKED:
         return redirect("booking:manage", token=appointment.manage_token)
-    if request.method == "GET":
+    if request.method in SAFE_METHODS:
         return _reschedule_page(request, appointment, TimeForm())
     form = TimeForm(request.POST)
     if not form.is_valid():
@@ -550,7 +551,7 @@ def manage_done_online(request: HttpRequest, appointment: Appointment) -> HttpRe
 
 
 @_manage
-@require_GET
+@require_safe
 def manage_ics(request: HttpRequest, appointment: Appointment) -> HttpResponse:
     manage_url = request.build_absolute_uri(reverse("booking:manage", args=[appointment.manage_token]))
     response = HttpResponse(
@@ -564,12 +565,12 @@ def manage_ics(request: HttpRequest, appointment: Appointment) -> HttpResponse:
 # --- statements -----------------------------------------------------------------------------
 
 
-@require_GET
+@require_safe
 def accessibility_statement(request: HttpRequest) -> HttpResponse:
     return render(request, "pages/accessibility.html")
 
 
-@require_GET
+@require_safe
 def privacy_statement(request: HttpRequest) -> HttpResponse:
     return render(
         request,

@@ -15,7 +15,7 @@ from .exceptions import CannotStart, NudgeError
 from .forms import ExperimentForm, TransitionForm, VariantFormSet
 from .permissions import manager_required
 
-GET_POST = ["GET", "POST"]
+GET_POST = ["GET", "HEAD", "POST"]
 
 DEFAULT_VARIANTS = [
     {"key": "controle", "intervention": None, "weight": 1},

@@ -16,7 +16,7 @@ from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from booking.forms import AccessibleForm
 from booking.views import citizen_page
@@ -64,7 +64,7 @@ def _preselected(request: HttpRequest) -> int | None:
 
 
 @citizen_page
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def survey(request: HttpRequest, token: str) -> HttpResponse:
     found = satisfaction.survey_get_by_token(token)
     if found is None:
@@ -105,7 +105,7 @@ def survey(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @manager_required
-@require_GET
+@require_safe
 def satisfaction_overview(request: HttpRequest) -> HttpResponse:
     return render(
         request,

@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_ratelimit.decorators import ratelimit
 
 from booking.availability import availability_for_products, local_tz
@@ -46,7 +46,7 @@ from .forms import (
 from .permissions import nav_items, staff_required, user_can
 from .roles import BOOK_BY_PHONE, RUN_DESK
 
-GET_POST = ["GET", "POST"]
+GET_POST = ["GET", "HEAD", "POST"]
 BOARD_REFRESH_SECONDS = 30
 SESSION_LOCATION_KEY = "staff_location_id"
 
@@ -104,7 +104,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required()
-@require_GET
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
     return staff_render(request, "staff/home.html")
 
@@ -158,7 +158,7 @@ def _board_page(request: HttpRequest, location: Location, day: date, form, walk_
 
 
 @staff_required(RUN_DESK)
-@require_GET
+@require_safe
 def board(request: HttpRequest) -> HttpResponse:
     location, day, form = _board_params(request)
     if location is None:
@@ -167,7 +167,7 @@ def board(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required(RUN_DESK)
-@require_GET
+@require_safe
 def board_fragment(request: HttpRequest) -> HttpResponse:
     """The desks and their appointments only: fetched every 30 seconds by the board's script."""
     location, day, _form = _board_params(request)
@@ -361,7 +361,7 @@ def served(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 @staff_required(RUN_DESK, BOOK_BY_PHONE)
-@require_GET
+@require_safe
 def appointment_detail(request: HttpRequest, reference: str) -> HttpResponse:
     appointment = _appointment_or_404(reference)
     return staff_render(request, "staff/appointment_detail.html", _detail_context(request, appointment))
@@ -371,7 +371,7 @@ def appointment_detail(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 @staff_required(BOOK_BY_PHONE)
-@require_GET
+@require_safe
 def phone(request: HttpRequest) -> HttpResponse:
     form = SearchForm(request.GET if request.GET else None)
     results = None

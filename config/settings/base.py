@@ -351,9 +351,16 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Secret tokens in paths (manage, survey and waiting-list links) become "[token]".
+    "filters": {"redact_tokens": {"()": "config.logs.RedactTokensFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_tokens"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # On the loggers too, so every handler (Django's, a test's) gets the redacted record.
+        "django.request": {"filters": ["redact_tokens"]},
+        "django.server": {"handlers": ["console"], "filters": ["redact_tokens"], "propagate": False},
+    },
 }
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" or CELERY_BROKER_URL == "filesystem://":
