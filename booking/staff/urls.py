@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import planning_views, views
+from . import accounts, planning_views, views
 
 app_name = "staff"
 
@@ -11,6 +11,8 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("inloggen/", views.login_view, name="login"),
     path("uitloggen/", auth_views.LogoutView.as_view(next_page="staff:login"), name="logout"),
+    path("tweestapsverificatie/", accounts.enrol, name="mfa_enrol"),
+    path("tweestapsverificatie/controleren/", accounts.verify, name="mfa_verify"),
     # Desk
     path("balie/", views.board, name="board"),
     path("balie/bord/", views.board_fragment, name="board_fragment"),

@@ -23,6 +23,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
+from django_otp import user_has_device
 from django_ratelimit.decorators import ratelimit
 
 from booking.availability import availability_for_products, local_tz
@@ -93,9 +94,10 @@ def _login_rate(group: str, request: HttpRequest) -> str:
 
 
 @ratelimit(group="staff-login", key="ip", rate=_login_rate, method="POST", block=False)
-@ratelimit(group="staff-login-user", key="post:username", rate=_login_rate, method="POST", block=False)
 def login_view(request: HttpRequest) -> HttpResponse:
-    """Django's login, limited per client and per user name against password guessing."""
+    """Django's login, limited per client address. Lockout after wrong passwords is per (user
+    name, address), by django-axes for this page and the admin's alike: a limit per user name
+    alone would let anyone lock a named colleague out."""
     if getattr(request, "limited", False):
         response = render(request, "staff/too_many_requests.html", status=429)
         response["Retry-After"] = "60"
@@ -106,7 +108,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
 @staff_required()
 @require_safe
 def home(request: HttpRequest) -> HttpResponse:
-    return staff_render(request, "staff/home.html")
+    return staff_render(request, "staff/home.html", {"has_mfa": user_has_device(request.user)})
 
 
 # --- day board ------------------------------------------------------------------------------

@@ -54,6 +54,9 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
     "booking",
     "nudges",
 ]
@@ -68,8 +71,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "booking.staff.accounts.StaffSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: answers a locked-out login attempt.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -130,12 +137,34 @@ else:
 # --- Auth -------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "staff:login"
 LOGIN_REDIRECT_URL = "staff:home"
+# Every login (the staff page and the Django admin alike) goes through django-axes: after
+# AXES_FAILURE_LIMIT wrong passwords that user name is locked from that client address for
+# AXES_COOLOFF_TIME. Per (user name, address): a stranger elsewhere cannot lock a colleague out.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_ENABLED = env_bool("AXES_ENABLED", True)
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "config.client_ip.client_ip"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "staff/too_many_requests.html"
+AXES_HTTP_RESPONSE_CODE = 429
+# Staff sessions (booking.staff.accounts): logged out after STAFF_IDLE_MINUTES without a click
+# and STAFF_SESSION_HOURS after logging in, whatever happens in between. TOTP (django-otp) is
+# required for the roles in STAFF_MFA_REQUIRED_GROUPS and offered to everyone; the Django admin
+# wants a code entered in the last STAFF_ADMIN_REAUTH_MINUTES.
+STAFF_IDLE_MINUTES = env_int("STAFF_IDLE_MINUTES", 30)
+STAFF_SESSION_HOURS = env_int("STAFF_SESSION_HOURS", 12)
+STAFF_ADMIN_REAUTH_MINUTES = env_int("STAFF_ADMIN_REAUTH_MINUTES", 15)
+STAFF_MFA_REQUIRED_GROUPS = ["Beheerder", "Manager"]
+SESSION_COOKIE_AGE = STAFF_SESSION_HOURS * 3600
+OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "Kanaalwijzer")
 
 # --- Internationalisation ---------------------------------------------------------------
 LANGUAGE_CODE = "nl"
