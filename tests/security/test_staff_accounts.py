@@ -195,3 +195,23 @@ def test_the_enrol_page_speaks_english(client, desk):
     client.cookies["django_language"] = "en"
     html = client.get("/medewerkers/tweestapsverificatie/").content.decode()
     assert "Set up two-step verification" in html
+
+
+def test_the_demo_manager_logs_in_with_the_printed_code(client, settings):
+    from django.core.management import call_command
+
+    from booking.staff.demo import DEMO_PASSWORD, seed_staff_users
+
+    settings.RATELIMIT_ENABLE = False
+    seed_staff_users()
+    assert client.post("/medewerkers/inloggen/", {"username": "manager", "password": DEMO_PASSWORD}).status_code == 302
+    response = client.get("/medewerkers/capaciteit/")
+    assert response["Location"].startswith("/medewerkers/tweestapsverificatie/controleren/")
+
+    from io import StringIO
+
+    out = StringIO()
+    call_command("demo_code", stdout=out)
+    code = dict(line.split(": ") for line in out.getvalue().splitlines())["manager"]
+    assert client.post(response["Location"], {"code": code}).status_code == 302
+    assert client.get("/medewerkers/capaciteit/").status_code == 200
