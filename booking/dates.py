@@ -1,7 +1,7 @@
 """The window of dates and times any input may name, and the one way to read a day from a
 query string. Dates far outside it (year 1 or 9999) cannot be an appointment, an opening hour
 or a report, and date arithmetic on them overflows (a 500): forms, serializers and query
-strings all refuse them here. Public for other apps (nudges' forms)."""
+strings all refuse them here. Public for other apps' forms."""
 
 from __future__ import annotations
 

@@ -1,6 +1,5 @@
 """The domain errors, one hierarchy for the whole product: ``DomainError`` is the root, booking's
-errors derive from ``BookingError`` and nudges' from ``nudges.exceptions.NudgeError`` (which
-derives from ``DomainError``). Each carries a user-facing message (translated), a ``code`` and,
+errors derive from ``BookingError`` and other apps derive their own base from ``DomainError``. Each carries a user-facing message (translated), a ``code`` and,
 where it applies, the input field it belongs to. API and form layers map them once: see
 ``booking.apis.errors`` (HTTP: 400/404/409/429, one error body) and the forms' use of ``field``."""
 
