@@ -14,6 +14,8 @@ Public: ``exception_handler``, ``ERROR_STATUSES``, ``error_schema_postprocess`` 
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
@@ -38,7 +40,7 @@ def _field_errors(exc: DomainError) -> dict:
 
 
 def domain_error_response(exc: DomainError) -> Response:
-    body: dict = {"detail": str(exc.message), "code": exc.code}
+    body: dict[str, Any] = {"detail": str(exc.message), "code": exc.code}
     if exc.http_status == status.HTTP_400_BAD_REQUEST:
         body.update(_field_errors(exc))
     if isinstance(exc, SlotUnavailable):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import time
 from base64 import b32encode
+from typing import Any
 
 import segno
 from django import forms
@@ -41,13 +42,18 @@ GET_POST = ["GET", "HEAD", "POST"]
 OPEN_PREFIXES = ("/static/", "/i18n/", "/medewerkers/inloggen/", "/medewerkers/uitloggen/", "/medewerkers/tweestaps")
 
 
+def is_verified(user: Any) -> bool:
+    """True when this session gave a code (django-otp's middleware adds ``is_verified``)."""
+    return bool(user.is_verified())
+
+
 def mfa_required(user) -> bool:
     return user.is_superuser or user.groups.filter(name__in=settings.STAFF_MFA_REQUIRED_GROUPS).exists()
 
 
 def _verified_recently(request: HttpRequest, now: float) -> bool:
     verified_at = request.session.get(SESSION_VERIFIED_AT) or 0
-    return request.user.is_verified() and now - verified_at < settings.STAFF_ADMIN_REAUTH_MINUTES * 60
+    return is_verified(request.user) and now - verified_at < settings.STAFF_ADMIN_REAUTH_MINUTES * 60
 
 
 def _ask_for_code(request: HttpRequest) -> HttpResponse:
@@ -77,7 +83,7 @@ class StaffSessionMiddleware:
                 if request.path.startswith("/admin/"):
                     if not _verified_recently(request, now):
                         return _ask_for_code(request)
-                elif not request.user.is_verified() and mfa_required(request.user):
+                elif not is_verified(request.user) and mfa_required(request.user):
                     return _ask_for_code(request)
         return self.get_response(request)
 
