@@ -10,33 +10,18 @@ from django.core.exceptions import ValidationError
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from booking.staff import roles
 from booking.staff.accounts import SESSION_LOGIN_AT, SESSION_SEEN_AT, SESSION_VERIFIED_AT
-from tests.booking.staff.conftest import make_user
+from tests.booking.staff.conftest import admin_user_, desk_user, manager_user, role_groups  # noqa: F401 - fixtures
 from tests.conftest import password_only_force_login
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "geheim-wachtwoord-1"
 
 
-@pytest.fixture
-def groups():
-    return roles.roles_ensure()
-
-
-@pytest.fixture
-def manager(groups):
-    return make_user("manager", groups[roles.MANAGER])
-
-
-@pytest.fixture
-def desk(groups):
-    return make_user("balie", groups[roles.DESK_STAFF])
-
-
-@pytest.fixture
-def beheerder(groups):
-    return make_user("beheerder", groups[roles.ADMINISTRATOR], is_staff=True)
+# The staff suite's users: "balie" (desk), "manager", "beheerder" (admin, is_staff).
+desk = desk_user
+manager = manager_user
+beheerder = admin_user_
 
 
 def code_for(device) -> str:
