@@ -7,7 +7,7 @@ from django.core.cache import cache
 from django.test import Client
 
 from booking.apis.availability import local_answers_clear
-from nudges import sms
+from nudges.outbox import sms
 
 
 @pytest.fixture(autouse=True)

@@ -16,8 +16,8 @@ from booking.availability import local_tz
 from booking.constants import OnlinePossible, OnlineReason
 from booking.dates import datetime_parse, day_parse, validate_date_window
 from booking.exceptions import BookingError
-from booking.forms import AccessibleForm
 from booking.models import Desk, Location, OpeningHours, Product
+from booking.web import AccessibleForm
 
 DATE_WIDGET = {"type": "date"}
 TIME_WIDGET = {"type": "time", "step": "300"}

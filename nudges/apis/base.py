@@ -8,7 +8,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, permissions
 from rest_framework.views import APIView
 
-from nudges import services
+from nudges.experiments import services
 from nudges.models import IntegrationClient
 from nudges.permissions import MANAGE_EXPERIMENTS
 
