@@ -9,9 +9,11 @@ from django.urls import register_converter
 
 
 class TokenConverter:
-    """``secrets.token_urlsafe`` output (manage, survey and waiting-list tokens)."""
+    """Manage, survey and waiting-list tokens. Wider than ``secrets.token_urlsafe`` output so a
+    mistyped link still reaches its page's own friendly "this link does not work"; never a NUL
+    or other control character (PostgreSQL refuses those in text: a 500)."""
 
-    regex = r"[A-Za-z0-9_-]{1,64}"
+    regex = r"[^/\x00-\x1f\x7f]{1,200}"
 
     def to_python(self, value: str) -> str:
         return value
