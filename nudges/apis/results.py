@@ -10,7 +10,7 @@ from rest_framework.response import Response
 
 from nudges.experiments import selectors, services
 
-from .base import CanManageExperiments, NudgeApiView, NudgeErrorSerializer
+from .base import CanManageExperiments, NudgeApiView
 
 
 class ArmSerializer(serializers.Serializer):
@@ -101,7 +101,7 @@ class ExperimentResultsApi(NudgeApiView):
             "vastgelegd bij de eerste blik waarop elke variant de geplande steekproef heeft; daarvoor geen "
             "p-waarden en niets significant."
         ),
-        responses={200: OutputSerializer, 403: NudgeErrorSerializer, 404: NudgeErrorSerializer},
+        responses={200: OutputSerializer},
     )
     def get(self, request, experiment_id: int):
         experiment = selectors.experiment_get(experiment_id)

@@ -15,7 +15,7 @@ from nudges.experiments import selectors, services, statistics
 from nudges.experiments.forms import ExperimentForm, TransitionForm, VariantFormSet
 from nudges.permissions import manager_render, manager_required
 
-GET_POST = ["GET", "POST"]
+GET_POST = ["GET", "HEAD", "POST"]
 
 DEFAULT_VARIANTS = [
     {"key": "controle", "intervention": None, "weight": 1},

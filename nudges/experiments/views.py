@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from booking import flow
 from booking.exceptions import BookingError
@@ -29,7 +29,7 @@ def _current_decision(request: HttpRequest):
 
 
 @never_cache
-@require_GET
+@require_safe
 def step(request: HttpRequest) -> HttpResponse:
     """The step after the product choice for every arm: logs the exposure (control included,
     the same way at the same moment), then shows the visitor's assigned nudge (the same one on
@@ -66,7 +66,7 @@ def continue_to_counter(request: HttpRequest) -> HttpResponse:
 
 
 @never_cache
-@require_GET
+@require_safe
 def go_online(request: HttpRequest, code: str) -> HttpResponse:
     """The tracked redirect to the online form: logs the choice and appends the opaque
     reference the online channel reports completion with."""
@@ -84,7 +84,7 @@ def go_online(request: HttpRequest, code: str) -> HttpResponse:
     return response
 
 
-@require_GET
+@require_safe
 def register(request: HttpRequest) -> HttpResponse:
     """The public register: every running, paused and finished experiment, its purpose, and
     for finished ones the results."""
