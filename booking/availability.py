@@ -9,14 +9,17 @@ chosen product. All interval arithmetic is done in UTC, so a day with a daylight
 change is neither an hour short nor an hour long.
 
 Public: ``Slot``, ``appointment_duration``, ``public_holidays``, ``eligible_desks``,
-``availability_for_products``, ``availability_snapshot``, ``availability_version``, ``free_desks_for_period``, ``is_on_grid``,
-``invalidate_availability``; for staff overviews ``open_intervals``,
-``free_intervals`` and ``at_local``.
+``availability_for_products``, ``availability_snapshot``, ``availability_versions``,
+``free_desks_for_period``, ``is_on_grid``, ``invalidate_availability``, ``local_days``; for staff
+overviews ``open_intervals``, ``free_intervals`` and ``at_local``.
 """
 
 from __future__ import annotations
 
 import hashlib
+import secrets
+import threading
+import time as _time
 from array import array
 from bisect import bisect_left
 from collections import defaultdict
@@ -27,6 +30,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import holidays
+from cachetools import TLRUCache
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
@@ -342,63 +346,67 @@ def _compute_slots(
 
 
 # --- Caching ----------------------------------------------------------------------------------
-# Each location has a version number in the cache; any booking change at a location bumps it
-# after commit, any schedule change bumps the global one. Results also expire after
+# Answers are cached per local day: a day's slots for one query (products, persons, location or
+# all locations) are a "day part", and a range joins its days' parts. A part's key holds three
+# versions: the schedule's (global: products, holidays, admin edits), the location's (its
+# opening hours, closures, desks and skills) and that location-day's, which every booking,
+# cancellation, hold or move bumps after commit for the days it touches. A query over all
+# locations reads the "*" versions, which are bumped together with every location's. So a
+# booking makes one day's part stale, not the location's weeks, and a range that was read
+# before is rebuilt by computing that one day. Parts also expire after
 # BOOKING_AVAILABILITY_CACHE_SECONDS, which bounds how long an expired hold stays hidden.
-# A stale result is never a safety problem: booking re-checks under a lock.
+# A stale part is never a safety problem: booking re-checks under a lock.
 
-_GLOBAL_VERSION_KEY = "availability:v:global"
-# Bumped with every location's version: what a query over all locations depends on.
-_ANY_LOCATION_VERSION_KEY = "availability:v:any"
+_SCHEDULE_VERSION_KEY = "availability:v:global"
 
 
-def _location_version_key(location_id: int) -> str:
-    return f"availability:v:loc:{location_id}"
+def _location_version_key(location_id: int | str | None) -> str:
+    return f"availability:v:loc:{location_id or '*'}"
 
 
-def invalidate_availability(location_id: int | None = None) -> None:
-    keys = (
-        [_GLOBAL_VERSION_KEY]
-        if location_id is None
-        else [_location_version_key(location_id), _ANY_LOCATION_VERSION_KEY]
-    )
-    for key in keys:
-        try:
-            cache.incr(key)
-        except ValueError:
-            cache.set(key, 1, timeout=None)
+def _day_version_key(location_id: int | str | None, day: date) -> str:
+    return f"availability:v:day:{location_id or '*'}:{day.isoformat()}"
 
 
-def availability_version(location_id: int | str | None) -> str:
-    """The cache version that answers for this location (or all locations) depend on:
-    schedule data (the global version) and that location's appointments. One cache read."""
-    location_key = _ANY_LOCATION_VERSION_KEY if location_id is None else _location_version_key(location_id)
-    versions = cache.get_many([_GLOBAL_VERSION_KEY, location_key])
-    return f"{versions.get(_GLOBAL_VERSION_KEY, 0)}.{versions.get(location_key, 0)}"
+def local_days(start: datetime, end: datetime) -> list[date]:
+    """The local dates a period [start, end) touches."""
+    return _local_days(start, end)
 
 
-def _cache_key(
-    products: Sequence[Product], persons: int, location_id: int | None, date_from: date, date_to: date
-) -> str:
-    raw = "|".join(
-        [
-            ",".join(sorted(p.code for p in products)),
-            str(persons),
-            str(location_id or "*"),
-            date_from.isoformat(),
-            date_to.isoformat(),
-            availability_version(location_id),
-        ]
-    )
-    return "availability:slots:v2:" + hashlib.sha256(raw.encode()).hexdigest()  # v2: the JSON as bytes
+def invalidate_availability(location_id: int | None = None, days: Iterable[date] | None = None) -> None:
+    """Make cached answers stale (call after commit): with no location every answer (a schedule
+    change), with a location all of its days, with days only those days at that location."""
+    if location_id is None:
+        keys = [_SCHEDULE_VERSION_KEY]
+    elif days is None:
+        keys = [_location_version_key(location_id), _location_version_key(None)]
+    else:
+        keys = [key for day in set(days) for key in (_day_version_key(location_id, day), _day_version_key(None, day))]
+    # A fresh random value rather than a counter: one round trip for all keys, no read.
+    cache.set_many(dict.fromkeys(keys, secrets.token_hex(6)), timeout=None)
+
+
+def availability_versions(location_id: int | str | None, days: Sequence[date]) -> list[str]:
+    """The versions an answer for this location (or all locations) on these days depends on:
+    the schedule's, the location's, then one per day (one cache round trip)."""
+    keys = [_SCHEDULE_VERSION_KEY, _location_version_key(location_id)]
+    keys += [_day_version_key(location_id, day) for day in days]
+    found = cache.get_many(keys)
+    if len(found) < len(keys):
+        # Never seen (or evicted, or the cache was flushed): a new random version, so nothing
+        # cached under an earlier value of the key can be read again.
+        missing = dict.fromkeys((key for key in keys if key not in found), secrets.token_hex(6))
+        cache.set_many(missing, timeout=None)
+        found.update(missing)
+    return [found[key] for key in keys]
 
 
 @dataclass(frozen=True)
 class _SlotTable:
-    """What the cache holds for one query, compact so a hit unpickles little: each slot as
-    (start, end) in integer microseconds since the epoch plus its location, and the slots as
-    API JSON in one ASCII byte string with each slot's offset in it. ``starts`` (a flat array) serves
-    bisecting at the minimum notice."""
+    """What the cache holds for one day (and what a range joins), compact so a hit unpickles
+    little: each slot as (start, end) in integer microseconds since the epoch plus its
+    location, and the slots as API JSON in one ASCII byte string with each slot's offset in it.
+    ``starts`` (a flat array) serves bisecting at the minimum notice."""
 
     rows: list[tuple[int, int, int]]
     starts: array
@@ -421,8 +429,26 @@ class _SlotTable:
         body = ",".join(items).encode("ascii")
         return cls(rows=rows, starts=array("q", (row[0] for row in rows)), json=body, offsets=offsets)
 
+    @classmethod
+    def join(cls, parts: Sequence[_SlotTable]) -> _SlotTable:
+        """Consecutive days' tables as one (their slots are already in order)."""
+        parts = [p for p in parts if p.rows]
+        if len(parts) == 1:
+            return parts[0]
+        rows: list[tuple[int, int, int]] = []
+        starts, offsets, base = array("q"), array("q"), 0
+        for part in parts:
+            rows += part.rows
+            starts += part.starts
+            offsets.extend([offset + base for offset in part.offsets])
+            base += len(part.json) + 1
+        return cls(rows=rows, starts=starts, json=b",".join(p.json for p in parts), offsets=offsets)
+
     def slots(self, first: int) -> list[Slot]:
         return [Slot(start=_from_us(a), end=_from_us(b), location_id=loc) for a, b, loc in self.rows[first:]]
+
+
+_EMPTY_TABLE = _SlotTable(rows=[], starts=array("q"), json=b"", offsets=array("q"))
 
 
 def _to_us(moment: datetime) -> int:
@@ -431,6 +457,79 @@ def _to_us(moment: datetime) -> int:
 
 def _from_us(microseconds: int) -> datetime:
     return _UNIX_EPOCH + timedelta(microseconds=microseconds)
+
+
+def _day_tables(
+    products: Sequence[Product], persons: int, location_id: int | None, days: Sequence[date], now: datetime
+) -> dict[date, _SlotTable]:
+    """Compute the tables of these days: one engine run per stretch of consecutive days."""
+    desks = eligible_desks(products, location_id)
+    if not desks:
+        return dict.fromkeys(days, _EMPTY_TABLE)
+    duration = appointment_duration(products, persons)
+    tables: dict[date, _SlotTable] = {}
+    stretches: list[list[date]] = []
+    for day in sorted(days):
+        if stretches and (day - stretches[-1][-1]).days == 1:
+            stretches[-1].append(day)
+        else:
+            stretches.append([day])
+    for stretch in stretches:
+        slots = _compute_slots(desks, duration, stretch[0], stretch[-1], now=now)
+        i = 0
+        for day in stretch:
+            day_end = at_local(day + timedelta(days=1), time.min)
+            j = i
+            while j < len(slots) and slots[j].start < day_end:
+                j += 1
+            tables[day] = _SlotTable.build(slots[i:j])
+            i = j
+    return tables
+
+
+# Parts already fetched or computed by this process, for the rest of their lifetime: a range
+# rebuilt after a booking then reads one new part instead of all of them from the cache server.
+_LOCAL_PARTS_MAX = 4096
+_local_parts: TLRUCache = TLRUCache(maxsize=_LOCAL_PARTS_MAX, ttu=lambda key, entry, now: entry[0], timer=_time.time)
+_local_parts_lock = threading.Lock()
+
+
+def local_parts_clear() -> None:
+    """Forget this process's copies (tests; the shared cache was flushed)."""
+    with _local_parts_lock:
+        _local_parts.clear()
+
+
+def _cached_day_tables(
+    products: Sequence[Product], persons: int, location_id: int | None, days: Sequence[date], now: datetime
+) -> list[_SlotTable]:
+    versions = availability_versions(location_id, days)
+    head = "|".join([",".join(sorted(p.code for p in products)), str(persons), str(location_id or "*"), *versions[:2]])
+    keys = [
+        "availability:day:v3:" + hashlib.sha256(f"{head}|{day.isoformat()}|{version}".encode()).hexdigest()
+        for day, version in zip(days, versions[2:], strict=True)
+    ]
+    found: dict[str, _SlotTable] = {}
+    with _local_parts_lock:
+        for key in keys:
+            entry = _local_parts.get(key)
+            if entry is not None:
+                found[key] = entry[1]
+    lifetime = settings.BOOKING_AVAILABILITY_CACHE_SECONDS
+    fetched = cache.get_many([key for key in keys if key not in found]) if len(found) < len(keys) else {}
+    missing = [day for day, key in zip(days, keys, strict=True) if key not in found and key not in fetched]
+    computed = _day_tables(products, persons, location_id, missing, now) if missing else {}
+    fresh = {key: computed[day] for day, key in zip(days, keys, strict=True) if day in computed}
+    if fresh:
+        cache.set_many(fresh, timeout=lifetime)
+    # The local copy must not outlive the shared one; a fetched part lives at most this long.
+    expires = _time.time() + lifetime
+    with _local_parts_lock:
+        for key, table in (fetched | fresh).items():
+            _local_parts[key] = (expires, table)
+    found.update(fetched)
+    found.update(fresh)
+    return [found[key] for key in keys]
 
 
 def _slot_table(
@@ -443,7 +542,7 @@ def _slot_table(
     now: datetime,
     use_cache: bool,
 ) -> tuple[_SlotTable, int] | None:
-    """The (cached) slot table and the index of the first slot after the minimum notice."""
+    """The slot table and the index of the first slot after the minimum notice."""
     today = now.astimezone(local_tz()).date()
     horizon_end = today + timedelta(days=min(p.booking_horizon_days for p in products))
     earliest = now + timedelta(minutes=max(p.min_notice_minutes for p in products))
@@ -451,17 +550,13 @@ def _slot_table(
     date_to = min(date_to, horizon_end)
     if date_from > date_to:
         return None
-    table = None
-    key = _cache_key(products, persons, location_id, date_from, date_to) if use_cache else None
-    if key:
-        table = cache.get(key)
-    if table is None:
-        desks = eligible_desks(products, location_id)
-        duration = appointment_duration(products, persons)
-        slots = _compute_slots(desks, duration, date_from, date_to, now=now) if desks else []
-        table = _SlotTable.build(slots)
-        if key:
-            cache.set(key, table, timeout=settings.BOOKING_AVAILABILITY_CACHE_SECONDS)
+    days = [date_from + timedelta(days=i) for i in range((date_to - date_from).days + 1)]
+    if use_cache and settings.BOOKING_AVAILABILITY_CACHE_SECONDS:
+        parts = _cached_day_tables(products, persons, location_id, days, now)
+    else:
+        computed = _day_tables(products, persons, location_id, days, now)
+        parts = [computed[day] for day in days]
+    table = _SlotTable.join(parts) if parts else _EMPTY_TABLE
     return table, bisect_left(table.starts, _to_us(earliest))
 
 

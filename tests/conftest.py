@@ -5,6 +5,7 @@ import pytest
 from django.core.cache import cache
 
 from booking.apis.availability import local_answers_clear
+from booking.availability import local_parts_clear
 from nudges import sms
 
 
@@ -21,9 +22,11 @@ def _fresh_cache():
     """Availability results are cached; a test's own database never matches another's cache."""
     cache.clear()
     local_answers_clear()
+    local_parts_clear()
     yield
     cache.clear()
     local_answers_clear()
+    local_parts_clear()
 
 
 @pytest.fixture(autouse=True)
