@@ -796,7 +796,17 @@ def free_desks_for_period(
     now: datetime,
     exclude_appointment_id: int | None = None,
 ) -> list[Desk]:
-    """Desks at the location that serve the products and are open and free for [start, end)."""
-    desks = eligible_desks(products, location_id)
-    free = free_intervals(desks, start, end, now=now, exclude_appointment_id=exclude_appointment_id)
-    return [d for d in desks if any(a <= start and end <= b for a, b in free.get(d.pk, ()))]
+    """Desks at the location that serve the products and are open and free for [start, end).
+
+    Read before any lock, to choose the desks to try: the schedule comes from this process's
+    copy (as for availability reads; its versions are bumped after every schedule change), the
+    appointments from the database (one query). Whoever takes the desk re-checks under its lock.
+    """
+    days = _local_days(start, end)
+    schedule = _read_schedule(location_id, availability_versions(location_id, []), days)
+    desks = schedule.eligible_desks(products, location_id)
+    if not desks:
+        return []
+    free = _free(desks, days, schedule, now=now, exclude_appointment_id=exclude_appointment_id)
+    first, last = _to_us(start), _to_us(end)
+    return [d for d in desks if any(a <= first and last <= b for a, b in free.get(d.pk, ()))]
