@@ -6,7 +6,7 @@ from .availability import invalidate_availability
 from .models import Appointment, AppointmentEvent, Closure, Desk, HolidayOpening, Location, OpeningHours, Product
 
 
-class InvalidatesAvailability:
+class InvalidatesAvailability(admin.ModelAdmin):
     """Schedule changes made here must show in availability at once."""
 
     def save_model(self, request, obj, form, change):

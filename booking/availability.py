@@ -12,6 +12,8 @@ Public: ``Slot``, ``appointment_duration``, ``public_holidays``, ``eligible_desk
 ``availability_for_products``, ``availability_snapshot``, ``availability_versions``,
 ``free_desks_for_period``, ``is_on_grid``, ``invalidate_availability``, ``local_days``; for staff
 overviews ``open_intervals``, ``free_intervals`` and ``at_local``.
+
+Size (over 400 lines): the interval arithmetic, the grid and its cache change together.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -41,6 +44,8 @@ from .constants import MAX_APPOINTMENT_DURATION_MINUTES, AppointmentStatus
 from .models import Appointment, Closure, Desk, HolidayOpening, OpeningHours, Product
 
 Interval = tuple[datetime, datetime]
+# The interval arithmetic works on aware datetimes and on integer microseconds alike.
+_Moment = TypeVar("_Moment", datetime, int)
 
 
 @dataclass(frozen=True)
@@ -125,14 +130,16 @@ def at_local(day: date, clock: time) -> datetime:
     return datetime.combine(day, clock, tzinfo=local_tz()).astimezone(UTC)
 
 
-def _subtract(intervals: list[Interval], blocks: list[Interval]) -> list[Interval]:
+def _subtract(
+    intervals: list[tuple[_Moment, _Moment]], blocks: list[tuple[_Moment, _Moment]]
+) -> list[tuple[_Moment, _Moment]]:
     """Remove the (sorted or not) blocks from sorted, non-overlapping intervals.
 
     Linear after sorting: merged, the blocks are ordered by start and by end alike, so one
     pointer walks them once for all intervals (six weeks of a busy desk is thousands of
     blocks; rescanning them per interval was the main cost of an uncached availability read).
     """
-    result: list[Interval] = []
+    result: list[tuple[_Moment, _Moment]] = []
     blocks = _merge(blocks)
     first, n = 0, len(blocks)
     for a, b in intervals:
@@ -153,11 +160,11 @@ def _subtract(intervals: list[Interval], blocks: list[Interval]) -> list[Interva
     return result
 
 
-def _merge(intervals: list[Interval]) -> list[Interval]:
-    merged: list[Interval] = []
+def _merge(intervals: list[tuple[_Moment, _Moment]]) -> list[tuple[_Moment, _Moment]]:
+    merged: list[tuple[_Moment, _Moment]] = []
     for a, b in sorted(intervals):
         if merged and a <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], b))
+            merged[-1] = (merged[-1][0], b if b > merged[-1][1] else merged[-1][1])
         else:
             merged.append((a, b))
     return merged
@@ -207,7 +214,7 @@ def _busy(
         for desk_id, a, b in appointments.exclude(pk=exclude_appointment_id).values_list("desk_id", "start", "end"):
             busy[desk_id].append((_to_us(a), _to_us(b)))
         return busy
-    params = {
+    params: dict[str, Any] = {
         "desks": list(desk_ids),
         "until": end,
         "since": start - timedelta(minutes=MAX_APPOINTMENT_DURATION_MINUTES),
@@ -367,7 +374,7 @@ _DST_MARGIN = 3 * 60 * _MINUTE_US
 def _utc_offset(minute: int) -> tuple[int, str]:
     """The local UTC offset at a UTC minute (microseconds) and as ISO 8601 writes it."""
     moment = _from_us(minute * _MINUTE_US).astimezone(local_tz())
-    return moment.utcoffset() // timedelta(microseconds=1), moment.isoformat()[-6:]
+    return (moment.utcoffset() or timedelta(0)) // timedelta(microseconds=1), moment.isoformat()[-6:]
 
 
 @lru_cache(maxsize=4096)
