@@ -554,20 +554,25 @@ def evaluate(results: dict) -> list[dict]:
 # --- main -----------------------------------------------------------------------------------
 
 
-def parse_args() -> argparse.Namespace:
-    p = argparse.ArgumentParser(description="Kanaalwijzer benchmark (see benchmarks/README.md)")
+def add_server_arguments(p: argparse.ArgumentParser, *, db: str, worker_class: str, threads: int) -> None:
+    """Database, cache, server and wrk options shared with rush.py."""
     p.add_argument("--pg-url", default=os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432"))
-    p.add_argument("--db", default=os.environ.get("BENCH_DB", "kanaalwijzer_bench"), help="dropped and recreated")
+    p.add_argument("--db", default=os.environ.get("BENCH_DB", db), help="dropped and recreated")
     p.add_argument("--cache-url", default=os.environ.get("BENCH_CACHE_URL", "redis://127.0.0.1:6379/5"))
     p.add_argument("--port", type=int, default=int(os.environ.get("BENCH_PORT", "0")), help="0: a free port")
     p.add_argument("--appointments", type=int, default=200_000)
     p.add_argument("--workers", type=int, default=4)
-    p.add_argument("--worker-class", default="sync", choices=["sync", "gthread"])
-    p.add_argument("--threads", type=int, default=4, help="per worker, gthread only")
+    p.add_argument("--worker-class", default=worker_class, choices=["sync", "gthread"])
+    p.add_argument("--threads", type=int, default=threads, help="per worker, gthread only")
     p.add_argument("--throttle-rate", default="1000000/second")
     p.add_argument("--wrk", default=shutil.which("wrk") or "wrk")
     p.add_argument("--wrk-threads", type=int, default=1)
-    p.add_argument("--connections", type=int, default=8, help="wrk connections for (a)")
+    p.add_argument("--connections", type=int, default=8, help="wrk connections")
+
+
+def parse_args() -> argparse.Namespace:
+    p = argparse.ArgumentParser(description="Kanaalwijzer benchmark (see benchmarks/README.md)")
+    add_server_arguments(p, db="kanaalwijzer_bench", worker_class="sync", threads=4)
     p.add_argument("--duration", type=int, default=15, help="seconds per wrk run")
     p.add_argument("--clients", type=int, default=32, help="(b) concurrent booking clients")
     p.add_argument("--bookings-per-client", type=int, default=20)

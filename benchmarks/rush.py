@@ -374,20 +374,9 @@ def prepare(args: argparse.Namespace) -> dict:
 
 def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description="Kanaalwijzer rush benchmark (see benchmarks/README.md)")
-    p.add_argument("--pg-url", default=os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432"))
-    p.add_argument("--db", default=os.environ.get("BENCH_DB", "kanaalwijzer_rush"), help="dropped and recreated")
-    p.add_argument("--cache-url", default=os.environ.get("BENCH_CACHE_URL", "redis://127.0.0.1:6379/5"))
-    p.add_argument("--port", type=int, default=int(os.environ.get("BENCH_PORT", "0")), help="0: a free port")
-    p.add_argument("--appointments", type=int, default=200_000)
-    p.add_argument("--workers", type=int, default=4)
     # Threads, not sync workers: during a rush most bookings wait for a desk lock, and a sync
     # worker that waits serves nobody (reads queued behind bookings: 0.01 x health, see README).
-    p.add_argument("--worker-class", default="gthread", choices=["sync", "gthread"])
-    p.add_argument("--threads", type=int, default=8, help="per worker, gthread only")
-    p.add_argument("--throttle-rate", default="1000000/second")
-    p.add_argument("--wrk", default=shutil.which("wrk") or "wrk")
-    p.add_argument("--wrk-threads", type=int, default=1)
-    p.add_argument("--connections", type=int, default=8)
+    run.add_server_arguments(p, db="kanaalwijzer_rush", worker_class="gthread", threads=8)
     p.add_argument("--health-seconds", type=int, default=10)
     p.add_argument("--miss-seconds", type=int, default=15)
     p.add_argument("--rush-seconds", type=int, default=60)

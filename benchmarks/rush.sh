@@ -1,16 +1,4 @@
 #!/usr/bin/env bash
-# Kanaalwijzer rush benchmark: one command, about four minutes. See benchmarks/README.md.
-# Needs PostgreSQL on 127.0.0.1:5432 (user postgres, trust) and Redis on 127.0.0.1:6379.
-# Installs wrk (Debian) if it is missing. Extra arguments go to benchmarks/rush.py (--help).
-set -euo pipefail
-cd "$(dirname "$0")/.."
-PYTHON="${PYTHON:-.venv/bin/python}"
-if ! command -v wrk >/dev/null 2>&1; then
-    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-        apt-get update -qq && apt-get install -y -qq wrk >/dev/null
-    else
-        echo "wrk is missing: install it (Debian: apt-get install wrk)" >&2
-        exit 2
-    fi
-fi
-exec "$PYTHON" benchmarks/rush.py "$@"
+# Kanaalwijzer rush benchmark: one command, about six minutes. See benchmarks/README.md.
+# The same checks as run.sh (wrk, the venv); extra arguments go to benchmarks/rush.py (--help).
+exec "$(dirname "$0")/run.sh" --rush "$@"

@@ -12,7 +12,7 @@ import pytest
 
 from booking.availability import availability_for_products, availability_versions, invalidate_availability
 from booking.services import appointment_book, appointment_cancel, appointment_hold
-from tests.factories import DeskFactory, LocationFactory, ProductFactory
+from tests.factories import ProductFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -39,21 +39,6 @@ def starts(product, date_from, date_to, location=None):
             now=NOW,
         )
     ]
-
-
-@pytest.fixture
-def location():
-    return LocationFactory(grid_minutes=10)
-
-
-@pytest.fixture
-def product():
-    return ProductFactory(minutes_per_person=10, min_notice_minutes=0, booking_horizon_days=120)
-
-
-@pytest.fixture
-def desk(location, product):
-    return DeskFactory(location=location, products=[product])  # Monday–Friday 09:00–17:00
 
 
 def book(product, location, start, captured):
