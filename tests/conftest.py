@@ -6,7 +6,7 @@ from django.core.cache import cache
 
 from booking.apis.availability import local_answers_clear
 from booking.availability import local_parts_clear
-from nudges import sms
+from nudges.outbox import sms
 
 
 @pytest.fixture(autouse=True)
