@@ -13,6 +13,9 @@ Public surface: other apps import only these modules (``booking`` itself never i
   ``booking.web`` (UI helpers for every app's citizen pages: rate-limited page, form base);
   ``booking.phones``, ``booking.ics`` (phone numbers, manage links); ``booking.demo`` and
   ``booking.staff.demo`` (demo data, for the ``seed_demo`` command).
+- ``booking.integrations`` (integration clients: create, authenticate, ``register_scope`` for an
+  app's own API scope) and ``booking.apis.auth`` (the DRF authentication, scope permission and
+  per-client throttle for any app's API views).
 - ``booking.models``: for foreign keys, type hints and reference data passed in by booking's
   selectors only; other apps do not query booking's tables.
 """
