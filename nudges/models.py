@@ -706,3 +706,14 @@ class WaitlistOffer(models.Model):
 
     def __str__(self) -> str:
         return f"waitlist offer {self.pk} ({self.status})"
+
+
+# Contacts on every channel (nudges.channels); moves to nudges/models/channels.py.
+from .channel_models import (  # noqa: E402, F401
+    ChannelKind,
+    Contact,
+    ContactChannel,
+    ContactOutcome,
+    CostChannel,
+    ScriptAnswer,
+)
