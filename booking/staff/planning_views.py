@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from booking.availability import local_tz
 from booking.exceptions import AffectedAppointmentsChanged, BookingError
+from booking.knowledge import product_changes
 from booking.models import Closure, Desk, Location, OpeningHours, Product
 from booking.selectors import location_list
 
@@ -279,6 +280,7 @@ def product_edit(request: HttpRequest, code: str | None = None) -> HttpResponse:
             messages.success(request, _("%(name)s is opgeslagen.") % {"name": saved.name})
             return redirect("staff:products")
     context = {"form": form, "product": product, "summary": form.error_summary()}
+    context["history"] = product_changes(product) if product else []
     return staff_render(request, "staff/products/form.html", context, status=400 if form.is_bound else 200)
 
 
