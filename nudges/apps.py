@@ -54,3 +54,19 @@ class NudgesConfig(AppConfig):
 
         hooks.register(hooks.APPOINTMENT_BOOKED, contacts.appointment_booked, in_transaction=True)
         hooks.register(hooks.APPOINTMENT_STATUS_CHANGED, contacts.appointment_status_changed, in_transaction=True)
+        # Registration on the desk's and the phone agent's pages, the KCC work instruction, the
+        # staff page, and the API scope of channel systems.
+        from booking.integrations import register_scope
+        from booking.staff.panels import register_panel
+
+        from .channels import views as contact_views
+
+        register_scope("contacts", _("Klantcontacten melden (telefonie, e-mail, WhatsApp, formulieren)"))
+        register_nav("contacts:register", _("Contacten"), "nudges.register_contacts")
+        register_panel("phone_book", "nudges/channels/script_panel.html", contact_views.script_panel)
+        for page, provider in (
+            ("board", contact_views.board_panel),
+            ("phone", contact_views.phone_panel),
+            ("phone_book", contact_views.phone_book_panel),
+        ):
+            register_panel(page, "nudges/channels/register_panel.html", provider, "nudges.register_contacts")

@@ -194,8 +194,16 @@ class ContactBatchCreateApi(_ContactsApi):
             return Response({"contacts": [_("Geef een lijst met ten minste één contact.")]}, status=400)
         if len(rows) > MAX_BATCH:
             return Response({"contacts": [_("Hooguit %(n)d contacten per keer.") % {"n": MAX_BATCH}]}, status=400)
-        items = ContactSerializer(data=rows, many=True)
-        if not items.is_valid():
-            errors = {i: e for i, e in enumerate(items.errors) if e}
+        validated, errors = [], {}
+        for index, row in enumerate(rows):
+            if not isinstance(row, dict):
+                errors[index] = {"non_field_errors": [_("Verwacht een object per contact.")]}
+                continue
+            item = ContactSerializer(data=row)
+            if item.is_valid():
+                validated.append(item.validated_data)
+            else:
+                errors[index] = item.errors
+        if errors:
             return _rejected(rows, errors)
-        return self._store(request, rows, items.validated_data)
+        return self._store(request, rows, validated)
