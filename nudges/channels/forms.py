@@ -108,3 +108,20 @@ class ScriptAnswerForm(AccessibleForm):
         if data.get("send") and data.get("answer") != ScriptAnswer.WILL_DO_ONLINE:
             self.add_error("send", _("De link gaat alleen naar wie het online gaat doen."))
         return data
+
+
+class CsvImportForm(AccessibleForm):
+    system = forms.CharField(
+        label=_("Systeem"),
+        max_length=30,
+        help_text=_(
+            "Waar de export vandaan komt, bijvoorbeeld ‘mailtool’ of ‘whatsapp-inbox’. Zelfde systeem en kenmerk: niet dubbel geteld."
+        ),
+    )
+    file = forms.FileField(
+        label=_("CSV-bestand"),
+        help_text=_(
+            "Kolommen: external_id, channel, products (codes gescheiden door |), moment, outcome, "
+            "handling_seconds. Hooguit 10 MB."
+        ),
+    )

@@ -10,4 +10,5 @@ urlpatterns = [
     path("", views.register, name="register"),
     path("corrigeren/", views.correct, name="correct"),
     path("werkinstructie/", views.script_answer, name="script-answer"),
+    path("importeren/", views.csv_import, name="import"),
 ]

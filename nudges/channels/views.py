@@ -18,7 +18,9 @@ from nudges.exceptions import NudgeError
 from nudges.models import ContactOutcome
 
 from . import kcc, selectors, services
-from .forms import GENERAL, ContactRegisterForm, CorrectionForm, ScriptAnswerForm
+from .csv_import import MAX_CSV_BYTES, contacts_import_csv
+from .forms import GENERAL, ContactRegisterForm, CorrectionForm, CsvImportForm, ScriptAnswerForm
+from .services import ContactsRejected
 
 REGISTER_CONTACTS = "nudges.register_contacts"
 RUN_DESK = "booking.run_desk"
@@ -195,3 +197,44 @@ def script_panel(request: HttpRequest, product_ids=(), **facts) -> dict | None:
             initial={"product": script.product.code, "unit": call["unit"], "next": request.get_full_path()}
         ),
     }
+
+
+@staff_required(REGISTER_CONTACTS)
+@require_http_methods(["GET", "POST"])
+def csv_import(request: HttpRequest) -> HttpResponse:
+    form = CsvImportForm(request.POST or None, request.FILES or None)
+    row_errors: list[tuple[int, str, str]] = []
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            if upload.size > MAX_CSV_BYTES:
+                form.add_error("file", _("Het bestand is groter dan 10 MB; splits de export per dag."))
+            else:
+                try:
+                    result = contacts_import_csv(
+                        data=upload.read(), system=form.cleaned_data["system"], registered_by=request.user
+                    )
+                except ContactsRejected as rejected:
+                    form.add_error("file", str(rejected.message))
+                    row_errors = [
+                        (line, name, " ".join(str(m) for m in messages))
+                        for line, fields in sorted(rejected.errors.items())
+                        for name, messages in fields.items()
+                    ][:200]
+                except NudgeError as error:
+                    form.add_error(error.field if error.field in form.fields else "file", str(error.message))
+                else:
+                    messages.success(
+                        request,
+                        _("%(created)d contacten ingelezen, %(unchanged)d waren al bekend.")
+                        % {"created": result.created, "unchanged": result.unchanged},
+                    )
+                    return redirect("contacts:import")
+    return _render(
+        request,
+        "nudges/channels/import.html",
+        {"form": form, "row_errors": row_errors, "summary": form.error_summary()},
+        status=status,
+    )
