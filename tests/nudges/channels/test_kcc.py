@@ -136,7 +136,7 @@ def _fees_and_requirements(html: str) -> tuple[list[str], list[str]]:
     return [f"{c}:{' '.join(t.split())}" for c, t in fees], re.findall(r"<li>([^<]+)</li>", requirements.group(1))
 
 
-def test_the_citizen_page_the_email_and_the_kcc_script_show_the_same_fees_and_requirements(
+def test_the_citizen_page_the_email_the_kcc_script_and_the_desk_show_the_same_fees_and_requirements(
     client, phone_user, knowledge_brp
 ):
     desk = DeskFactory(products=[knowledge_brp])
@@ -146,9 +146,11 @@ def test_the_citizen_page_the_email_and_the_kcc_script_show_the_same_fees_and_re
     client.force_login(phone_user)
     client.get(reverse("staff:phone"))
     script = book_page(client, desk).content.decode()
+    appointment_page = client.get(reverse("staff:appointment", args=[appointment.reference])).content.decode()
 
     page_facts = _fees_and_requirements(citizen_page)
     assert page_facts == _fees_and_requirements(email.html) == _fees_and_requirements(script)
+    assert page_facts == _fees_and_requirements(appointment_page)  # the desk and the phone
     fees, requirements = page_facts
     assert fees == ["online:Online: €&nbsp;6,90 per persoon", "counter:Aan de balie: €&nbsp;9,40 per persoon"]
     assert requirements == ["Inloggen met DigiD", "Betalen met iDEAL", "Een e-mailadres voor de bevestiging"]
