@@ -59,7 +59,11 @@ class NudgesConfig(AppConfig):
         from booking.integrations import register_scope
         from booking.staff.panels import register_panel
 
+        from .channels import kcc
         from .channels import views as contact_views
+
+        messaging.register_message_kind(MessageKind.ONLINE_LINK, kcc.online_link_build, sent=kcc.online_link_sent)
+        register_retention_step("online_links", kcc.online_links_erase_expired)
 
         register_scope("contacts", _("Klantcontacten melden (telefonie, e-mail, WhatsApp, formulieren)"))
         register_nav("contacts:register", _("Contacten"), "nudges.register_contacts")

@@ -155,3 +155,25 @@ class Contact(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel_id} {self.outcome} {self.moment:%Y-%m-%d %H:%M}"
+
+
+class OnlineLink(models.Model):
+    """The tracked online link a phone agent sends a caller who will do it online (the KCC
+    work instruction). ``address`` (an e-mail address or mobile number) is the only personal
+    data and lives only until the message has gone out or failed: the outbox's ``sent``
+    callback and the nightly retention step empty it. The contact itself never holds it."""
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="online_links")
+    channel = models.CharField(_("kanaal"), max_length=10)
+    address = models.CharField(_("adres"), max_length=254, blank=True)
+    language = models.CharField(_("taal"), max_length=5, choices=settings.LANGUAGES, default="nl")
+    online_url = models.URLField(_("online link"), max_length=500)
+    created_at = models.DateTimeField(_("aangemaakt"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("verzonden op"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("online link voor een beller")
+        verbose_name_plural = _("online links voor bellers")
+
+    def __str__(self) -> str:
+        return f"online link {self.pk} ({self.channel})"

@@ -175,6 +175,7 @@ class MessageKind(models.TextChoices):
     WAITLIST_OFFER = "waitlist_offer", _("Aanbod eerdere tijd")
     WAITLIST_TAKEN = "waitlist_taken", _("Eerdere tijd al vergeven")
     WAITLIST_CONFIRM = "waitlist_confirm", _("Bevestiging wachtlijstaanmelding")
+    ONLINE_LINK = "online_link", _("Online link voor een beller")
 
 
 class MessageChannel(models.TextChoices):

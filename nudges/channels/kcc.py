@@ -17,19 +17,43 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
-from django.utils import timezone
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from booking.knowledge import ProductKnowledge, product_knowledge
 from booking.models import Product
+from booking.phones import phone_normalise
 from nudges import selectors as nudge_selectors
 from nudges import services as nudge_services
 from nudges.assignment import unit_hash as hash_unit
-from nudges.constants import REFERENCE_PARAM, ExemptionReason, OutcomeKind, Source, Touchpoint
-from nudges.models import Contact, ContactChannel, ContactOutcome, Experiment, ScriptAnswer, Variant
+from nudges.constants import (
+    REFERENCE_PARAM,
+    ExemptionReason,
+    MessageChannel,
+    MessageKind,
+    OutcomeKind,
+    Source,
+    Touchpoint,
+)
+from nudges.exceptions import InvalidInput
+from nudges.messaging import Outgoing, email_from_templates, message_enqueue
+from nudges.models import (
+    Contact,
+    ContactChannel,
+    ContactOutcome,
+    Experiment,
+    OnlineLink,
+    ScheduledMessage,
+    ScriptAnswer,
+    Variant,
+)
 
 from . import services
 
@@ -131,3 +155,68 @@ def script_answer_record(
             online_reference=_reference(online_url),
         )
     return ScriptResult(contact=contact, online_url=online_url)
+
+
+# --- sending the online link (the outbox) ---------------------------------------------------
+
+
+def address_check(*, channel: str, address: str) -> str:
+    """The address to send the link to, normalised; InvalidInput when it cannot be used."""
+    if channel == MessageChannel.EMAIL:
+        try:
+            validate_email(address.strip())
+        except ValidationError:
+            raise InvalidInput(_("Vul een geldig e-mailadres in."), field="address") from None
+        return address.strip()
+    if channel == MessageChannel.SMS:
+        number = phone_normalise(address, mobile_only=True)
+        if not number:
+            raise InvalidInput(_("Vul een geldig mobiel nummer in."), field="address")
+        return number
+    raise InvalidInput(_("Kies e-mail of sms."), field="send")
+
+
+def online_link_send(
+    *, contact: Contact, online_url: str, channel: str, address: str, language: str = "nl", now: datetime | None = None
+) -> OnlineLink:
+    """Queue the online link for the caller by e-mail or SMS, through the outbox, in the same
+    transaction as the row that holds the address until it has gone out."""
+    now = now or timezone.now()
+    if not online_url:
+        raise InvalidInput(_("Er is geen online link om te sturen."), field="send")
+    to = address_check(channel=channel, address=address)
+    with transaction.atomic():
+        link = OnlineLink.objects.create(
+            contact=contact, channel=channel, address=to, language=language, online_url=online_url
+        )
+        message_enqueue(kind=MessageKind.ONLINE_LINK, due_at=now, online_link_id=link.pk, channel=channel)
+    return link
+
+
+def online_link_build(message: ScheduledMessage, now: datetime) -> Outgoing | None:
+    link = OnlineLink.objects.select_related("contact").filter(pk=message.online_link_id).first()
+    if link is None or not link.address:
+        return None
+    product = link.contact.products.first()
+    with translation.override(link.language):
+        context = {"online_url": link.online_url, "product": product}
+        if message.channel == MessageChannel.SMS:
+            text = " ".join(render_to_string("nudges/sms/online_link.txt", context).split())
+            return Outgoing(to=link.address, text=text)
+        return email_from_templates(
+            to=link.address, template_prefix="nudges/email/online_link", context=context, language=link.language
+        )
+
+
+def online_link_sent(message: ScheduledMessage, outgoing: Outgoing, now: datetime) -> None:
+    """Sent: the address has done its job and goes."""
+    OnlineLink.objects.filter(pk=message.online_link_id).update(address="", sent_at=now)
+
+
+def online_links_erase_expired(*, cutoff: datetime, dry_run: bool = False) -> int:
+    """Retention step: addresses of links that never went out (failed) are erased too; a
+    link is a one-off, so anything older than a day is done with."""
+    expired = OnlineLink.objects.filter(created_at__lt=min(cutoff, timezone.now() - timedelta(days=1))).exclude(
+        address=""
+    )
+    return expired.count() if dry_run else expired.update(address="")

@@ -143,11 +143,23 @@ def script_answer(request: HttpRequest) -> HttpResponse:
     if product is None:
         messages.error(request, _("Onbekend product."))
         return redirect(back)
-    result = kcc.script_answer_record(
-        user=request.user, product=product, call_unit=call["unit"], answer=form.cleaned_data["answer"]
-    )
+    data = form.cleaned_data
+    if data["send"]:
+        # Check the address before anything is recorded: a typo is corrected, not half-saved.
+        try:
+            kcc.address_check(channel=data["send"], address=data["address"])
+        except NudgeError as error:
+            messages.error(request, str(error.message))
+            return redirect(back)
+    result = kcc.script_answer_record(user=request.user, product=product, call_unit=call["unit"], answer=data["answer"])
     request.session[CALL_SESSION_KEY] = {**call, "answered": True, "online_url": result.online_url}
-    messages.success(request, _("Antwoord vastgelegd."))
+    if data["send"] and result.online_url:
+        kcc.online_link_send(
+            contact=result.contact, online_url=result.online_url, channel=data["send"], address=data["address"]
+        )
+        messages.success(request, _("Antwoord vastgelegd; de link gaat naar de beller."))
+    else:
+        messages.success(request, _("Antwoord vastgelegd."))
     return redirect(back)
 
 

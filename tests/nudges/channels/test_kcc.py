@@ -10,6 +10,7 @@ import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -18,7 +19,8 @@ from booking.notifications import confirmation_email
 from nudges import services as nudge_services
 from nudges.channels import selectors
 from nudges.constants import ContentKind, ExemptionReason, OutcomeKind, Principle, Touchpoint
-from nudges.models import Contact, Exemption, Exposure, Outcome
+from nudges.messaging import messages_dispatch_due
+from nudges.models import Contact, Exemption, Exposure, OnlineLink, Outcome
 from tests.factories import AppointmentFactory, DeskFactory
 from tests.nudges.conftest import build_experiment, make_intervention
 
@@ -69,20 +71,35 @@ def call_with_script(client, desk):
     raise AssertionError("no call was assigned the script")
 
 
-def test_a_caller_steered_online_shows_up_as_referred_online_and_completed(client, phone_user, kcc_experiment):
+def test_a_caller_steered_online_shows_up_as_referred_online_and_completed(
+    client, phone_user, kcc_experiment, django_capture_on_commit_callbacks
+):
     desk = DeskFactory(products=[kcc_experiment.products.get()])
     client.force_login(phone_user)
     call_with_script(client, desk)
     unit = client.session["kcc_call"]["unit"]
 
-    response = client.post(
-        reverse("contacts:script-answer"),
-        {"answer": "will_online", "product": "uittreksel-brp", "unit": unit, "next": reverse("staff:phone")},
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("contacts:script-answer"),
+            {
+                "answer": "will_online",
+                "product": "uittreksel-brp",
+                "unit": unit,
+                "send": "email",
+                "address": "beller@example.nl",
+                "next": reverse("staff:phone"),
+            },
+        )
     assert response.status_code == 302
     online_url = client.session["kcc_call"]["online_url"]
     reference = parse_qs(urlsplit(online_url).query)["kw_ref"][0]
     assert online_url.startswith("https://formulieren.example.nl/uittreksel")
+    # The link went out through the outbox, and the address went with it.
+    messages_dispatch_due()
+    (email,) = mail.outbox
+    assert email.to == ["beller@example.nl"] and f"kw_ref={reference}" in email.body
+    assert OnlineLink.objects.get().address == ""
 
     # The online form reports completion with the reference from the link.
     _client, token = nudge_services.integration_client_create(name="Online formulieren")
