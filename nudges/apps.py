@@ -71,6 +71,5 @@ class NudgesConfig(AppConfig):
         for page, provider in (
             ("board", contact_views.board_panel),
             ("phone", contact_views.phone_panel),
-            ("phone_book", contact_views.phone_book_panel),
         ):
             register_panel(page, "nudges/channels/register_panel.html", provider, "nudges.register_contacts")

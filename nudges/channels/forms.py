@@ -94,7 +94,7 @@ class ScriptAnswerForm(AccessibleForm):
     unit = forms.CharField(widget=forms.HiddenInput)
     send = forms.ChoiceField(label=_("Link naar het online formulier sturen"), choices=SEND, required=False)
     address = forms.CharField(
-        label=_("E-mailadres of mobiel nummer"),
+        label=_("Sturen naar (e-mail of mobiel nummer)"),
         required=False,
         max_length=254,
         help_text=_("Alleen om de link te sturen; wordt niet bij het contact bewaard."),

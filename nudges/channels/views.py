@@ -185,10 +185,6 @@ def phone_panel(request: HttpRequest, **facts) -> dict:
     return registration_panel(request, "phone")
 
 
-def phone_book_panel(request: HttpRequest, **facts) -> dict:
-    return registration_panel(request, "phone_book")
-
-
 def script_panel(request: HttpRequest, product_ids=(), **facts) -> dict | None:
     """The KCC work instruction for the products the caller asks about."""
     if not product_ids:
