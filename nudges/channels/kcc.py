@@ -30,9 +30,6 @@ from django.utils.translation import gettext as _
 from booking.knowledge import ProductKnowledge, product_knowledge
 from booking.models import Product
 from booking.phones import phone_normalise
-from nudges import selectors as nudge_selectors
-from nudges import services as nudge_services
-from nudges.assignment import unit_hash as hash_unit
 from nudges.constants import (
     REFERENCE_PARAM,
     ExemptionReason,
@@ -43,7 +40,9 @@ from nudges.constants import (
     Touchpoint,
 )
 from nudges.exceptions import InvalidInput
-from nudges.messaging import Outgoing, email_from_templates, message_enqueue
+from nudges.experiments import selectors as nudge_selectors
+from nudges.experiments import services as nudge_services
+from nudges.experiments.assignment import unit_hash as hash_unit
 from nudges.models import (
     Contact,
     ContactChannel,
@@ -54,6 +53,7 @@ from nudges.models import (
     ScriptAnswer,
     Variant,
 )
+from nudges.outbox.dispatch import Outgoing, email_from_templates, message_enqueue
 
 from . import services
 
@@ -201,10 +201,13 @@ def online_link_build(message: ScheduledMessage, now: datetime) -> Outgoing | No
     with translation.override(link.language):
         context = {"online_url": link.online_url, "product": product}
         if message.channel == MessageChannel.SMS:
-            text = " ".join(render_to_string("nudges/sms/online_link.txt", context).split())
+            text = " ".join(render_to_string("nudges/channels/sms/online_link.txt", context).split())
             return Outgoing(to=link.address, text=text)
         return email_from_templates(
-            to=link.address, template_prefix="nudges/email/online_link", context=context, language=link.language
+            to=link.address,
+            template_prefix="nudges/channels/email/online_link",
+            context=context,
+            language=link.language,
         )
 
 

@@ -16,11 +16,11 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from booking.notifications import confirmation_email
-from nudges import services as nudge_services
 from nudges.channels import selectors
 from nudges.constants import ContentKind, ExemptionReason, OutcomeKind, Principle, Touchpoint
-from nudges.messaging import messages_dispatch_due
+from nudges.experiments import services as nudge_services
 from nudges.models import Contact, Exemption, Exposure, OnlineLink, Outcome
+from nudges.outbox.dispatch import messages_dispatch_due
 from tests.factories import AppointmentFactory, DeskFactory
 from tests.nudges.conftest import build_experiment, make_intervention
 
