@@ -69,9 +69,9 @@ def product_knowledge(product: Product) -> ProductKnowledge:
         "post": _("Per post"),
     }
     fees = [
-        Fee(channel=channel, label=labels[channel], amount=product.fee(channel))
+        Fee(channel=channel, label=labels[channel], amount=amount)
         for channel, _label in CHANNEL_LABELS
-        if product.fee(channel) is not None and (channel != "online" or product.online_url)
+        if (amount := product.fee(channel)) is not None and (channel != "online" or product.online_url)
     ]
     requirements = []
     if product.online_url:
@@ -109,13 +109,16 @@ class ProductChange:
 def product_changes(product: Product, *, limit: int = 20) -> list[ProductChange]:
     """The product's change history, newest first: when, who, which fields."""
     records = list(product.history.select_related("history_user").order_by("-history_date")[: limit + 1])
-    changes = []
+    changes: list[ProductChange] = []
     for newer, older in zip(records, [*records[1:], None], strict=False):
         if len(changes) == limit:
             break
         if older is None:
             fields = [_("aangemaakt")]
         else:
-            fields = [str(Product._meta.get_field(c.field).verbose_name) for c in newer.diff_against(older).changes]
+            fields = [
+                str(getattr(Product._meta.get_field(c.field), "verbose_name", c.field))
+                for c in newer.diff_against(older).changes
+            ]
         changes.append(ProductChange(at=newer.history_date, user=newer.history_user, fields=fields))
     return changes

@@ -14,7 +14,7 @@ from django.db import models
 from django.db.models import F, Func, Q
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
+from simple_history.models import HistoricalRecords  # type: ignore[import-untyped]
 
 from .constants import ACTIVE_STATUSES, AppointmentAction, AppointmentStatus, Channel, OnlinePossible, OnlineReason
 

@@ -108,6 +108,8 @@ class AppointmentFacts:
     handled_at: datetime | None
     anonymised_at: datetime | None
     products: tuple[Product, ...]
+    booked_at: datetime | None = None
+    checked_in_at: datetime | None = None
 
     @property
     def product_ids(self) -> tuple[int, ...]:
@@ -129,6 +131,8 @@ def appointment_facts(appointment_id: int) -> AppointmentFacts | None:
             "remind_by_sms",
             "handled_at",
             "anonymised_at",
+            "booked_at",
+            "checked_in_at",
         )
         .prefetch_related("products")
         .first()
@@ -148,6 +152,8 @@ def appointment_facts(appointment_id: int) -> AppointmentFacts | None:
         handled_at=appointment.handled_at,
         anonymised_at=appointment.anonymised_at,
         products=tuple(appointment.products.all()),
+        booked_at=appointment.booked_at,
+        checked_in_at=appointment.checked_in_at,
     )
 
 
@@ -163,39 +169,4 @@ def closure_covering(appointment: Appointment) -> Closure | None:
         )
         .order_by("-pk")
         .first()
-    )
-
-
-@dataclass(frozen=True)
-class AppointmentFacts:
-    """What another app may know about an appointment: no contact data."""
-
-    id: int
-    channel: str
-    status: str
-    booked_at: object  # aware datetime or None
-    handled_at: object  # aware datetime or None
-    checked_in_at: object  # aware datetime or None
-    product_ids: tuple[int, ...]
-
-
-def appointment_facts(appointment_id: int) -> AppointmentFacts | None:
-    row = (
-        Appointment.objects.filter(pk=appointment_id)
-        .values("pk", "channel", "status", "booked_at", "handled_at", "checked_in_at")
-        .first()
-    )
-    if row is None:
-        return None
-    product_ids = tuple(
-        Appointment.products.through.objects.filter(appointment_id=appointment_id).values_list("product_id", flat=True)
-    )
-    return AppointmentFacts(
-        id=row["pk"],
-        channel=row["channel"],
-        status=row["status"],
-        booked_at=row["booked_at"],
-        handled_at=row["handled_at"],
-        checked_in_at=row["checked_in_at"],
-        product_ids=product_ids,
     )

@@ -279,8 +279,12 @@ def product_edit(request: HttpRequest, code: str | None = None) -> HttpResponse:
         else:
             messages.success(request, _("%(name)s is opgeslagen.") % {"name": saved.name})
             return redirect("staff:products")
-    context = {"form": form, "product": product, "summary": form.error_summary()}
-    context["history"] = product_changes(product) if product else []
+    context = {
+        "form": form,
+        "product": product,
+        "summary": form.error_summary(),
+        "history": product_changes(product) if product else [],
+    }
     return staff_render(request, "staff/products/form.html", context, status=400 if form.is_bound else 200)
 
 
