@@ -2,9 +2,13 @@
 
 Public surface: other apps import only these modules (``booking`` itself never imports them):
 
-- ``booking.services``: writes (book, hold, cancel, book a held time in place of another).
-- ``booking.selectors``: reads; for other apps, plain facts (``AppointmentFacts`` and counts)
-  rather than rows. ``booking.availability``: the availability engine (reads, local time).
+- ``booking.services``: writes (book, hold, cancel, book a held time in place of another),
+  and ``contact_serialised`` (a transaction under booking's contact lock, for other apps'
+  per-address checks; other apps never import ``booking.locks``).
+- ``booking.selectors``: reads; for other apps, plain facts (``AppointmentFacts``), counts
+  (``appointments_made_count``, ``counter_visits_count``), ids and starts, and the rows a
+  page or e-mail shows (``appointment_get``, ``appointment_upcoming``, ``product_list``,
+  ``location_list``). ``booking.availability``: the availability engine (reads, local time).
 - ``booking.constants``, ``booking.exceptions``: the vocabulary and the error hierarchy.
 - Extension points, registered from ``AppConfig.ready``: ``booking.hooks`` (events),
   ``booking.flow`` (product step, page links), ``booking.retention`` (erasure steps),
@@ -13,6 +17,6 @@ Public surface: other apps import only these modules (``booking`` itself never i
   ``booking.web`` (UI helpers for every app's citizen pages: rate-limited page, form base);
   ``booking.phones``, ``booking.ics`` (phone numbers, manage links); ``booking.demo`` and
   ``booking.staff.demo`` (demo data, for the ``seed_demo`` command).
-- ``booking.models``: for foreign keys, type hints and reference data passed in by booking's
-  selectors only; other apps do not query booking's tables.
+- ``booking.models``: for foreign keys, type hints and rows handed out by booking's selectors
+  only; other apps do not query booking's tables (no ``<booking model>.objects``).
 """

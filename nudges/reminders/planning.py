@@ -20,7 +20,6 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone, translation
 
@@ -28,7 +27,7 @@ from booking.availability import local_tz
 from booking.constants import AppointmentStatus
 from booking.ics import absolute_manage_url
 from booking.models import Appointment
-from booking.selectors import AppointmentFacts, appointment_facts
+from booking.selectors import AppointmentFacts, appointment_facts, appointment_get, appointment_ids_wanting_reminders
 from nudges.constants import MessageChannel, MessageKind
 from nudges.models import ScheduledMessage
 from nudges.outbox import sms
@@ -96,13 +95,10 @@ def reminders_plan_missing(*, now: datetime | None = None) -> int:
     booking's transaction, where a failure is logged and never undoes the booking). Returns
     how many rows were planned. Idempotent."""
     now = now or timezone.now()
-    missing = (
-        Appointment.objects.filter(status=AppointmentStatus.BOOKED, start__gt=now)
-        .filter(Q(remind_by_email=True) & ~Q(email="") | Q(remind_by_sms=True) & ~Q(phone=""))
-        .exclude(pk__in=appointment_ids_with_messages(kind=MessageKind.REMINDER))
-        .values_list("pk", flat=True)
+    missing = appointment_ids_wanting_reminders(
+        now=now, exclude_ids=appointment_ids_with_messages(kind=MessageKind.REMINDER)
     )
-    return sum(reminders_plan(appointment_id, now=now) for appointment_id in missing.iterator())
+    return sum(reminders_plan(appointment_id, now=now) for appointment_id in missing)
 
 
 def reminders_replan(appointment_id: int) -> int:
@@ -118,12 +114,7 @@ def reminders_cancel(appointment_id: int) -> int:
 def reminder_build(message: ScheduledMessage, now: datetime) -> Outgoing | None:
     """Outbox builder: the reminder in the citizen's language, or None when the appointment is
     no longer booked, has started, or the citizen no longer wants this channel."""
-    appointment = (
-        Appointment.objects.select_related("desk__location")
-        .prefetch_related("products")
-        .filter(pk=message.appointment_id)
-        .first()
-    )
+    appointment = appointment_get(message.appointment_id)
     if appointment is None or appointment.start <= now or message.channel not in _wanted_channels(appointment):
         return None
     products = list(appointment.products.all())

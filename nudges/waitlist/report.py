@@ -22,7 +22,7 @@ from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from booking.models import Product
+from booking.selectors import product_list
 from nudges.constants import MessageChannel, MessageKind, MessageStatus
 from nudges.models import OfferStatus, ScheduledMessage, WaitlistEntry, WaitlistOffer, WaitlistStatus
 from nudges.outbox.dispatch import Outgoing, email_from_templates
@@ -198,7 +198,7 @@ def waitlist_figures(*, now: datetime | None = None) -> tuple[list[WaitlistFigur
         times.setdefault(product_id, []).append((offered, answered))
 
     rows = []
-    for product in Product.objects.filter(is_active=True).order_by("name_nl"):
+    for product in product_list():
         counts = offers.get(product.pk, {})
         rows.append(
             WaitlistFigures(
