@@ -19,6 +19,7 @@ from __future__ import annotations
 import random
 import secrets
 from datetime import datetime, time, timedelta
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -383,7 +384,7 @@ def seed_waitlist(*, now: datetime) -> int:
 
 
 @transaction.atomic
-def seed_nudges(*, now: datetime | None = None) -> dict[str, object]:
+def seed_nudges(*, now: datetime | None = None) -> dict[str, Any]:
     now = now or timezone.now()
     rng = random.Random(2026)  # noqa: S311 - demo data, not security
     nudges_roles_ensure()

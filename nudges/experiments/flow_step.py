@@ -27,12 +27,13 @@ def product_choice_step(request: HttpRequest, choice: ProductChoice) -> HttpResp
     decision = selectors.decide(products=choice.products, unit_hash=unit, needs_help=choice.needs_help)
     if decision.experiment is None:
         return None
-    if decision.exempt:
+    if decision.exempt_reason is not None:  # decision.exempt
         services.exemption_log(experiment=decision.experiment, unit_hash=unit, reason=decision.exempt_reason)
         return set_unit_cookie(request, redirect(choice.continue_url))
     if not decision.shows_nudge:
-        services.exposure_log(
-            experiment=decision.experiment, variant=decision.variant, unit_hash=unit, product=decision.product
-        )
+        if decision.variant is not None and decision.product is not None:  # always, with an experiment
+            services.exposure_log(
+                experiment=decision.experiment, variant=decision.variant, unit_hash=unit, product=decision.product
+            )
         return set_unit_cookie(request, redirect(choice.continue_url))
     return set_unit_cookie(request, redirect("nudges:step"))

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.urls import reverse
@@ -55,7 +56,7 @@ def reminder_due_times(*, start: datetime, now: datetime, days: Iterable[int] | 
 def _wanted_channels(appointment: Appointment | AppointmentFacts | None) -> list[str]:
     if appointment is None or appointment.status != AppointmentStatus.BOOKED:
         return []
-    channels = []
+    channels: list[str] = []
     if appointment.remind_by_email and appointment.email:
         channels.append(MessageChannel.EMAIL)
     if appointment.remind_by_sms and appointment.phone and sms.sms_enabled():
@@ -83,7 +84,9 @@ def reminders_plan(appointment_id: int, *, replan: bool = False, now: datetime |
     appointment = appointment_facts(appointment_id)
     channels = _wanted_channels(appointment)
     due_times = (
-        reminder_due_times(start=appointment.start, now=now, days=_reminder_days(appointment)) if channels else []
+        reminder_due_times(start=appointment.start, now=now, days=_reminder_days(appointment))
+        if channels and appointment is not None
+        else []
     )
     planned = [(channel, due) for channel in channels for due in due_times]
     return messages_plan(appointment_id=appointment_id, kind=MessageKind.REMINDER, planned=planned, replan=replan)
@@ -119,7 +122,7 @@ def reminder_build(message: ScheduledMessage, now: datetime) -> Outgoing | None:
         return None
     products = list(appointment.products.all())
     with translation.override(appointment.language):
-        context = {
+        context: dict[str, Any] = {
             "appointment": appointment,
             "location": appointment.desk.location,
             "products": products,
@@ -133,7 +136,7 @@ def reminder_build(message: ScheduledMessage, now: datetime) -> Outgoing | None:
             )
         wording = reminder_wording(appointment=appointment, products=products, now=now)
         context.update(_links(appointment, products), wording=wording)
-        if wording.shown:
+        if wording.shown and wording.experiment is not None:
             # Every nudge says why it is there: the experiment in the public register.
             context["why_url"] = f"{settings.SITE_URL}{reverse('nudges:register')}#experiment-{wording.experiment.pk}"
         return email_from_templates(
@@ -162,4 +165,5 @@ def _links(appointment: Appointment, products: list) -> dict[str, str]:
 
 def reminder_sent(message: ScheduledMessage, outgoing: Outgoing, now: datetime) -> None:
     """Outbox after-sent step: the reminder e-mail went out with the wording in its notes."""
-    reminder_exposure_log(appointment_id=message.appointment_id, notes=outgoing.notes, now=now)
+    if message.appointment_id is not None:  # always, for a reminder
+        reminder_exposure_log(appointment_id=message.appointment_id, notes=outgoing.notes, now=now)

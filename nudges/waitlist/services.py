@@ -50,6 +50,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -294,7 +295,7 @@ def _fits(entry: WaitlistEntry, hold: Appointment, *, current_starts: dict[int, 
     last_day = now.astimezone(local_tz()).date() + timedelta(days=min(p.booking_horizon_days for p in products))
     if hold.start.astimezone(local_tz()).date() > last_day:
         return False
-    current = current_starts.get(entry.appointment_id)
+    current = current_starts.get(entry.appointment_id) if entry.appointment_id else None
     return current is None or hold.start < current
 
 
@@ -390,7 +391,7 @@ def _book_for(entry: WaitlistEntry, offer: WaitlistOffer, *, now: datetime) -> A
     current appointment (if any), with booking's service (booking's locks, booking's order).
     Raises BookingError when that cannot be done."""
     current = appointment_get(entry.appointment_id)
-    contact = {"phone": "", "remind_by_email": True, "remind_by_sms": False}
+    contact: dict[str, Any] = {"phone": "", "remind_by_email": True, "remind_by_sms": False}
     if current is not None and current.status == AppointmentStatus.BOOKED and current.start > now:
         contact = {
             "phone": current.phone,
@@ -446,8 +447,8 @@ def waitlist_offer_accept(*, offer: WaitlistOffer, now: datetime | None = None) 
                 failure = OfferGone(message)
             else:
                 _settle(mine, siblings, entry, appointment, now=now)
-    if failure is not None:
-        raise failure
+    if failure is not None or appointment is None:
+        raise failure or OfferGone()
     logger.info("Waitlist offer %s accepted: appointment %s", mine.pk, appointment.reference)
     return appointment
 
