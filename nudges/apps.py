@@ -31,6 +31,7 @@ class NudgesConfig(AppConfig):
         from booking import flow, hooks
         from booking.retention import register_retention_step
         from booking.staff.permissions import register_nav
+        from nudges import checks  # noqa: F401 - registers the deploy check of NUDGES_UNIT_HASH_KEY
         from nudges.apis import base  # noqa: F401 - registers the OpenAPI scheme of the integration token
         from nudges.constants import MessageKind
         from nudges.experiments import listeners

@@ -197,6 +197,9 @@ REST_FRAMEWORK = {
         "user": os.environ.get("API_THROTTLE_USER", "3000/minute"),
         # Holds, bookings, cancellations and moves per client.
         "booking": os.environ.get("API_THROTTLE_BOOKING", "30/minute"),
+        # Per integration client (one platform serves many citizens); a client's own
+        # requests_per_minute overrides it.
+        "integration": os.environ.get("API_THROTTLE_INTEGRATION", "1200/minute"),
     },
 }
 SPECTACULAR_SETTINGS = {
@@ -290,8 +293,9 @@ BOOKING_RATELIMIT_ACTIONS = os.environ.get("BOOKING_RATELIMIT_ACTIONS", "30/m")
 # --- Nudges (channel steering experiments) ---------------------------------------------
 # Unit ids (a random first-party cookie for web visitors, a client's own id through the API)
 # are stored only as HMAC-SHA256 under this key. Changing it re-assigns every visitor: never
-# during a running experiment.
-NUDGES_UNIT_HASH_KEY = os.environ.get("NUDGES_UNIT_HASH_KEY", SECRET_KEY)
+# during a running experiment. Its own key, never derived from DJANGO_SECRET_KEY (rotating
+# that routine secret must not re-hash every visitor); production refuses to start without it.
+NUDGES_UNIT_HASH_KEY = os.environ.get("NUDGES_UNIT_HASH_KEY", "insecure-local-only-unit-hash-key-change-me")
 NUDGES_UNIT_COOKIE_DAYS = env_int("NUDGES_UNIT_COOKIE_DAYS", 180)
 # The social-norm figure is shown only with at least this many cases behind it.
 NUDGES_SOCIAL_MIN_CASES = env_int("NUDGES_SOCIAL_MIN_CASES", 100)

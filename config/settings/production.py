@@ -9,6 +9,8 @@ from .base import env_bool, env_int
 
 if "DJANGO_SECRET_KEY" not in os.environ:
     raise ImproperlyConfigured("Set DJANGO_SECRET_KEY in production.")
+if "NUDGES_UNIT_HASH_KEY" not in os.environ:
+    raise ImproperlyConfigured("Set NUDGES_UNIT_HASH_KEY in production (its own key, not DJANGO_SECRET_KEY).")
 DEBUG = False
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -31,18 +31,21 @@ def _current_decision(request: HttpRequest):
 @never_cache
 @require_GET
 def step(request: HttpRequest) -> HttpResponse:
-    """The nudge page after the product choice. Shows the visitor's assigned variant (the
-    same one on every visit) and always the way on to the counter."""
+    """The step after the product choice for every arm: logs the exposure (control included,
+    the same way at the same moment), then shows the visitor's assigned nudge (the same one on
+    every visit) with the way on to the counter, or for control goes on to the location step."""
     decision, unit = _current_decision(request)
-    if decision is None or not decision.shows_nudge:
+    if decision is None or decision.variant is None:
         return redirect("booking:location")
     services.exposure_log(
         experiment=decision.experiment,
         variant=decision.variant,
         unit_hash=unit,
         product=decision.product,
-        fallback=decision.content.fallback,
+        fallback=decision.content.fallback if decision.content else False,
     )
+    if not decision.shows_nudge:
+        return redirect("booking:location")
     return render(
         request,
         "nudges/experiments/step.html",
@@ -88,7 +91,7 @@ def register(request: HttpRequest) -> HttpResponse:
     experiments = selectors.register_experiments()
     active = [e for e in experiments if e.status != ExperimentStatus.FINISHED]
     finished = [
-        (e, selectors.experiment_results(e, now=e.finished_at))
+        (e, selectors.experiment_results(e))  # as of the finish (or the frozen analysis)
         for e in experiments
         if e.status == ExperimentStatus.FINISHED
     ]
