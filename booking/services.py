@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -232,6 +233,16 @@ def _changed(event: str, appointment: Appointment, *periods: tuple[int, datetime
 
 
 # --- public services ----------------------------------------------------------------------
+
+
+@contextmanager
+def contact_serialised(email: str) -> Iterator[None]:
+    """A transaction in which nobody else books or joins anything for this e-mail address:
+    booking's contact lock (the first step of the order in ``booking.locks``). For other apps'
+    per-address checks (e.g. "one waiting-list entry per address and product")."""
+    with transaction.atomic():
+        lock_contact(email)
+        yield
 
 
 def appointment_hold(

@@ -16,6 +16,7 @@ import hmac
 import re
 import secrets
 from collections.abc import Sequence
+from typing import TypeGuard
 
 from django.conf import settings
 
@@ -27,8 +28,8 @@ def new_unit_id() -> str:
     return secrets.token_urlsafe(16)
 
 
-def is_valid_unit_id(raw: str | None) -> bool:
-    return bool(raw) and bool(_RAW_UNIT.match(raw))
+def is_valid_unit_id(raw: str | None) -> TypeGuard[str]:
+    return bool(raw) and raw is not None and bool(_RAW_UNIT.match(raw))
 
 
 def unit_hash(raw: str) -> str:

@@ -15,8 +15,9 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from booking.constants import AppointmentStatus, Channel
+from booking.constants import Channel
 from booking.models import Appointment, Product
+from booking.selectors import counter_visits_count
 from nudges.constants import (
     COLLECTING_STATUSES,
     METRICS,
@@ -45,10 +46,6 @@ from nudges.models import (
     UnitAppointment,
     Variant,
 )
-
-# Counter visits that happened or are happening (not cancelled, not missed).
-COUNTER_VISIT_STATUSES = (AppointmentStatus.BOOKED, AppointmentStatus.CHECKED_IN, AppointmentStatus.SERVED)
-
 
 # --- experiments and assignment ---------------------------------------------------------
 
@@ -163,9 +160,7 @@ def social_norm(*, product: Product, now: datetime | None = None) -> SocialFigur
     days = settings.NUDGES_SOCIAL_PERIOD_DAYS
     since = now - timedelta(days=days)
     online = OnlineCompletion.objects.filter(product=product, completed_at__gte=since, completed_at__lt=now).count()
-    counter = Appointment.objects.filter(
-        products=product, start__gte=since, start__lt=now, status__in=COUNTER_VISIT_STATUSES
-    ).count()
+    counter = counter_visits_count(product_id=product.pk, since=since, until=now)
     return SocialFigure(
         online_cases=online,
         counter_cases=counter,

@@ -34,8 +34,7 @@ from django.utils.translation import gettext_lazy as _
 from scipy import stats as scipy_stats
 
 from booking.constants import AppointmentStatus, Channel
-from booking.models import Appointment
-from booking.selectors import appointment_facts
+from booking.selectors import appointment_facts, appointment_get
 from booking.services import new_token
 from nudges.constants import MessageChannel, MessageKind, MessageStatus
 from nudges.exceptions import InvalidInput, NudgeError
@@ -119,12 +118,7 @@ def survey_url(survey: SatisfactionSurvey, *, score: int | None = None) -> str:
 def satisfaction_build(message: ScheduledMessage, now: datetime) -> Outgoing | None:
     """Outbox builder: the question in the citizen's language, or None when it is no longer
     wanted (the visit is no longer served, its data was erased, or it was answered already)."""
-    appointment = (
-        Appointment.objects.select_related("desk__location")
-        .prefetch_related("products")
-        .filter(pk=message.appointment_id)
-        .first()
-    )
+    appointment = appointment_get(message.appointment_id)
     if (
         message.channel != MessageChannel.EMAIL
         or appointment is None
