@@ -6,7 +6,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from .constants import AppointmentAction, AppointmentStatus, Channel
@@ -251,6 +252,33 @@ def counter_visits_count(*, product_id: int, since: datetime, until: datetime) -
 def product_get(product_id: int) -> Product:
     """A product by id (inactive ones too: reference data behind a stored id)."""
     return Product.objects.get(pk=product_id)
+
+
+def products_by_ids(product_ids: Iterable[int]) -> list[Product]:
+    """Products by id (inactive ones too), in name order."""
+    return list(Product.objects.filter(pk__in=list(product_ids)).order_by("name_nl"))
+
+
+def product_find(code: str) -> Product | None:
+    """The active product with this code, or None (for forms that already validated the code)."""
+    return Product.objects.filter(code=code, is_active=True).first()
+
+
+def product_ids_by_code(codes: Iterable[str]) -> dict[str, int]:
+    """{code: id} of the active products among ``codes``; unknown codes are simply absent."""
+    return dict(Product.objects.filter(code__in=set(codes), is_active=True).values_list("code", "pk"))
+
+
+def appointment_attribution_parts(appointment_id: int, *, online_only: bool = False) -> tuple[Subquery, QuerySet]:
+    """For another app's single-query attribution of an appointment's outcome: a subquery of the
+    moment it was booked (``booked_at``, else created; empty when ``online_only`` and it was not
+    booked online) and a values-queryset of its product ids, both to nest in that app's query."""
+    appointment = Appointment.objects.filter(pk=appointment_id)
+    if online_only:
+        appointment = appointment.filter(channel=Channel.ONLINE)
+    booked_at = Subquery(appointment.annotate(at=Coalesce("booked_at", "created_at")).values("at")[:1])
+    product_ids = Appointment.products.through.objects.filter(appointment_id=appointment_id).values("product_id")
+    return booked_at, product_ids
 
 
 def products_not_served_at_desk(desk_id: int) -> QuerySet[Product]:

@@ -9,13 +9,17 @@ from django.utils import timezone
 
 from booking.constants import AppointmentStatus, Channel
 from booking.selectors import (
+    appointment_attribution_parts,
     appointment_booked_starts,
     appointment_get,
     appointment_ids_wanting_reminders,
     appointment_upcoming,
     appointments_made_count,
     counter_visits_count,
+    product_find,
     product_get,
+    product_ids_by_code,
+    products_by_ids,
     products_not_served_at_desk,
 )
 from booking.services import contact_serialised
@@ -149,3 +153,29 @@ def test_contact_serialised_takes_the_contact_lock_for_the_transaction():
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()")
         assert cursor.fetchone()[0] == 0
+
+
+def test_product_lookups_for_other_apps_skip_inactive_products():
+    active = ProductFactory(code="actief")
+    inactive = ProductFactory(code="oud", is_active=False)
+
+    assert product_find("actief") == active
+    assert product_find("oud") is None
+    assert product_find("bestaat-niet") is None
+    assert product_ids_by_code(["actief", "oud", "bestaat-niet"]) == {"actief": active.pk}
+    assert {p.pk for p in products_by_ids([active.pk, inactive.pk])} == {active.pk, inactive.pk}
+
+
+def test_attribution_parts_give_the_booking_moment_and_products_inside_one_query():
+    from booking.models import Appointment
+
+    product = ProductFactory()
+    online = AppointmentFactory(products=[product], channel=Channel.ONLINE)
+    phone = AppointmentFactory(products=[product], channel=Channel.PHONE)
+
+    booked_at, product_ids = appointment_attribution_parts(online.pk)
+    row = Appointment.objects.annotate(at=booked_at).filter(pk=phone.pk).values("at").get()
+    assert row["at"] == (online.booked_at or online.created_at)
+    assert list(product_ids.values_list("product_id", flat=True)) == [product.pk]
+    phone_at, _ = appointment_attribution_parts(phone.pk, online_only=True)
+    assert Appointment.objects.annotate(at=phone_at).filter(pk=phone.pk).values("at").get()["at"] is None
