@@ -55,7 +55,7 @@ from .exceptions import (
     TooManyActiveAppointments,
 )
 from .locks import desk_period_claim, lock_appointment, lock_appointments, lock_contact, lock_desk
-from .models import Appointment, Desk, Location, Product
+from .models import Appointment, Desk, IntegrationClient, Location, Product
 from .phones import phone_normalise
 
 logger = logging.getLogger(__name__)
@@ -286,13 +286,15 @@ def appointment_book(
     remind_by_email: bool = True,
     remind_by_sms: bool = False,
     actor: Any = None,
+    source_client: IntegrationClient | None = None,
     send_confirmation: bool = False,
     now: datetime | None = None,
 ) -> Appointment:
     """Book a time, either by confirming the visitor's hold or by taking the time directly.
 
     ``actor`` is the staff user booking on someone's behalf (None: the citizen); it goes into
-    the audit trail with the channel. ``send_confirmation``: e-mail the citizen a confirmation
+    the audit trail with the channel. ``source_client``: the integration client whose API call
+    books it (kept on the appointment and in the audit trail). ``send_confirmation``: e-mail the citizen a confirmation
     (our own pages and the phone do; an API client confirms to its own users).
 
     ``language`` is the language of messages to the citizen; an SMS reminder needs a phone
@@ -330,6 +332,7 @@ def appointment_book(
                 hold.channel = channel
                 hold.hold_expires_at = None
                 hold.booked_at = now
+                hold.source_client = source_client
                 hold.manage_token = new_token()  # the hold token was handed out before the booking
                 hold.save()
                 appointment = hold
@@ -345,11 +348,12 @@ def appointment_book(
                         status=AppointmentStatus.BOOKED,
                         booked_at=now,
                         manage_token=new_token(),
+                        source_client=source_client,
                         **contact,
                     ),
                     products,
                 )
-            _record_booked(appointment, actor=actor, channel=channel, send_confirmation=send_confirmation)
+            _record_booked(appointment, actor=actor, client=source_client, channel=channel, send_confirmation=send_confirmation)
     except HoldExpired as exc:
         raise _with_alternatives(exc, now=now, **request) from None
     except SlotUnavailable as exc:
@@ -360,11 +364,19 @@ def appointment_book(
     return appointment
 
 
-def _record_booked(appointment: Appointment, *, actor: Any, channel: str, send_confirmation: bool) -> None:
+def _record_booked(
+    appointment: Appointment,
+    *,
+    actor: Any,
+    channel: str,
+    send_confirmation: bool,
+    client: IntegrationClient | None = None,
+) -> None:
     record_event(
         appointment,
         AppointmentAction.BOOKED,
         actor=actor,
+        client=client,
         channel=channel,
         changes={"status": [None, appointment.status], "start": [None, appointment.start]},
     )
@@ -495,11 +507,13 @@ def appointment_cancel(
     actor: Any = None,
     channel: str = Channel.ONLINE,
     reason: str = "",
+    client: IntegrationClient | None = None,
     now: datetime | None = None,
 ) -> Appointment:
     """Cancel a booked appointment. Cancelling twice is harmless; a visit that has started or
-    been handled at the desk cannot be cancelled. ``actor``/``channel``: who asked, and how;
-    ``reason``: why, when the citizen told us (a ``CancelReason``); all in the audit trail."""
+    been handled at the desk cannot be cancelled. ``actor``/``channel``/``client``: who asked,
+    and how (``client``: through that integration client's API); ``reason``: why, when the
+    citizen told us (a ``CancelReason``); all in the audit trail."""
     now = now or timezone.now()
     with transaction.atomic():
         appointment = lock_appointment(appointment.pk)
@@ -517,7 +531,9 @@ def appointment_cancel(
         changes: dict[str, list[Any]] = {"status": [AppointmentStatus.BOOKED, AppointmentStatus.CANCELLED]}
         if reason:
             changes["cancel_reason"] = ["", CancelReason(reason).value]
-        record_event(appointment, AppointmentAction.CANCELLED, actor=actor, channel=channel, changes=changes)
+        record_event(
+            appointment, AppointmentAction.CANCELLED, actor=actor, client=client, channel=channel, changes=changes
+        )
         _changed(hooks.APPOINTMENT_CANCELLED, appointment, appointment.desk.location_id)
     logger.info("Appointment %s cancelled", appointment.reference)
     return appointment
