@@ -18,6 +18,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .cleaning import clean_name
 from .exceptions import BookingError
 from .models import Location, Product
 from .phones import phone_normalise
@@ -30,6 +31,14 @@ def add_booking_error(form: forms.Form, exc: BookingError) -> None:
     form.is_valid()  # make sure the form has been cleaned before adding to its errors
     field = exc.field if exc.field in form.fields else None
     form.add_error(field, str(exc.message))
+
+
+class NameField(forms.CharField):
+    """A person's name, cleaned by ``booking.cleaning.clean_name`` (one line, no control or bidi
+    characters); empty after cleaning counts as empty. Every form that takes a name uses it."""
+
+    def to_python(self, value):
+        return clean_name(super().to_python(value))
 
 
 class AccessibleForm(forms.Form):
@@ -157,7 +166,7 @@ class TimeForm(AccessibleForm):
 
 
 class DetailsForm(AccessibleForm):
-    name = forms.CharField(
+    name = NameField(
         label=_("Naam"),
         max_length=150,
         error_messages={"required": _("Vul uw naam in.")},
@@ -182,12 +191,6 @@ class DetailsForm(AccessibleForm):
     )
     remind_by_email = forms.BooleanField(label=_("Stuur mij een herinnering per e-mail"), required=False, initial=True)
     remind_by_sms = forms.BooleanField(label=_("Stuur mij een herinnering per sms"), required=False)
-
-    def clean_name(self) -> str:
-        name = " ".join(self.cleaned_data["name"].split())
-        if not name:
-            raise forms.ValidationError(_("Vul uw naam in."), code="required")
-        return name
 
     def clean_phone(self) -> str:
         phone = self.cleaned_data["phone"].strip()

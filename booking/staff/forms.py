@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from booking.availability import local_tz
 from booking.constants import OnlinePossible, OnlineReason
 from booking.exceptions import BookingError
-from booking.forms import AccessibleForm
+from booking.forms import AccessibleForm, NameField
 from booking.models import Desk, Location, OpeningHours, Product
 
 DATE_WIDGET = {"type": "date"}
@@ -99,7 +99,7 @@ class WalkInForm(StaffForm):
         error_messages={"required": _("Kies een product."), "invalid_choice": _("Kies een product uit de lijst.")},
     )
     persons = forms.TypedChoiceField(label=_("Personen"), coerce=int, initial=1)
-    name = forms.CharField(label=_("Naam"), max_length=150, required=False)
+    name = NameField(label=_("Naam"), max_length=150, required=False)
     desk = forms.ModelChoiceField(
         label=_("Balie"),
         queryset=Desk.objects.none(),
@@ -190,9 +190,7 @@ class StartForm(StaffForm):
 
 
 class PhoneBookingForm(StartForm):
-    name = forms.CharField(
-        label=_("Naam van de beller"), max_length=150, error_messages={"required": _("Vul de naam in.")}
-    )
+    name = NameField(label=_("Naam van de beller"), max_length=150, error_messages={"required": _("Vul de naam in.")})
     email = forms.EmailField(
         label=_("E-mailadres"),
         help_text=_("Voor de bevestiging met de link om de afspraak te wijzigen."),

@@ -266,6 +266,11 @@ CELERY_BEAT_SCHEDULE = {
 # --- Booking ----------------------------------------------------------------------------
 BOOKING_HOLD_MINUTES = env_int("BOOKING_HOLD_MINUTES", 10)
 BOOKING_MAX_ACTIVE_PER_EMAIL_PER_PRODUCT = env_int("BOOKING_MAX_ACTIVE_PER_EMAIL_PER_PRODUCT", 1)
+# Anti-hoarding (booking.limits): live holds per client address (a session has one at most)
+# and bookings per client address per hour and per day on the citizen pages; 0 switches off.
+BOOKING_MAX_HOLDS_PER_CLIENT = env_int("BOOKING_MAX_HOLDS_PER_CLIENT", 3)
+BOOKING_MAX_BOOKINGS_PER_CLIENT_HOUR = env_int("BOOKING_MAX_BOOKINGS_PER_CLIENT_HOUR", 5)
+BOOKING_MAX_BOOKINGS_PER_CLIENT_DAY = env_int("BOOKING_MAX_BOOKINGS_PER_CLIENT_DAY", 10)
 BOOKING_MAX_PERSONS = env_int("BOOKING_MAX_PERSONS", 6)
 BOOKING_MAX_RANGE_DAYS = env_int("BOOKING_MAX_RANGE_DAYS", 62)
 BOOKING_AVAILABILITY_CACHE_SECONDS = env_int("BOOKING_AVAILABILITY_CACHE_SECONDS", 30)
@@ -275,6 +280,7 @@ BOOKING_HOLIDAY_COUNTRY = "NL"
 # AVG: names, e-mail addresses and phone numbers are erased this many days after the
 # appointment (and free-text satisfaction comments this many days after they were given).
 BOOKING_RETENTION_DAYS = env_int("BOOKING_RETENTION_DAYS", 30)
+BOOKING_RETENTION_CANCELLED_DAYS = env_int("BOOKING_RETENTION_CANCELLED_DAYS", 3)
 
 # --- Citizen pages ----------------------------------------------------------------------
 # Absolute links in e-mails (the manage link) start with this; no trailing slash.
