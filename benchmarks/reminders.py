@@ -237,7 +237,7 @@ def check(mail_dir: Path, messages: int) -> dict:
 
 
 def run_baseline(messages: int) -> dict:
-    from nudges.messaging import messages_dispatch_due, messages_reconcile_stuck
+    from nudges.outbox.dispatch import messages_dispatch_due, messages_reconcile_stuck
 
     log(f"(a) one process, no Celery: the dispatch task's work in a loop (load {load()})")
     ticks, cpu, began = machine_ticks(), time.process_time(), time.perf_counter()

@@ -2,26 +2,24 @@
 
 ``add_booking_error`` is the one place where a domain error (``booking.exceptions``) becomes
 a form error: next to its field when the form has that field, at the top otherwise.
-``AccessibleForm`` wires hints and error messages to their inputs (``aria-describedby``) and
-lists the errors for the error summary at the top of the page.
+The accessible form base all of them build on is ``booking.web.AccessibleForm``.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
-from typing import cast
 
 from django import forms
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .cleaning import clean_name
 from .exceptions import BookingError
 from .models import Location, Product
 from .phones import phone_normalise
+from .web import AccessibleForm, NameField
 
 PHONE_RE = re.compile(r"^\+?[0-9 ()\-]+$")
 
@@ -31,64 +29,6 @@ def add_booking_error(form: forms.Form, exc: BookingError) -> None:
     form.is_valid()  # make sure the form has been cleaned before adding to its errors
     field = exc.field if exc.field in form.fields else None
     form.add_error(field, str(exc.message))
-
-
-class NameField(forms.CharField):
-    """A person's name, cleaned by ``booking.cleaning.clean_name`` (one line, no control or bidi
-    characters); empty after cleaning counts as empty. Every form that takes a name uses it."""
-
-    def to_python(self, value):
-        return clean_name(super().to_python(value))
-
-
-class AccessibleForm(forms.Form):
-    # Fields rendered as one group (radios, checkboxes): describe the fieldset, not each input.
-    group_widgets = (forms.RadioSelect, forms.CheckboxSelectMultiple)
-    # Where the error summary links to, when not the field's own input.
-    anchors: dict[str, str] = {}
-    _errors: forms.utils.ErrorDict | None  # set by Django's BaseForm; read without validating
-
-    def __init__(self, *args, **kwargs) -> None:
-        kwargs.setdefault("label_suffix", "")
-        super().__init__(*args, **kwargs)
-        self._wire_descriptions()
-
-    def add_error(self, field, error) -> None:
-        super().add_error(field, error)
-        self._wire_descriptions()
-
-    def _wire_descriptions(self) -> None:
-        for name, field in self.fields.items():
-            if isinstance(field.widget, (*self.group_widgets, forms.HiddenInput)):
-                continue
-            bound = self[name]
-            ids = []
-            if field.help_text:
-                ids.append(f"{bound.auto_id}_hint")
-            if self._errors and name in self._errors:
-                ids.append(f"{bound.auto_id}_error")
-            if ids:
-                field.widget.attrs["aria-describedby"] = " ".join(ids)
-            else:
-                field.widget.attrs.pop("aria-describedby", None)
-
-    def error_summary(self) -> list[dict]:
-        """[{"anchor": id or None, "message": text}] in the order of the fields."""
-        if not self.is_bound or not self.errors:
-            return []
-        items = [{"anchor": None, "message": message} for message in self.non_field_errors()]
-        for name in self.fields:
-            for message in self.errors.get(name, []):
-                items.append({"anchor": self.anchor(name), "message": message})
-        return items
-
-    def anchor(self, name: str) -> str:
-        if name in self.anchors:
-            return self.anchors[name]
-        bound = self[name]
-        if isinstance(self.fields[name].widget, self.group_widgets):
-            return f"{bound.auto_id}_0"
-        return bound.auto_id
 
 
 class ProductsForm(AccessibleForm):
@@ -117,13 +57,11 @@ class ProductsForm(AccessibleForm):
         required=False,
     )
 
-    def __init__(self, *args, products: Iterable[Product], **kwargs) -> None:
+    def __init__(self, *args, products: Sequence[Product], **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.products_by_code = {p.code: p for p in products}
-        cast(forms.ChoiceField, self.fields["products"]).choices = [(p.code, p.name) for p in products]
-        cast(forms.ChoiceField, self.fields["persons"]).choices = [
-            (n, str(n)) for n in range(1, settings.BOOKING_MAX_PERSONS + 1)
-        ]
+        self.fields["products"].choices = [(p.code, p.name) for p in products]
+        self.fields["persons"].choices = [(n, str(n)) for n in range(1, settings.BOOKING_MAX_PERSONS + 1)]
 
     def product_options(self) -> list[tuple]:
         """(checkbox, product) pairs, to show each product's duration and fee next to it."""
@@ -141,7 +79,7 @@ class LocationForm(AccessibleForm):
     def __init__(self, *args, locations: Sequence[Location], **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.locations_by_id = {loc.pk: loc for loc in locations}
-        cast(forms.ChoiceField, self.fields["location"]).choices = [(loc.pk, loc.name) for loc in locations]
+        self.fields["location"].choices = [(loc.pk, loc.name) for loc in locations]
 
     def location_options(self) -> list[tuple]:
         return [(option, self.locations_by_id[int(option.data["value"])]) for option in self["location"]]
@@ -202,8 +140,7 @@ class DetailsForm(AccessibleForm):
         return phone
 
     def clean(self) -> dict:
-        super().clean()
-        cleaned = self.cleaned_data
+        cleaned = super().clean()
         if cleaned.get("remind_by_sms") and "phone" not in self.errors:
             if not cleaned.get("phone"):
                 self.add_error("phone", _("Vul uw telefoonnummer in als u een herinnering per sms wilt."))

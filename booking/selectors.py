@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
@@ -88,6 +89,66 @@ def appointment_cancellation(appointment_id: int) -> Cancellation | None:
         return None
     reason = (event["changes"] or {}).get("cancel_reason") or ["", ""]
     return Cancellation(channel=event["channel"], reason=reason[1] or "")
+
+
+@dataclass(frozen=True)
+class AppointmentFacts:
+    """What another app may know about one appointment (reminders, outcomes, the satisfaction
+    question): plain values, plus its products as reference data."""
+
+    id: int
+    status: str
+    channel: str
+    start: datetime
+    language: str
+    email: str
+    phone: str
+    remind_by_email: bool
+    remind_by_sms: bool
+    handled_at: datetime | None
+    anonymised_at: datetime | None
+    products: tuple[Product, ...]
+
+    @property
+    def product_ids(self) -> tuple[int, ...]:
+        return tuple(product.pk for product in self.products)
+
+
+def appointment_facts(appointment_id: int) -> AppointmentFacts | None:
+    """The facts of an appointment (held ones included), or None when there is none."""
+    appointment = (
+        Appointment.objects.filter(pk=appointment_id)
+        .only(
+            "status",
+            "channel",
+            "start",
+            "language",
+            "email",
+            "phone",
+            "remind_by_email",
+            "remind_by_sms",
+            "handled_at",
+            "anonymised_at",
+        )
+        .prefetch_related("products")
+        .first()
+    )
+    if appointment is None:
+        return None
+    return AppointmentFacts(
+        id=appointment.pk,
+        status=appointment.status,
+        channel=appointment.channel,
+        start=appointment.start,
+        language=appointment.language,
+        email=appointment.email,
+        phone=appointment.phone,
+        remind_by_email=appointment.remind_by_email,
+        remind_by_sms=appointment.remind_by_sms,
+        handled_at=appointment.handled_at,
+        anonymised_at=appointment.anonymised_at,
+        products=tuple(appointment.products.all()),
+    )
 
 
 def closure_covering(appointment: Appointment) -> Closure | None:

@@ -25,9 +25,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
-from django_ratelimit.decorators import ratelimit
 
 from . import flow, limits, services
 from .availability import local_tz
@@ -37,33 +35,11 @@ from .forms import DetailsForm, LocationForm, ProductsForm, TimeForm, add_bookin
 from .ics import appointment_ics, ics_filename
 from .models import Appointment, Location, Product
 from .selectors import appointment_get_by_token, location_get, location_list, product_list, products_by_codes
+from .web import citizen_page
 
 logger = logging.getLogger(__name__)
 
 GET_POST = ["GET", "POST"]
-
-
-# --- rate limits ----------------------------------------------------------------------------
-
-
-def _rate(setting: str):
-    return lambda group, request: getattr(settings, setting)
-
-
-def citizen_page(view):
-    """Rate limited per client (pages and, stricter, POSTs), never cached, 429 page when over."""
-
-    @ratelimit(group="citizen-pages", key="ip", rate=_rate("BOOKING_RATELIMIT_PAGES"), block=False)
-    @ratelimit(group="citizen-actions", key="ip", rate=_rate("BOOKING_RATELIMIT_ACTIONS"), method="POST", block=False)
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if getattr(request, "limited", False):
-            response = render(request, "booking/too_many_requests.html", status=429)
-            response["Retry-After"] = "60"
-            return response
-        return view(request, *args, **kwargs)
-
-    return never_cache(wrapped)
 
 
 # --- start and product pages ----------------------------------------------------------------
@@ -285,7 +261,12 @@ def _booking_time_page(request, draft: flow.Draft, chosen: Chosen, form: TimeFor
         location=chosen.required_location,
         form=form,
         alternatives=alternatives,
-        context=_step_context(3, draft=draft),
+        context={
+            **_step_context(3, draft=draft),
+            "page_links": flow.page_links(
+                flow.TIME_STEP, products=chosen.products, location=chosen.location, persons=draft.persons
+            ),
+        },
     )
 
 
@@ -474,7 +455,10 @@ def _manage(view):
 @_manage
 @require_GET
 def manage(request: HttpRequest, appointment: Appointment) -> HttpResponse:
-    return render(request, "booking/manage/detail.html", _appointment_context(request, appointment))
+    context = _appointment_context(request, appointment)
+    if context["can_change"]:
+        context["page_links"] = flow.page_links(flow.MANAGE_PAGE, appointment=appointment)
+    return render(request, "booking/manage/detail.html", context)
 
 
 @_manage
@@ -556,7 +540,7 @@ def manage_confirm(request: HttpRequest, appointment: Appointment) -> HttpRespon
 def manage_done_online(request: HttpRequest, appointment: Appointment) -> HttpResponse:
     """ "Already arranged online?", from the reminder of an appointment that can be done
     online as a whole: cancels through the one cancel service, with the reason for the audit
-    trail (and for nudges, through the cancel hook). The GET only asks."""
+    trail (and for other apps, through the cancel hook). The GET only asks."""
     products = list(appointment.products.all())
     if not products or not all(product.has_online_alternative for product in products):
         return redirect("booking:manage", token=appointment.manage_token)

@@ -27,7 +27,7 @@ class Principle(models.TextChoices):
 
 
 class ContentKind(models.TextChoices):
-    """How a variant's content is built; each has its template in templates/nudges/variants/."""
+    """How a variant's content is built; each has its template in templates/nudges/experiments/variants/."""
 
     EASY_LINK = "easy_link", _("Directe link naar het online formulier, met wat ervoor nodig is")
     DIGITAL_DISCOUNT = "digital_discount", _("Beide leges naast elkaar, online als digitale korting")

@@ -2,7 +2,9 @@
 
 from django.urls import path
 
-from . import manager_views, satisfaction_views, views, waitlist_views
+from nudges.experiments import manager_views, views
+from nudges.satisfaction import views as satisfaction_views
+from nudges.waitlist import views as waitlist_views
 
 app_name = "nudges"
 

@@ -5,7 +5,7 @@ import pytest
 from django.core.cache import cache
 
 from booking.apis.availability import local_answers_clear
-from nudges import sms
+from nudges.outbox import sms
 
 
 @pytest.fixture(autouse=True)

@@ -15,8 +15,8 @@ from django.utils.translation import gettext_lazy as _
 from booking.availability import local_tz
 from booking.constants import OnlinePossible, OnlineReason
 from booking.exceptions import BookingError
-from booking.forms import AccessibleForm, NameField
 from booking.models import Desk, Location, OpeningHours, Product
+from booking.web import AccessibleForm, NameField
 
 DATE_WIDGET = {"type": "date"}
 TIME_WIDGET = {"type": "time", "step": "300"}

@@ -65,6 +65,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # The visitor's experiment unit, for booking-hook callbacks that run inside this request
+    # (links an online booking to the nudge the visitor saw; see nudges/experiments/unit.py).
+    "nudges.experiments.unit.NudgeUnitMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -339,8 +342,6 @@ NUDGES_SATISFACTION_DELAY_MINUTES = env_int("NUDGES_SATISFACTION_DELAY_MINUTES",
 NUDGES_WAITLIST_OFFERS_PER_SLOT = env_int("NUDGES_WAITLIST_OFFERS_PER_SLOT", 3)
 NUDGES_WAITLIST_HOLD_MINUTES = env_int("NUDGES_WAITLIST_HOLD_MINUTES", 30)
 NUDGES_WAITLIST_MAX_DAYS = env_int("NUDGES_WAITLIST_MAX_DAYS", 90)
-# Makes the visitor's unit known to booking-hook callbacks (links an online booking to it).
-MIDDLEWARE.append("nudges.middleware.NudgeUnitMiddleware")
 
 # --- Logging: no personal data; only ids and references are logged ----------------------
 LOGGING = {

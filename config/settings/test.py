@@ -11,7 +11,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # environment; the pytest process itself always keeps mail in memory (pytest-django).
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", True)
-# SMS kept in memory too (nudges.sms.outbox), unless a test's worker is told otherwise.
+# SMS kept in memory too (nudges.outbox.sms.outbox), unless a test's worker is told otherwise.
 NUDGES_SMS_BACKEND = os.environ.get("NUDGES_SMS_BACKEND", "nudges.sms.LocMemBackend")
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_CLASSES": []}

@@ -9,8 +9,8 @@ from rest_framework import authentication, exceptions, permissions, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from nudges import services
 from nudges.exceptions import NudgeError
+from nudges.experiments import services
 from nudges.models import IntegrationClient
 from nudges.permissions import MANAGE_EXPERIMENTS
 

@@ -12,10 +12,10 @@ from rest_framework.response import Response
 
 from booking.constants import Channel
 from booking.selectors import products_by_codes
-from nudges import selectors, services
-from nudges.assignment import is_valid_unit_id, unit_hash
 from nudges.constants import REPORTABLE_OUTCOMES, Source, Touchpoint
 from nudges.exceptions import InvalidInput
+from nudges.experiments import selectors, services
+from nudges.experiments.assignment import is_valid_unit_id, unit_hash
 from nudges.models import Experiment
 
 from .base import IntegrationApiView, NudgeErrorSerializer

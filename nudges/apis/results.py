@@ -8,7 +8,7 @@ from rest_framework import serializers
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.response import Response
 
-from nudges import selectors
+from nudges.experiments import selectors
 
 from .base import CanManageExperiments, NudgeApiView, NudgeErrorSerializer
 

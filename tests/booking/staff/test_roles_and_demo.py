@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 
 def group_permissions():
     """Per group, its booking and auth permissions (other apps add their own in their own
-    migrations, e.g. nudges gives the Manager its experiments permission)."""
+    migrations, e.g. another app gives the Manager its own permission)."""
     return {
         group.name: {
             f"{p.content_type.app_label}.{p.codename}"

@@ -1,0 +1,383 @@
+"""Read side of nudges. Public: ``running_experiment_for``, ``arms``, ``assigned_variant``,
+``decide``, ``social_norm``, ``start_problems``, ``experiment_counts``, ``experiment_results``,
+``register_experiments``, ``experiment_list``, ``experiment_get``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from booking.constants import AppointmentStatus, Channel
+from booking.models import Appointment, Product
+from nudges.constants import (
+    COLLECTING_STATUSES,
+    METRICS,
+    REMINDER_KINDS,
+    REMINDER_METRICS,
+    ContentKind,
+    ExemptionReason,
+    ExperimentStatus,
+    Metric,
+    OutcomeKind,
+    Touchpoint,
+    metric_spec,
+    metrics_for,
+)
+from nudges.exceptions import NotFound
+from nudges.experiments import statistics
+from nudges.experiments.assignment import assign
+from nudges.experiments.content import Content, SocialFigure, build_content, fee_problems
+from nudges.models import Exemption, Experiment, Exposure, OnlineCompletion, Outcome, Variant
+
+# Counter visits that happened or are happening (not cancelled, not missed).
+COUNTER_VISIT_STATUSES = (AppointmentStatus.BOOKED, AppointmentStatus.CHECKED_IN, AppointmentStatus.SERVED)
+
+
+# --- experiments and assignment ---------------------------------------------------------
+
+
+def experiment_list() -> QuerySet[Experiment]:
+    return Experiment.objects.prefetch_related("products", "variants__intervention").order_by("-created_at")
+
+
+def experiment_get(experiment_id: int | str) -> Experiment:
+    try:
+        return experiment_list().get(pk=int(experiment_id))
+    except (Experiment.DoesNotExist, ValueError, TypeError):
+        raise NotFound(_("Dit experiment bestaat niet.")) from None
+
+
+def arms(experiment: Experiment) -> list[Variant]:
+    """The variants in their fixed order (creation order): the order assignment relies on."""
+    return sorted(experiment.variants.all(), key=lambda v: v.pk)
+
+
+def assigned_variant(experiment: Experiment, unit_hash: str) -> Variant:
+    variants = arms(experiment)
+    key = assign(salt=experiment.salt, unit_hash=unit_hash, arms=[(v.key, v.weight) for v in variants])
+    return next(v for v in variants if v.key == key)
+
+
+def running_experiment_for(*, products: Sequence[Product], touchpoint: str) -> tuple[Experiment, Product] | None:
+    """The running experiment at this touchpoint for the first chosen product it covers."""
+    ids = [p.pk for p in products]
+    candidates = list(
+        Experiment.objects.filter(status=ExperimentStatus.RUNNING, touchpoint=touchpoint, products__in=ids)
+        .prefetch_related(
+            "products", Prefetch("variants", queryset=Variant.objects.select_related("intervention").order_by("pk"))
+        )
+        .distinct()
+        .order_by("started_at", "pk")
+    )
+    for product in products:
+        for experiment in candidates:
+            if any(p.pk == product.pk for p in experiment.products.all()):
+                return experiment, product
+    return None
+
+
+# --- the social-norm figure -------------------------------------------------------------
+
+
+def social_norm(*, product: Product, now: datetime | None = None) -> SocialFigure:
+    """Online completions vs counter visits for this product in the last NUDGES_SOCIAL_PERIOD_DAYS
+    days, from the app's own data: never typed in."""
+    now = now or timezone.now()
+    days = settings.NUDGES_SOCIAL_PERIOD_DAYS
+    since = now - timedelta(days=days)
+    online = OnlineCompletion.objects.filter(product=product, completed_at__gte=since, completed_at__lt=now).count()
+    counter = Appointment.objects.filter(
+        products=product, start__gte=since, start__lt=now, status__in=COUNTER_VISIT_STATUSES
+    ).count()
+    return SocialFigure(
+        online_cases=online,
+        counter_cases=counter,
+        period_days=days,
+        since=timezone.localdate(since),
+        until=timezone.localdate(now),
+        min_cases=settings.NUDGES_SOCIAL_MIN_CASES,
+    )
+
+
+# --- the decision -------------------------------------------------------------------------
+
+
+@dataclass
+class Decision:
+    experiment: Experiment | None = None
+    variant: Variant | None = None
+    product: Product | None = None
+    exempt_reason: str | None = None
+    content: Content | None = None
+
+    @property
+    def exempt(self) -> bool:
+        return self.exempt_reason is not None
+
+    @property
+    def shows_nudge(self) -> bool:
+        return self.content is not None
+
+
+def unit_needs_help(unit_hash: str) -> bool:
+    """The visitor once said they need help or cannot do this online: never nudge them again."""
+    return Exemption.objects.filter(unit_hash=unit_hash, reason=ExemptionReason.NEEDS_HELP).exists()
+
+
+def decide(
+    *,
+    products: Sequence[Product],
+    unit_hash: str,
+    touchpoint: str = Touchpoint.PRODUCT_CHOICE,
+    channel: str = Channel.ONLINE,
+    needs_help: bool = False,
+    now: datetime | None = None,
+) -> Decision:
+    """Which experiment and variant applies to this unit, or why it is exempt. Pure read:
+    logging the exposure or exemption is ``services``' job."""
+    if touchpoint == Touchpoint.REMINDER:
+        return Decision()  # a reminder's wording is decided per appointment by nudges.reminders.wording
+    found = running_experiment_for(products=products, touchpoint=touchpoint)
+    if found is None:
+        return Decision()
+    experiment, product = found
+    decision = Decision(experiment=experiment, product=product)
+    if channel != Channel.ONLINE:
+        decision.exempt_reason = ExemptionReason.CHANNEL
+    elif needs_help or unit_needs_help(unit_hash):
+        decision.exempt_reason = ExemptionReason.NEEDS_HELP
+    elif any(p.requires_presence or not p.has_online_alternative for p in products):
+        decision.exempt_reason = ExemptionReason.PRESENCE_REQUIRED
+    if decision.exempt:
+        return decision
+    decision.variant = assigned_variant(experiment, unit_hash)
+    intervention = decision.variant.intervention
+    if intervention is not None:
+        figure = social_norm(product=product, now=now) if intervention.kind == ContentKind.SOCIAL_NORM else None
+        decision.content = build_content(intervention=intervention, product=product, figure=figure)
+    return decision
+
+
+# --- governance: what stops an experiment from starting ----------------------------------
+
+
+def start_problems(experiment: Experiment, *, now: datetime | None = None) -> list[str]:
+    problems: list[str] = []
+    # A reminder's wording never steers away from the counter and shows no fees: the rules
+    # about presence and fees are for the nudges after the product choice.
+    reminder = experiment.touchpoint == Touchpoint.REMINDER
+    if not experiment.hypothesis.strip():
+        problems.append(_("Schrijf een hypothese."))
+    if not experiment.primary_metric:
+        problems.append(_("Kies een primaire maat."))
+    elif not METRICS[experiment.primary_metric].comparable:
+        problems.append(_("De primaire maat moet in elke groep, ook de controlegroep, te meten zijn."))
+    elif reminder and experiment.primary_metric not in REMINDER_METRICS:
+        problems.append(
+            _("Kies bij een herinnering als primaire maat: niet verschenen, vooraf geannuleerd of verschenen.")
+        )
+    if not experiment.planned_sample_per_variant:
+        problems.append(_("Geef de geplande steekproef per variant op."))
+    if not experiment.purpose_nl.strip():
+        problems.append(_("Beschrijf het doel voor het openbare register."))
+
+    variants = arms(experiment)
+    controls = [v for v in variants if v.is_control]
+    treatments = [v for v in variants if not v.is_control]
+    if len(controls) != 1:
+        problems.append(_("Een experiment heeft precies één controlegroep (variant zonder interventie)."))
+    if not treatments:
+        problems.append(_("Voeg ten minste één variant met een interventie toe."))
+
+    products = list(experiment.products.all())
+    if not products:
+        problems.append(_("Kies ten minste één product."))
+    for product in [] if reminder else products:
+        if product.requires_presence:
+            problems.append(
+                _("%(product)s vraagt persoonlijk verschijnen: nooit nudgen.") % {"product": product.name_nl}
+            )
+        if experiment.touchpoint == Touchpoint.PRODUCT_CHOICE and not product.has_online_alternative:
+            problems.append(_("%(product)s heeft geen online alternatief.") % {"product": product.name_nl})
+        problems.extend(fee_problems(product))
+    for variant in treatments:
+        intervention = variant.intervention
+        if intervention.touchpoint != experiment.touchpoint:
+            problems.append(_("Interventie %(name)s hoort bij een ander moment.") % {"name": intervention.name})
+        elif reminder != (intervention.kind in REMINDER_KINDS):
+            problems.append(
+                _("Interventie %(name)s: deze soort inhoud past niet bij dit moment.") % {"name": intervention.name}
+            )
+        covered = {p.pk for p in intervention.products.all()}
+        missing = [p.name_nl for p in products if p.pk not in covered]
+        if missing:
+            problems.append(
+                _("Interventie %(name)s is niet bedoeld voor: %(products)s.")
+                % {"name": intervention.name, "products": ", ".join(missing)}
+            )
+        if intervention.kind == ContentKind.SOCIAL_NORM:
+            for product in products:
+                figure = social_norm(product=product, now=now)
+                if not figure.enough:
+                    problems.append(
+                        _("Het sociale cijfer voor %(product)s steunt op %(cases)s gevallen; minimaal %(min)s nodig.")
+                        % {"product": product.name_nl, "cases": figure.cases, "min": figure.min_cases}
+                    )
+    overlapping = (
+        Experiment.objects.filter(
+            status__in=COLLECTING_STATUSES, touchpoint=experiment.touchpoint, products__in=[p.pk for p in products]
+        )
+        .exclude(pk=experiment.pk)
+        .distinct()
+    )
+    for other in overlapping:
+        problems.append(
+            _("Experiment '%(name)s' loopt al op dit moment voor dezelfde producten.") % {"name": other.name}
+        )
+    return problems
+
+
+# --- results --------------------------------------------------------------------------------
+
+
+def _has_outcome(kind: str, *, within: timedelta | None = None) -> Exists:
+    outcomes = Outcome.objects.filter(experiment=OuterRef("experiment"), unit_hash=OuterRef("unit_hash"), kind=kind)
+    if within is not None:
+        outcomes = outcomes.filter(occurred_at__lte=OuterRef("exposed_at") + within)
+    return Exists(outcomes)
+
+
+def experiment_counts(experiment: Experiment, *, now: datetime | None = None) -> dict[int, dict[str, int]]:
+    """Per variant id: exposed units (``n``), units past the abandonment window
+    (``matured``), fallbacks, and units with each outcome (``abandoned``: past the window
+    with neither a counter booking within it nor an online choice). One grouped query."""
+    now = now or timezone.now()
+    window = timedelta(hours=settings.NUDGES_ABANDON_AFTER_HOURS)
+    matured = Q(exposed_at__lte=now - window)
+    rows = (
+        Exposure.objects.filter(experiment=experiment)
+        .values("variant_id")
+        .annotate(
+            n=Count("pk"),
+            matured=Count("pk", filter=matured),
+            fallbacks=Count("pk", filter=Q(fallback=True)),
+            abandoned=Count(
+                "pk",
+                filter=matured
+                & ~Q(_has_outcome(OutcomeKind.BOOKED, within=window))
+                & ~Q(_has_outcome(OutcomeKind.CHOSE_ONLINE)),
+            ),
+            **{kind.value: Count("pk", filter=Q(_has_outcome(kind))) for kind in OutcomeKind},
+        )
+        .order_by()
+    )
+    return {row.pop("variant_id"): row for row in rows}
+
+
+@dataclass
+class MetricResult:
+    metric: str
+    label: str
+    role: str  # primary | guardrail | descriptive
+    comparable: bool
+    lower_is_better: bool
+    analysis: statistics.Analysis
+
+
+@dataclass
+class ExperimentResults:
+    experiment: Experiment
+    computed_at: datetime
+    variants: list[Variant]
+    counts: dict[int, dict[str, int]]
+    primary: MetricResult | None
+    guardrails: list[MetricResult] = field(default_factory=list)
+    descriptive: list[MetricResult] = field(default_factory=list)
+
+    @property
+    def total_exposures(self) -> int:
+        return sum(c["n"] for c in self.counts.values())
+
+
+def _metric_result(experiment, variants, counts, metric: str, role: str) -> MetricResult:
+    spec = metric_spec(metric, experiment.touchpoint)
+    empty = {"n": 0, "matured": 0}
+    arm_counts = []
+    for variant in variants:
+        row = counts.get(variant.pk, empty)
+        n = row["matured"] if metric == Metric.ABANDONED else row["n"]
+        arm_counts.append(
+            statistics.ArmCounts(
+                key=variant.key,
+                is_control=variant.is_control,
+                weight=variant.weight,
+                n=n,
+                conversions=row.get(metric, 0),
+            )
+        )
+    analysis = statistics.analyse(
+        arm_counts,
+        planned_per_arm=experiment.planned_sample_per_variant,
+        lower_is_better=spec.lower_is_better,
+        comparable=spec.comparable and role != "descriptive",
+        srm_alpha=settings.NUDGES_SRM_ALPHA,
+    )
+    return MetricResult(
+        metric=metric,
+        label=str(Metric(metric).label),
+        role=role,
+        comparable=spec.comparable,
+        lower_is_better=spec.lower_is_better,
+        analysis=analysis,
+    )
+
+
+def experiment_results(experiment: Experiment, *, now: datetime | None = None) -> ExperimentResults:
+    now = now or timezone.now()
+    variants = arms(experiment)
+    counts = experiment_counts(experiment, now=now)
+    primary = (
+        _metric_result(experiment, variants, counts, experiment.primary_metric, "primary")
+        if experiment.primary_metric
+        else None
+    )
+    guardrails = [
+        _metric_result(experiment, variants, counts, m, "guardrail")
+        for m in experiment.guardrail_metrics
+        if m in METRICS and m != experiment.primary_metric
+    ]
+    shown = {experiment.primary_metric, *experiment.guardrail_metrics}
+    descriptive = [
+        _metric_result(experiment, variants, counts, m, "descriptive")
+        for m in metrics_for(experiment.touchpoint)
+        if m not in shown
+    ]
+    return ExperimentResults(
+        experiment=experiment,
+        computed_at=now,
+        variants=variants,
+        counts=counts,
+        primary=primary,
+        guardrails=guardrails,
+        descriptive=descriptive,
+    )
+
+
+# --- the public register ------------------------------------------------------------------
+
+
+def register_experiments() -> list[Experiment]:
+    """Every experiment that runs, ran or is paused: the public register."""
+    return list(
+        Experiment.objects.exclude(status=ExperimentStatus.DRAFT)
+        .prefetch_related(
+            "products", Prefetch("variants", queryset=Variant.objects.select_related("intervention").order_by("pk"))
+        )
+        .order_by("status", "-started_at")
+    )
