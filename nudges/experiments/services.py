@@ -22,6 +22,8 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -35,7 +37,14 @@ from nudges.constants import (
     OutcomeKind,
     Source,
 )
-from nudges.exceptions import CannotStart, ExperimentLocked, InvalidInput, InvalidTransition, NotFound
+from nudges.exceptions import (
+    CannotStart,
+    ExperimentLocked,
+    InvalidInput,
+    InvalidTransition,
+    NotFound,
+    TooManyOutcomes,
+)
 from nudges.experiments import selectors
 from nudges.models import (
     Exemption,
@@ -200,6 +209,24 @@ def counter_choice_record(
         exemption_log(experiment=experiment, unit_hash=unit_hash, reason=ExemptionReason.NEEDS_HELP, now=now)
 
 
+def _count_unit_report(unit_hash: str, *, now: datetime) -> None:
+    """One more outcome report about this unit this hour; over the limit: ``TooManyOutcomes``.
+    Counted in the shared cache (a unit's hash only): a client trying units or hammering one
+    cannot write outcomes faster than a real online form would."""
+    limit = settings.NUDGES_OUTCOMES_PER_UNIT_HOUR
+    if limit <= 0:
+        return
+    key = f"nudges:outcome-reports:{unit_hash}:{int(now.timestamp()) // 3600}"
+    cache.add(key, 0, timeout=3600)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=3600)
+        count = 1
+    if count > limit:
+        raise TooManyOutcomes()
+
+
 def outcome_report(
     *,
     kind: str,
@@ -210,14 +237,18 @@ def outcome_report(
     now: datetime | None = None,
 ) -> list[Outcome]:
     """An integration client reports an outcome, by the opaque reference or by unit. A
-    completion without either (``product`` only) counts for the social-norm figure alone."""
+    completion without either (``product`` only) counts for the social-norm figure alone.
+    Reports per unit are limited (``NUDGES_OUTCOMES_PER_UNIT_HOUR``, ``TooManyOutcomes``)."""
     now = now or timezone.now()
     if kind not in OutcomeKind.values:
         raise InvalidInput(_("Onbekende uitkomst. 'Afgehaakt' wordt berekend, niet gemeld."), field="kind")
+    if unit_hash:
+        _count_unit_report(unit_hash, now=now)
     if reference:
         ref = OnlineReference.objects.select_related("experiment", "product").filter(reference=reference).first()
         if ref is None:
             raise NotFound(_("Onbekende referentie."))
+        _count_unit_report(ref.unit_hash, now=now)
         if experiment is not None and experiment.pk != ref.experiment_id:
             raise InvalidInput(_("Deze referentie hoort bij een ander experiment."), field="experiment")
         if kind == OutcomeKind.COMPLETED_ONLINE:
