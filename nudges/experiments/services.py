@@ -7,7 +7,6 @@ Public:
   ``counter_choice_record`` (the "counter anyway" button);
 - experiments: ``experiment_create``, ``experiment_update``, ``experiment_start``,
   ``experiment_pause``, ``experiment_resume``, ``experiment_finish``;
-- ``integration_client_create``, ``integration_client_authenticate``.
 
 Every row written holds a pseudonymous unit hash only. Logging is idempotent: one exposure per
 unit and experiment, one outcome per unit, experiment and kind.
@@ -15,7 +14,6 @@ unit and experiment, one outcome per unit, experiment and kind.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import secrets
 from collections.abc import Iterable, Sequence
@@ -50,7 +48,6 @@ from nudges.models import (
     Exemption,
     Experiment,
     Exposure,
-    IntegrationClient,
     Intervention,
     OnlineCompletion,
     OnlineReference,
@@ -409,27 +406,3 @@ def experiment_finish(*, experiment: Experiment, conclusion_nl: str = "", now: d
         fields.append("conclusion_nl")
     experiment.save(update_fields=fields)
     return experiment
-
-
-# --- integration clients --------------------------------------------------------------------
-
-
-def _token_hash(token: str) -> str:
-    # The token is 256 random bits: a plain SHA-256 suffices (no guessing to slow down).
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def integration_client_create(*, name: str) -> tuple[IntegrationClient, str]:
-    """A new client and its token; the token is returned once and stored only as a hash."""
-    token = secrets.token_urlsafe(32)
-    client = IntegrationClient.objects.create(name=name, token_hash=_token_hash(token), token_prefix=token[:8])
-    return client, token
-
-
-def integration_client_authenticate(token: str) -> IntegrationClient | None:
-    if not token or len(token) > 128:
-        return None
-    client = IntegrationClient.objects.filter(token_hash=_token_hash(token), is_active=True).first()
-    if client is not None:
-        IntegrationClient.objects.filter(pk=client.pk).update(last_used_at=timezone.now())
-    return client

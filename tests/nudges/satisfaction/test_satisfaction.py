@@ -505,7 +505,6 @@ PERSONAL = re.compile(r"name|naam|e_?mail|phone|telefoon|address|adres|postcode|
 NOT_ABOUT_CITIZENS = {
     ("Intervention", "name"),  # the intervention's own name
     ("Experiment", "name"),  # the experiment's own name
-    ("IntegrationClient", "name"),  # a connected system, e.g. the online form platform
 }
 # Reviewed exceptions: contact data a nudges feature needs while it runs, erased when it ends.
 CONTACT_WHILE_ACTIVE = {
