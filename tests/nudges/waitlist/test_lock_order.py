@@ -6,9 +6,9 @@ import pytest
 
 from booking.models import Appointment
 from nudges.models import WaitlistOffer
-from nudges.waitlist import waitlist_join, waitlist_offer_accept
+from nudges.waitlist.services import waitlist_join, waitlist_offer_accept
 from tests.locking import assert_lock_order, captured_locks
-from tests.nudges.test_waitlist import LATER_DAY, at, book, cancel, confirmed, paspoort, stadhuis, uittreksel  # noqa: F401
+from tests.nudges.waitlist.test_waitlist import LATER_DAY, at, book, cancel, confirmed, paspoort, stadhuis, uittreksel  # noqa: F401
 
 
 @pytest.mark.django_db
