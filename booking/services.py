@@ -132,9 +132,9 @@ def _check_active_limit(
         return
     key = email_key(email)
     for product in products:
-        active = Appointment.objects.filter(
-            email_key=key, products=product, status__in=UPCOMING_STATUSES, end__gt=now
-        ).exclude(pk=exclude_appointment_id)
+        active = Appointment.objects.filter(email_key=key, products=product, status__in=UPCOMING_STATUSES, end__gt=now)
+        if exclude_appointment_id is not None:
+            active = active.exclude(pk=exclude_appointment_id)
         if active.count() >= limit:
             raise TooManyActiveAppointments(field="email", product=product.code)
 
@@ -338,10 +338,11 @@ def appointment_book(
     if language not in dict(settings.LANGUAGES):
         language = settings.LANGUAGE_CODE
     request = {"products": products, "persons": persons, "location": location, "start": start}
+    mailbox = email_key(email)
     contact = {
         "name": name,
         "email": email,
-        "email_key": email_key(email),
+        "email_key": mailbox,
         "phone": phone,
         "language": language,
         "remind_by_email": remind_by_email,
@@ -351,7 +352,7 @@ def appointment_book(
     }
     try:
         with transaction.atomic():
-            lock_contact(contact["email_key"])
+            lock_contact(mailbox)
             hold = _confirmable_hold(hold_token, request=request, end=end, now=now) if hold_token else None
             if hold is not None:
                 for field, value in contact.items():

@@ -85,17 +85,17 @@ class BookingThrottleMixin:
     throttle_scope = "booking"
 
 
-class IntegrationBookingMixin:
+class IntegrationBookingApi(APIView):
     """Only an integration client with the ``appointments`` scope takes times through the API;
     requests per client per minute are limited, not per address."""
 
     authentication_classes = [IntegrationClientAuthentication]
     permission_classes = [HasIntegrationScope]
-    throttle_classes: Sequence[type[BaseThrottle]] = [IntegrationClientThrottle]
+    throttle_classes = [IntegrationClientThrottle]
     integration_scope = SCOPE_APPOINTMENTS
 
 
-class HoldCreateApi(IntegrationBookingMixin, APIView):
+class HoldCreateApi(IntegrationBookingApi):
     @extend_schema_serializer(component_name="HoldRequest")
     class InputSerializer(BookingRequestSerializer):
         pass
@@ -124,7 +124,7 @@ class HoldCreateApi(IntegrationBookingMixin, APIView):
         return Response(self.OutputSerializer(hold).data, status=status.HTTP_201_CREATED)
 
 
-class AppointmentCreateApi(IntegrationBookingMixin, APIView):
+class AppointmentCreateApi(IntegrationBookingApi):
     @extend_schema_serializer(component_name="AppointmentRequest")
     class InputSerializer(BookingRequestSerializer):
         name = NameField(max_length=150)

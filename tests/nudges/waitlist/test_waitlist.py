@@ -338,7 +338,7 @@ def test_a_move_that_cannot_be_booked_changes_nothing(settings, cancel, stadhuis
     # Booked since, elsewhere, with the same address: after cancelling the current one the
     # limit still refuses the new booking, so the cancel must be undone too.
     Appointment.objects.filter(pk=book(noord, at(15, 0, LATER_DAY), paspoort, email="x@example.nl").pk).update(
-        email=current.email
+        email=current.email, email_key=current.email_key
     )
     freed = book(stadhuis, at(10), paspoort)
     (offer,) = cancel(freed)
