@@ -371,6 +371,7 @@ def main() -> int:
     os.environ.update(
         DJANGO_SETTINGS_MODULE="config.settings.production",
         DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
+        NUDGES_UNIT_HASH_KEY=secrets.token_urlsafe(50),
         DJANGO_SECURE_SSL_REDIRECT="0",
         DATABASE_URL=f"{SERVER_URL}/{DB_NAME}",
         KANAALWIJZER_VAR_DIR=str(RESULTS / "var"),

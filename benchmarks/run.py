@@ -74,6 +74,7 @@ def app_env(args: argparse.Namespace, **extra: str) -> dict[str, str]:
         {
             "DJANGO_SETTINGS_MODULE": "config.settings.production",
             "DJANGO_SECRET_KEY": args.secret_key,
+            "NUDGES_UNIT_HASH_KEY": args.secret_key[::-1],
             "DJANGO_SECURE_SSL_REDIRECT": "0",
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
             "DATABASE_URL": f"{args.pg_url}/{args.db}",

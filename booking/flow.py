@@ -34,6 +34,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .availability import Slot, availability_for_products, local_tz
+from .dates import datetime_parse, day_parse
 from .models import Product
 
 logger = logging.getLogger(__name__)
@@ -93,13 +94,8 @@ class Draft:
 
 
 def _parse(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed if timezone.is_aware(parsed) else None
+    parsed = datetime_parse(value)
+    return parsed if parsed is not None and timezone.is_aware(parsed) else None
 
 
 def draft_get(request: HttpRequest) -> Draft:
@@ -267,10 +263,7 @@ def _monday(day: date) -> date:
 
 
 def parse_day(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
+    return day_parse(value)
 
 
 def build_time_picker(

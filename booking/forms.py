@@ -17,6 +17,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .dates import datetime_parse
 from .exceptions import BookingError
 from .models import Location, Product
 from .phones import phone_normalise
@@ -97,11 +98,8 @@ class TimeForm(AccessibleForm):
     anchors = {"start": "kies-tijd"}
 
     def clean_start(self) -> datetime:
-        try:
-            start = datetime.fromisoformat(self.cleaned_data["start"])
-        except ValueError:
-            raise forms.ValidationError(_("Kies een tijd uit de lijst."), code="invalid") from None
-        if timezone.is_naive(start):
+        start = datetime_parse(self.cleaned_data["start"])
+        if start is None or timezone.is_naive(start):
             raise forms.ValidationError(_("Kies een tijd uit de lijst."), code="invalid")
         return start
 

@@ -108,6 +108,7 @@ class AppointmentFacts:
     handled_at: datetime | None
     anonymised_at: datetime | None
     products: tuple[Product, ...]
+    cancelled_at: datetime | None = None
 
     @property
     def product_ids(self) -> tuple[int, ...]:
@@ -128,6 +129,7 @@ def appointment_facts(appointment_id: int) -> AppointmentFacts | None:
             "remind_by_email",
             "remind_by_sms",
             "handled_at",
+            "cancelled_at",
             "anonymised_at",
         )
         .prefetch_related("products")
@@ -148,6 +150,7 @@ def appointment_facts(appointment_id: int) -> AppointmentFacts | None:
         handled_at=appointment.handled_at,
         anonymised_at=appointment.anonymised_at,
         products=tuple(appointment.products.all()),
+        cancelled_at=appointment.cancelled_at,
     )
 
 

@@ -25,7 +25,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from . import flow, limits, services
 from .availability import local_tz
@@ -39,18 +39,19 @@ from .web import citizen_page
 
 logger = logging.getLogger(__name__)
 
-GET_POST = ["GET", "POST"]
+GET_POST = ["GET", "HEAD", "POST"]
+SAFE_METHODS = ("GET", "HEAD")
 
 
 # --- start and product pages ----------------------------------------------------------------
 
 
-@require_GET
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "booking/home.html", {"products": product_list()})
 
 
-@require_GET
+@require_safe
 def product_detail(request: HttpRequest, code: str) -> HttpResponse:
     try:
         (product,) = products_by_codes([code])
@@ -143,7 +144,7 @@ def _products_page(request: HttpRequest, form: ProductsForm) -> HttpResponse:
 def products_step(request: HttpRequest) -> HttpResponse:
     draft = flow.draft_get(request)
     products = product_list()
-    if request.method == "GET":
+    if request.method in SAFE_METHODS:
         preselected = request.GET.get("product")
         initial = {"products": draft.products or ([preselected] if preselected else []), "persons": draft.persons}
         return _products_page(request, ProductsForm(initial=initial, products=products))
@@ -197,7 +198,7 @@ def location_step(request: HttpRequest) -> HttpResponse:
     if response := _missing_step(draft, chosen, needs=2):
         return response
     locations = list(location_list(products=chosen.products))
-    if request.method == "GET":
+    if request.method in SAFE_METHODS:
         initial = draft.location_id if draft.location_id else (locations[0].pk if len(locations) == 1 else None)
         return _location_page(request, draft, chosen, LocationForm(initial={"location": initial}, locations=locations))
 
@@ -277,7 +278,7 @@ def time_step(request: HttpRequest) -> HttpResponse:
     chosen = Chosen.load(draft)
     if response := _missing_step(draft, chosen, needs=3):
         return response
-    if request.method == "GET":
+    if request.method in SAFE_METHODS:
         return _booking_time_page(request, draft, chosen, TimeForm(initial={"start": draft.start}))
 
     form = TimeForm(request.POST)
@@ -317,7 +318,7 @@ def details_step(request: HttpRequest) -> HttpResponse:
     chosen = Chosen.load(draft)
     if response := _missing_step(draft, chosen, needs=4):
         return response
-    if request.method == "GET":
+    if request.method in SAFE_METHODS:
         return _details_page(request, draft, chosen, DetailsForm(initial=draft.contact))
 
     form = DetailsForm(request.POST)
@@ -376,7 +377,7 @@ def check_step(request: HttpRequest) -> HttpResponse:
     chosen = Chosen.load(draft)
     if response := _missing_step(draft, chosen, needs=5):
         return response
-    if request.method == "GET":
+    if request.method in SAFE_METHODS:
         return _check_page(request, draft, chosen)
 
     contact = draft.contact or {}
@@ -406,7 +407,7 @@ def check_step(request: HttpRequest) -> HttpResponse:
 
 
 @citizen_page
-@require_GET
+@require_safe
 def confirmed(request: HttpRequest) -> HttpResponse:
     try:
         appointment = appointment_get_by_token(request.session.get(flow.CONFIRMED_KEY, ""))
@@ -453,7 +454,7 @@ def _manage(view):
 
 
 @_manage
-@require_GET
+@require_safe
 def manage(request: HttpRequest, appointment: Appointment) -> HttpResponse:
     context = _appointment_context(request, appointment)
     if context["can_change"]:
@@ -499,7 +500,7 @@ def _reschedule_page(request, appointment: Appointment, form: TimeForm, alternat
 def manage_reschedule(request: HttpRequest, appointment: Appointment) -> HttpResponse:
     if appointment.status != AppointmentStatus.BOOKED:
         return redirect("booking:manage", token=appointment.manage_token)
-    if request.method == "GET":
+    if request.method in SAFE_METHODS:
         return _reschedule_page(request, appointment, TimeForm())
     form = TimeForm(request.POST)
     if not form.is_valid():
@@ -555,7 +556,7 @@ def manage_done_online(request: HttpRequest, appointment: Appointment) -> HttpRe
 
 
 @_manage
-@require_GET
+@require_safe
 def manage_ics(request: HttpRequest, appointment: Appointment) -> HttpResponse:
     manage_url = request.build_absolute_uri(reverse("booking:manage", args=[appointment.manage_token]))
     response = HttpResponse(
@@ -569,12 +570,12 @@ def manage_ics(request: HttpRequest, appointment: Appointment) -> HttpResponse:
 # --- statements -----------------------------------------------------------------------------
 
 
-@require_GET
+@require_safe
 def accessibility_statement(request: HttpRequest) -> HttpResponse:
     return render(request, "pages/accessibility.html")
 
 
-@require_GET
+@require_safe
 def privacy_statement(request: HttpRequest) -> HttpResponse:
     return render(
         request,

@@ -5,6 +5,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("booking.apis.urls")),
     path("api/v1/", include("nudges.apis.urls")),
+    # Open Formulieren's Qmatic plugin, unchanged, points its service URL here.
+    path("qmatic/calendar-backend/public/api/", include("booking.apis.qmatic.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("medewerkers/", include("booking.staff.urls")),
     path("", include("nudges.urls")),

@@ -32,6 +32,7 @@ class NudgesConfig(AppConfig):
         from booking.integrations import register_scope
         from booking.retention import register_retention_step
         from booking.staff.permissions import register_nav
+        from nudges import checks  # noqa: F401 - registers the deploy check of NUDGES_UNIT_HASH_KEY
         from nudges.constants import SCOPE_NUDGES, MessageKind
         from nudges.experiments import listeners
         from nudges.experiments.flow_step import product_choice_step

@@ -20,11 +20,11 @@ from rest_framework.views import APIView
 from booking import services
 from booking.cleaning import clean_name
 from booking.constants import Channel
+from booking.dates import validate_date_window
 from booking.integrations import SCOPE_APPOINTMENTS
 from booking.selectors import appointment_get_by_token, location_get, products_by_codes
 
 from .auth import HasIntegrationScope, IntegrationClientAuthentication, IntegrationClientThrottle
-from .errors import ConflictSerializer, ErrorSerializer
 
 phone_validator = RegexValidator(
     r"^\+?[0-9 ()-]{6,20}$", _("Vul een geldig telefoonnummer in, bijvoorbeeld 06 12345678.")
@@ -45,7 +45,10 @@ class BookingRequestSerializer(serializers.Serializer):
     products = serializers.ListField(child=serializers.CharField(max_length=40), min_length=1, max_length=5)
     persons = serializers.IntegerField(min_value=1, default=1)
     location = serializers.IntegerField(min_value=1)
-    start = serializers.DateTimeField(help_text=_("Begintijd, ISO 8601; zonder UTC-verschil geldt Nederlandse tijd."))
+    start = serializers.DateTimeField(
+        validators=[validate_date_window],
+        help_text=_("Begintijd, ISO 8601; zonder UTC-verschil geldt Nederlandse tijd."),
+    )
 
     def validate_persons(self, value):
         if value > settings.BOOKING_MAX_PERSONS:
@@ -109,13 +112,7 @@ class HoldCreateApi(IntegrationBookingApi):
         summary=_("Tijd vasthouden"),
         description=_("Houdt een tijd kort vast (standaard 10 minuten) terwijl de inwoner gegevens invult."),
         request=InputSerializer,
-        responses={
-            201: OutputSerializer,
-            400: None,
-            401: ErrorSerializer,
-            403: ErrorSerializer,
-            409: ConflictSerializer,
-        },
+        responses={201: OutputSerializer},
     )
     def post(self, request):
         serializer = self.InputSerializer(data=request.data)
@@ -140,13 +137,7 @@ class AppointmentCreateApi(IntegrationBookingApi):
             "met het recht 'appointments' (Authorization: Bearer)."
         ),
         request=InputSerializer,
-        responses={
-            201: AppointmentOutputSerializer,
-            400: None,
-            401: ErrorSerializer,
-            403: ErrorSerializer,
-            409: ConflictSerializer,
-        },
+        responses={201: AppointmentOutputSerializer},
     )
     def post(self, request):
         serializer = self.InputSerializer(data=request.data)
@@ -166,7 +157,7 @@ class AppointmentCreateApi(IntegrationBookingApi):
 
 
 class AppointmentDetailApi(APIView):
-    @extend_schema(summary=_("Afspraak bekijken"), responses={200: AppointmentOutputSerializer, 404: ErrorSerializer})
+    @extend_schema(summary=_("Afspraak bekijken"), responses={200: AppointmentOutputSerializer})
     def get(self, request, manage_token):
         return Response(AppointmentOutputSerializer(appointment_get_by_token(manage_token)).data)
 
@@ -175,7 +166,7 @@ class AppointmentCancelApi(BookingThrottleMixin, APIView):
     @extend_schema(
         summary=_("Afspraak annuleren"),
         request=None,
-        responses={200: AppointmentOutputSerializer, 404: ErrorSerializer, 409: ErrorSerializer},
+        responses={200: AppointmentOutputSerializer},
     )
     def post(self, request, manage_token):
         appointment = services.appointment_cancel(appointment=appointment_get_by_token(manage_token))
@@ -192,7 +183,7 @@ class AppointmentRescheduleApi(BookingThrottleMixin, APIView):
         summary=_("Afspraak verzetten"),
         description=_("Verzet de afspraak in één keer: de nieuwe tijd wordt genomen, of er verandert niets."),
         request=InputSerializer,
-        responses={200: AppointmentOutputSerializer, 400: None, 404: ErrorSerializer, 409: ConflictSerializer},
+        responses={200: AppointmentOutputSerializer},
     )
     def post(self, request, manage_token):
         appointment = appointment_get_by_token(manage_token)

@@ -15,6 +15,7 @@ from rest_framework import serializers
 from rest_framework.views import APIView
 
 from booking.availability import AvailabilitySnapshot, availability_snapshot, availability_version
+from booking.dates import validate_date_window
 from booking.selectors import location_get, products_by_codes
 
 from .errors import SlotSerializer
@@ -92,8 +93,8 @@ class AvailabilityApi(APIView):
         product = serializers.ListField(child=serializers.CharField(max_length=40), min_length=1, max_length=5)
         persons = serializers.IntegerField(min_value=1, default=1)
         location = serializers.IntegerField(min_value=1, required=False)
-        date_from = serializers.DateField(required=False)
-        date_to = serializers.DateField(required=False)
+        date_from = serializers.DateField(required=False, validators=[validate_date_window])
+        date_to = serializers.DateField(required=False, validators=[validate_date_window])
 
         def validate_persons(self, value):
             if value > settings.BOOKING_MAX_PERSONS:

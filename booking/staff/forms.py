@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from booking.availability import local_tz
 from booking.constants import OnlinePossible, OnlineReason
+from booking.dates import datetime_parse, day_parse, validate_date_window
 from booking.exceptions import BookingError
 from booking.models import Desk, Location, OpeningHours, Product
 from booking.web import AccessibleForm, NameField
@@ -42,6 +43,7 @@ class StaffForm(AccessibleForm):
 def _date_field(label, **kwargs) -> forms.DateField:
     return forms.DateField(
         label=label,
+        validators=[validate_date_window],
         widget=forms.DateInput(attrs=DATE_WIDGET, format="%Y-%m-%d"),
         error_messages={"invalid": _("Vul een geldige datum in."), "required": _("Vul een datum in.")},
         **kwargs,
@@ -180,11 +182,8 @@ class StartForm(StaffForm):
     start = forms.CharField(label=_("Tijd"), max_length=40, error_messages={"required": _("Kies een tijd.")})
 
     def clean_start(self) -> datetime:
-        try:
-            start = datetime.fromisoformat(self.cleaned_data["start"])
-        except ValueError:
-            raise forms.ValidationError(_("Kies een tijd uit de lijst.")) from None
-        if timezone.is_naive(start):
+        start = datetime_parse(self.cleaned_data["start"])
+        if start is None or timezone.is_naive(start):
             raise forms.ValidationError(_("Kies een tijd uit de lijst."))
         return start
 
@@ -377,7 +376,4 @@ class ProductForm(StaffForm):
 
 
 def parse_day(value: str | None, default: date) -> date:
-    try:
-        return date.fromisoformat(value) if value else default
-    except ValueError:
-        return default
+    return day_parse(value) or default

@@ -26,11 +26,13 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+from django_otp import user_has_device
 from django_ratelimit.decorators import ratelimit
 
 from booking.availability import availability_for_products, local_tz
 from booking.constants import AppointmentStatus, CancelReason, OnlinePossible, OnlineReason
+from booking.dates import day_parse
 from booking.exceptions import BookingError, SlotUnavailable
 from booking.models import Appointment, Location
 from booking.selectors import location_list
@@ -49,7 +51,7 @@ from .forms import (
 from .permissions import nav_items, staff_required, user_can
 from .roles import BOOK_BY_PHONE, RUN_DESK
 
-GET_POST = ["GET", "POST"]
+GET_POST = ["GET", "HEAD", "POST"]
 BOARD_REFRESH_SECONDS = 30
 SESSION_LOCATION_KEY = "staff_location_id"
 
@@ -96,9 +98,10 @@ def _login_rate(group: str, request: HttpRequest) -> str:
 
 
 @ratelimit(group="staff-login", key="ip", rate=_login_rate, method="POST", block=False)
-@ratelimit(group="staff-login-user", key="post:username", rate=_login_rate, method="POST", block=False)
 def login_view(request: HttpRequest) -> HttpResponseBase:
-    """Django's login, limited per client and per user name against password guessing."""
+    """Django's login, limited per client address. Lockout after wrong passwords is per (user
+    name, address), by django-axes for this page and the admin's alike: a limit per user name
+    alone would let anyone lock a named colleague out."""
     if getattr(request, "limited", False):
         response = render(request, "staff/too_many_requests.html", status=429)
         response["Retry-After"] = "60"
@@ -107,9 +110,9 @@ def login_view(request: HttpRequest) -> HttpResponseBase:
 
 
 @staff_required()
-@require_GET
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
-    return staff_render(request, "staff/home.html")
+    return staff_render(request, "staff/home.html", {"has_mfa": user_has_device(request.user)})
 
 
 # --- day board ------------------------------------------------------------------------------
@@ -163,7 +166,7 @@ def _board_page(request: HttpRequest, location: Location, day: date, form, walk_
 
 
 @staff_required(RUN_DESK)
-@require_GET
+@require_safe
 def board(request: HttpRequest) -> HttpResponse:
     location, day, form = _board_params(request)
     if location is None:
@@ -172,7 +175,7 @@ def board(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required(RUN_DESK)
-@require_GET
+@require_safe
 def board_fragment(request: HttpRequest) -> HttpResponse:
     """The desks and their appointments only: fetched every 30 seconds by the board's script."""
     location, day, _form = _board_params(request)
@@ -366,7 +369,7 @@ def served(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 @staff_required(RUN_DESK, BOOK_BY_PHONE)
-@require_GET
+@require_safe
 def appointment_detail(request: HttpRequest, reference: str) -> HttpResponse:
     appointment = _appointment_or_404(reference)
     return staff_render(request, "staff/appointment_detail.html", _detail_context(request, appointment))
@@ -376,7 +379,7 @@ def appointment_detail(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 @staff_required(BOOK_BY_PHONE)
-@require_GET
+@require_safe
 def phone(request: HttpRequest) -> HttpResponse:
     form = SearchForm(request.GET if request.GET else None)
     results = None
@@ -460,10 +463,7 @@ def phone_reschedule(request: HttpRequest, reference: str) -> HttpResponse:
     if appointment.status != AppointmentStatus.BOOKED:
         return redirect("staff:appointment", reference=appointment.reference)
     location = appointment.desk.location
-    try:
-        day = date.fromisoformat(request.GET.get("day", ""))
-    except ValueError:
-        day = max(_today(), appointment.start.astimezone(local_tz()).date())
+    day = day_parse(request.GET.get("day")) or max(_today(), appointment.start.astimezone(local_tz()).date())
     form = StartForm(request.POST if request.method == "POST" else None)
     products = list(appointment.products.all())
     context: dict = {"appointment": appointment, "form": form, "day": day, "alternatives": [], "products": products}

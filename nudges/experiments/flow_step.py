@@ -4,8 +4,11 @@ After the product choice: when a running experiment covers the chosen product, t
 gets a unit cookie and either
 - is exempt (help asked for, a product that needs the counter): logged as an exemption, on
   to the location step;
-- is in the control group: the exposure is logged, on to the location step (no nudge);
-- is in a nudge group: sent to the nudge page, which offers the online route and the counter.
+- is in an arm (control or nudge): sent to the nudge step (``views.step``), which logs the
+  exposure for every arm in the same way at the same moment (when the step after the product
+  choice is shown) and then shows the nudge, or for control sends the visitor straight on to
+  the location step. Logging the control here and a nudge only on the next page would count
+  visitors lost in between in control only (a sample-ratio mismatch by construction).
 Without a running experiment the step does nothing.
 """
 
@@ -29,10 +32,5 @@ def product_choice_step(request: HttpRequest, choice: ProductChoice) -> HttpResp
         return None
     if decision.exempt:
         services.exemption_log(experiment=decision.experiment, unit_hash=unit, reason=decision.exempt_reason)
-        return set_unit_cookie(request, redirect(choice.continue_url))
-    if not decision.shows_nudge:
-        services.exposure_log(
-            experiment=decision.experiment, variant=decision.variant, unit_hash=unit, product=decision.product
-        )
         return set_unit_cookie(request, redirect(choice.continue_url))
     return set_unit_cookie(request, redirect("nudges:step"))

@@ -7,6 +7,7 @@ from django import forms
 from django.forms import formset_factory
 from django.utils.translation import gettext_lazy as _
 
+from booking.dates import validate_date_window
 from booking.models import Product
 from nudges.constants import COMPARABLE_METRICS, Metric
 from nudges.models import Experiment, Intervention
@@ -62,6 +63,8 @@ class ExperimentForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        for name in ("planned_start", "planned_end"):
+            self.fields[name].validators.append(validate_date_window)
         if self.instance.pk and self.instance.is_locked:
             for name in self.LOCKED:
                 if name in self.fields:

@@ -5,56 +5,72 @@ only), registered in ``NudgesConfig.ready``.
   to the visitor's unit (``unit.current_unit_hash``) and records "booked".
 - ``appointment_cancelled``, ``appointment_status_changed``: cancelled / attended / no-show,
   for the visitor's unit of a linked booking and for the appointment's own reminder unit.
+
+Every outcome counts only where a nudge could have caused it
+(``selectors.attributable_exposures``: the experiment covers one of the appointment's
+products, the unit was exposed before the booking, the outcome falls in the running window).
 """
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.utils import timezone
 
-from booking.constants import AppointmentStatus, CancelReason, Channel
+from booking.constants import AppointmentStatus, CancelReason
 from booking.selectors import appointment_cancellation, appointment_facts
-from nudges.constants import OutcomeKind
-from nudges.experiments.assignment import appointment_unit_hash
-from nudges.experiments.services import _collecting_experiments_of, _insert_once, outcome_record
+from nudges.constants import OutcomeKind, Source
+from nudges.experiments import selectors
+from nudges.experiments.services import _outcomes_record
 from nudges.experiments.unit import current_unit_hash
 from nudges.models import UnitAppointment
 
 
 def appointment_booked(appointment_id: int) -> None:
     """Runs after a booking commits, inside the visitor's request: link an online booking to
-    the visitor's unit (from the unit cookie, see ``nudges.experiments.unit``) and record "booked"
-    in each experiment that exposed the unit for one of the appointment's products."""
+    the visitor's unit (from the unit cookie, see ``nudges.experiments.unit``) and record
+    "booked" in each experiment that exposed the unit for one of the appointment's products
+    before the booking (one query, whoever else was exposed)."""
     unit_hash = current_unit_hash()
     if unit_hash is None:
         return
-    appointment = appointment_facts(appointment_id)
-    if appointment is None or appointment.channel != Channel.ONLINE:
-        return  # phone and desk bookings are never attributed to a web visitor
-    product_ids = list(appointment.product_ids)
-    experiments = _collecting_experiments_of(unit_hash, product_ids=product_ids)
-    if not experiments:
-        return
-    _insert_once(
-        UnitAppointment, appointment_id=appointment_id, defaults={"unit_hash": unit_hash, "linked_at": timezone.now()}
+    now = timezone.now()
+    # Phone and desk bookings are never attributed to a web visitor (``online_only``).
+    exposures = selectors.attributable_exposures(
+        appointment_id=appointment_id, unit_hash=unit_hash, at=now, online_only=True
     )
-    for experiment in experiments:
-        outcome_record(experiment=experiment, unit_hash=unit_hash, kind=OutcomeKind.BOOKED)
+    if not exposures:
+        return
+    UnitAppointment.objects.bulk_create(
+        [UnitAppointment(appointment_id=appointment_id, unit_hash=unit_hash, linked_at=now)], ignore_conflicts=True
+    )
+    _outcomes_record(exposures, kind=OutcomeKind.BOOKED, source=Source.WEB, now=now)
+
+
+def _outcome_time(appointment_id: int) -> datetime:
+    """When the appointment's latest outcome happened (cancelled or handled), else now."""
+    facts = appointment_facts(appointment_id)
+    moments = (facts.handled_at, facts.cancelled_at) if facts is not None else ()
+    return next((t for t in moments if t is not None), None) or timezone.now()
 
 
 def _linked_outcome(appointment_id: int, kind: str) -> None:
-    link = UnitAppointment.objects.filter(appointment_id=appointment_id).first()
-    if link is None:
-        return
-    for experiment in _collecting_experiments_of(link.unit_hash):
-        outcome_record(experiment=experiment, unit_hash=link.unit_hash, kind=kind)
+    now = _outcome_time(appointment_id)
+    exposures = selectors.attributable_exposures(appointment_id=appointment_id, at=now)
+    _outcomes_record(exposures, kind=kind, source=Source.WEB, now=now)
 
 
 def _reminder_outcome(appointment_id: int, kind: str) -> None:
     """The same for the reminder experiments, whose unit is the appointment itself (any
-    channel); ``outcome_record`` keeps to units whose reminder actually went out."""
-    unit = appointment_unit_hash(appointment_id)
-    for experiment in _collecting_experiments_of(unit):
-        outcome_record(experiment=experiment, unit_hash=unit, kind=kind)
+    channel, kept through a waiting-list move); the reminder must have gone out before."""
+    now = _outcome_time(appointment_id)
+    exposures = selectors.attributable_exposures(
+        appointment_id=appointment_id,
+        unit_hash=selectors.reminder_unit_hash(appointment_id),
+        at=now,
+        exposed_before_booking=False,
+    )
+    _outcomes_record(exposures, kind=kind, source=Source.WEB, now=now)
 
 
 def appointment_cancelled(appointment_id: int) -> None:

@@ -15,7 +15,7 @@ from nudges.experiments import selectors, services, statistics
 from nudges.experiments.forms import ExperimentForm, TransitionForm, VariantFormSet
 from nudges.permissions import manager_render, manager_required
 
-GET_POST = ["GET", "POST"]
+GET_POST = ["GET", "HEAD", "POST"]
 
 DEFAULT_VARIANTS = [
     {"key": "controle", "intervention": None, "weight": 1},
@@ -115,7 +115,7 @@ def _detail_page(request: HttpRequest, experiment, *, errors: list[str] | None =
         "nudges/experiments/manager/detail.html",
         {
             "experiment": experiment,
-            "results": selectors.experiment_results(experiment),
+            "results": services.experiment_look(experiment=experiment),
             "problems": selectors.start_problems(experiment) if experiment.status == "draft" else [],
             "errors": errors or [],
             "typical_effect_points": statistics.TYPICAL_EFFECT * 100,

@@ -5,8 +5,12 @@ Public:
 - logging: ``exposure_log``, ``exemption_log``, ``outcome_record``, ``outcome_report``
   (integration clients), ``online_choice_record`` (the tracked redirect),
   ``counter_choice_record`` (the "counter anyway" button);
+- ``appointment_moved`` (a waiting-list move keeps the person's units: web unit and reminder
+  unit);
 - experiments: ``experiment_create``, ``experiment_update``, ``experiment_start``,
-  ``experiment_pause``, ``experiment_resume``, ``experiment_finish``;
+  ``experiment_pause``, ``experiment_resume``, ``experiment_finish``, and ``experiment_look``
+  (a manager's look at the results: freezes the analysis at the first look where the planned
+  sample is reached).
 
 Every row written holds a pseudonymous unit hash only. Logging is idempotent: one exposure per
 unit and experiment, one outcome per unit, experiment and kind.
@@ -49,9 +53,11 @@ from nudges.models import (
     Experiment,
     Exposure,
     Intervention,
+    MovedAppointment,
     OnlineCompletion,
     OnlineReference,
     Outcome,
+    UnitAppointment,
     Variant,
 )
 
@@ -143,11 +149,22 @@ def outcome_record(
     return outcome
 
 
-def _collecting_experiments_of(unit_hash: str, *, product_ids: Iterable[int] | None = None) -> list[Experiment]:
-    experiments = Experiment.objects.filter(status__in=COLLECTING_STATUSES, exposures__unit_hash=unit_hash)
-    if product_ids is not None:
-        experiments = experiments.filter(exposures__product_id__in=list(product_ids))
-    return list(experiments.distinct())
+def _outcomes_record(exposures: Iterable[Exposure], *, kind: str, source: str, now: datetime) -> list[Outcome]:
+    """Record ``kind`` for each exposure's unit in its experiment (once; one insert)."""
+    rows = [
+        Outcome(
+            experiment_id=e.experiment_id,
+            variant_id=e.variant_id,
+            unit_hash=e.unit_hash,
+            kind=kind,
+            source=source,
+            occurred_at=now,
+        )
+        for e in exposures
+    ]
+    if rows:
+        Outcome.objects.bulk_create(rows, ignore_conflicts=True)
+    return rows
 
 
 def _with_reference(url: str, reference: str) -> str:
@@ -257,12 +274,27 @@ def outcome_report(
         )
         return [outcome] if outcome else []
     if unit_hash:
-        experiments = [experiment] if experiment is not None else _collecting_experiments_of(unit_hash)
-        outcomes = [
-            outcome_record(experiment=e, unit_hash=unit_hash, kind=kind, source=Source.API, now=now)
-            for e in experiments
-        ]
-        recorded = [o for o in outcomes if o is not None]
+        if experiment is None and product is None:
+            raise InvalidInput(
+                _(
+                    "Geef bij een eenheid het experiment of het product op: een uitkomst telt alleen waar die "
+                    "door een nudge veroorzaakt kan zijn."
+                ),
+                field="product",
+            )
+        # The same rule as for appointments: the experiment covers the product, the unit was
+        # exposed before the outcome, and the outcome falls in the running window.
+        exposures = Exposure.objects.filter(
+            unit_hash=unit_hash,
+            exposed_at__lte=now,
+            experiment__status__in=COLLECTING_STATUSES,
+            experiment__started_at__lte=now,
+        )
+        if experiment is not None:
+            exposures = exposures.filter(experiment=experiment)
+        if product is not None:
+            exposures = exposures.filter(experiment__products=product)
+        recorded = _outcomes_record(exposures, kind=kind, source=Source.API, now=now)
         if not recorded:
             raise NotFound(_("Deze eenheid is in geen lopend experiment blootgesteld."))
         if kind == OutcomeKind.COMPLETED_ONLINE and product is not None:
@@ -274,6 +306,27 @@ def outcome_report(
     raise InvalidInput(
         _("Geef een referentie, een eenheid of (bij online afgerond) een product op."), field="reference"
     )
+
+
+# --- moved appointments ---------------------------------------------------------------------
+
+
+def appointment_moved(*, original_id: int, appointment_id: int, now: datetime | None = None) -> None:
+    """``appointment_id`` replaces ``original_id`` for the same person and request (a
+    waiting-list move): it keeps the original's web unit and reminder unit, and so their
+    exposures and arms. Call inside the transaction that books the replacement."""
+    now = now or timezone.now()
+    root = (
+        MovedAppointment.objects.filter(appointment_id=original_id)
+        .values_list("original_appointment_id", flat=True)
+        .first()
+    ) or original_id
+    _insert_once(
+        MovedAppointment, appointment_id=appointment_id, defaults={"original_appointment_id": root, "moved_at": now}
+    )
+    link = UnitAppointment.objects.filter(appointment_id=original_id).values_list("unit_hash", flat=True).first()
+    if link is not None:
+        _insert_once(UnitAppointment, appointment_id=appointment_id, defaults={"unit_hash": link, "linked_at": now})
 
 
 # --- experiments ----------------------------------------------------------------------------
@@ -396,10 +449,32 @@ def experiment_resume(*, experiment: Experiment) -> Experiment:
     return experiment
 
 
+def experiment_analysis_freeze(*, experiment: Experiment, now: datetime | None = None) -> Experiment:
+    """Fix the analysis moment at ``now`` if every arm has its planned sample and it is not
+    fixed yet (fixed-horizon design: one test, at the first look where the sample is there)."""
+    now = now or timezone.now()
+    if experiment.analysis_frozen_at is not None or experiment.status not in COLLECTING_STATUSES:
+        return experiment
+    if selectors.experiment_sample_reached(experiment, now=now):
+        # Only the first look wins, also when two managers look at once.
+        Experiment.objects.filter(pk=experiment.pk, analysis_frozen_at__isnull=True).update(analysis_frozen_at=now)
+        experiment.refresh_from_db(fields=["analysis_frozen_at"])
+    return experiment
+
+
+def experiment_look(*, experiment: Experiment, now: datetime | None = None) -> selectors.ExperimentResults:
+    """A look at the results (manager page, results API): freezes the analysis when due, then
+    the results as of the experiment's analysis moment."""
+    experiment = experiment_analysis_freeze(experiment=experiment, now=now)
+    return selectors.experiment_results(experiment, now=now)
+
+
 @transaction.atomic
 def experiment_finish(*, experiment: Experiment, conclusion_nl: str = "", now: datetime | None = None) -> Experiment:
+    now = now or timezone.now()
+    experiment_analysis_freeze(experiment=experiment, now=now)
     experiment = _transition(experiment, COLLECTING_STATUSES, ExperimentStatus.FINISHED)
-    experiment.finished_at = now or timezone.now()
+    experiment.finished_at = now
     fields = ["status", "finished_at"]
     if conclusion_nl:
         experiment.conclusion_nl = conclusion_nl

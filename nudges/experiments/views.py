@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from booking import flow
 from booking.exceptions import BookingError
@@ -29,20 +29,23 @@ def _current_decision(request: HttpRequest):
 
 
 @never_cache
-@require_GET
+@require_safe
 def step(request: HttpRequest) -> HttpResponse:
-    """The nudge page after the product choice. Shows the visitor's assigned variant (the
-    same one on every visit) and always the way on to the counter."""
+    """The step after the product choice for every arm: logs the exposure (control included,
+    the same way at the same moment), then shows the visitor's assigned nudge (the same one on
+    every visit) with the way on to the counter, or for control goes on to the location step."""
     decision, unit = _current_decision(request)
-    if decision is None or not decision.shows_nudge:
+    if decision is None or decision.variant is None:
         return redirect("booking:location")
     services.exposure_log(
         experiment=decision.experiment,
         variant=decision.variant,
         unit_hash=unit,
         product=decision.product,
-        fallback=decision.content.fallback,
+        fallback=decision.content.fallback if decision.content else False,
     )
+    if not decision.shows_nudge:
+        return redirect("booking:location")
     return render(
         request,
         "nudges/experiments/step.html",
@@ -63,7 +66,7 @@ def continue_to_counter(request: HttpRequest) -> HttpResponse:
 
 
 @never_cache
-@require_GET
+@require_safe
 def go_online(request: HttpRequest, code: str) -> HttpResponse:
     """The tracked redirect to the online form: logs the choice and appends the opaque
     reference the online channel reports completion with."""
@@ -81,14 +84,14 @@ def go_online(request: HttpRequest, code: str) -> HttpResponse:
     return response
 
 
-@require_GET
+@require_safe
 def register(request: HttpRequest) -> HttpResponse:
     """The public register: every running, paused and finished experiment, its purpose, and
     for finished ones the results."""
     experiments = selectors.register_experiments()
     active = [e for e in experiments if e.status != ExperimentStatus.FINISHED]
     finished = [
-        (e, selectors.experiment_results(e, now=e.finished_at))
+        (e, selectors.experiment_results(e))  # as of the finish (or the frozen analysis)
         for e in experiments
         if e.status == ExperimentStatus.FINISHED
     ]

@@ -172,6 +172,9 @@ class Experiment(models.Model):
     planned_end = models.DateField(_("gepland einde"), null=True, blank=True)
     started_at = models.DateTimeField(_("gestart op"), null=True, blank=True)
     finished_at = models.DateTimeField(_("afgerond op"), null=True, blank=True)
+    # Fixed-horizon analysis: the first look at which every arm had its planned sample. The
+    # analysis is as of this moment from then on (later page views do not re-test).
+    analysis_frozen_at = models.DateTimeField(_("analyse vastgelegd op"), null=True, blank=True, editable=False)
     conclusion_nl = models.TextField(_("conclusie (NL)"), blank=True)
     conclusion_en = models.TextField(_("conclusie (EN)"), blank=True)
     created_at = models.DateTimeField(_("aangemaakt"), auto_now_add=True)
@@ -396,3 +399,21 @@ class UnitAppointment(AppendOnly):
 
     def __str__(self) -> str:
         return f"appointment {self.appointment_id}"
+
+
+class MovedAppointment(AppendOnly):
+    """An appointment that replaces another for the same request (a waiting-list move books a
+    new one). It keeps the original's units: the web visitor's (``UnitAppointment``) and the
+    reminder experiments' unit (``selectors.reminder_unit_hash``), so one person stays one unit
+    in one arm."""
+
+    appointment_id = models.BigIntegerField(unique=True)
+    original_appointment_id = models.BigIntegerField(db_index=True)
+    moved_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("verzette afspraak")
+        verbose_name_plural = _("verzette afspraken")
+
+    def __str__(self) -> str:
+        return f"appointment {self.appointment_id} (was {self.original_appointment_id})"

@@ -12,7 +12,8 @@ Public:
   assignment is deterministic, so both carry the same variant.
 - ``appointment_counter_cost``, ``reminder_demand``: the two figures.
 
-The unit is the appointment itself (``assignment.appointment_unit_hash``), so citizens who
+The unit is the appointment itself (``selectors.reminder_unit_hash``: kept through a
+waiting-list move), so citizens who
 booked by phone take part too. A reminder never steers away from the counter, so nobody is
 exempt. Only the e-mail carries the wording; the SMS stays the short plain reminder and is
 not an exposure.
@@ -32,7 +33,6 @@ from booking.constants import AppointmentStatus, Channel
 from booking.models import Appointment, Product
 from nudges.constants import REMINDER_KINDS, ContentKind, ExperimentStatus, Touchpoint
 from nudges.experiments import selectors, services
-from nudges.experiments.assignment import appointment_unit_hash
 from nudges.experiments.content import euro, placeholders_fill
 from nudges.models import Experiment, Exposure, Variant
 
@@ -116,7 +116,7 @@ def reminder_wording(*, appointment: Appointment, products: Sequence[Product], n
     if found is None:
         return ReminderWording()
     experiment, product = found
-    variant = selectors.assigned_variant(experiment, appointment_unit_hash(appointment.pk))
+    variant = selectors.assigned_variant(experiment, selectors.reminder_unit_hash(appointment.pk))
     arm = {"experiment": experiment, "variant": variant, "product": product}
     intervention = variant.intervention
     if intervention is None:
@@ -154,7 +154,7 @@ def reminder_exposure_log(*, appointment_id: int, notes: Mapping[str, Any], now:
     exposure, _created = services.exposure_log(
         experiment=experiment,
         variant=Variant.objects.get(pk=notes["variant_id"]),
-        unit_hash=appointment_unit_hash(appointment_id),
+        unit_hash=selectors.reminder_unit_hash(appointment_id),
         product=Product.objects.get(pk=notes["product_id"]),
         fallback=bool(notes.get("fallback")),
         now=now,

@@ -16,7 +16,7 @@ from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from booking.web import AccessibleForm, citizen_page
 from nudges.exceptions import NudgeError
@@ -62,7 +62,7 @@ def _preselected(request: HttpRequest) -> int | None:
 
 
 @citizen_page
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def survey(request: HttpRequest, token: str) -> HttpResponse:
     found = satisfaction.survey_get_by_token(token)
     if found is None:
@@ -103,7 +103,7 @@ def survey(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @manager_required
-@require_GET
+@require_safe
 def satisfaction_overview(request: HttpRequest) -> HttpResponse:
     return manager_render(
         request,

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from booking.availability import at_local
+from booking.dates import validate_date_window
 from booking.models import Location, Product
 from booking.web import AccessibleForm, NameField
 
@@ -43,6 +44,7 @@ class WaitlistForm(AccessibleForm):
     )
     wanted_before = forms.DateField(
         label=_("Uiterlijk op"),
+        validators=[validate_date_window],
         help_text=_("We bieden alleen tijden aan tot en met deze dag. Laat leeg als elke eerdere tijd goed is."),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),

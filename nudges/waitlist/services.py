@@ -68,6 +68,7 @@ from booking.services import appointment_book_held_time, appointment_hold, new_t
 from nudges import tasks
 from nudges.constants import MessageChannel, MessageKind
 from nudges.exceptions import InvalidInput, NudgeError
+from nudges.experiments.services import appointment_moved
 from nudges.models import OfferStatus, WaitlistEntry, WaitlistOffer, WaitlistStatus
 from nudges.outbox.dispatch import message_enqueue
 
@@ -400,13 +401,14 @@ def _book_for(entry: WaitlistEntry, offer: WaitlistOffer, *, now: datetime) -> A
     Raises BookingError when that cannot be done."""
     current = Appointment.objects.filter(pk=entry.appointment_id).first() if entry.appointment_id else None
     contact = {"phone": "", "remind_by_email": True, "remind_by_sms": False}
-    if current is not None and current.status == AppointmentStatus.BOOKED and current.start > now:
+    moved = current is not None and current.status == AppointmentStatus.BOOKED and current.start > now
+    if moved:
         contact = {
             "phone": current.phone,
             "remind_by_email": current.remind_by_email,
             "remind_by_sms": current.remind_by_sms,
         }
-    return appointment_book_held_time(
+    appointment = appointment_book_held_time(
         hold_token=offer.hold_token,
         products=list(entry.products.all()),
         persons=entry.persons,
@@ -420,6 +422,10 @@ def _book_for(entry: WaitlistEntry, offer: WaitlistOffer, *, now: datetime) -> A
         now=now,
         **contact,
     )
+    if moved:
+        # The same person and request: the new appointment keeps the old one's units and arms.
+        appointment_moved(original_id=current.pk, appointment_id=appointment.pk, now=now)
+    return appointment
 
 
 def waitlist_offer_accept(*, offer: WaitlistOffer, now: datetime | None = None) -> Appointment:

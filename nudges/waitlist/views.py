@@ -20,7 +20,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from booking.constants import AppointmentStatus
 from booking.exceptions import NotFound
@@ -35,7 +35,8 @@ from nudges.waitlist.forms import WaitlistForm
 
 logger = logging.getLogger(__name__)
 
-GET_POST = ["GET", "POST"]
+GET_POST = ["GET", "HEAD", "POST"]
+SAFE_METHODS = ("GET", "HEAD")
 
 
 def _in_their_language(request: HttpRequest, language: str) -> None:
@@ -85,7 +86,7 @@ def _join_page(request: HttpRequest, form: WaitlistForm, appointment=None) -> Ht
 @require_http_methods(GET_POST)
 def join(request: HttpRequest) -> HttpResponse:
     options = {"products": list(product_list()), "locations": list(location_list())}
-    if request.method == "GET":
+    if request.method in SAFE_METHODS:
         return _join_page(request, WaitlistForm(initial=_prefill(request), **options))
     form = WaitlistForm(request.POST, **options)
     if form.is_valid():
@@ -120,7 +121,7 @@ def join_for_appointment(request: HttpRequest, token: str) -> HttpResponse:
         return redirect("booking:manage", token=appointment.manage_token)
     location = appointment.desk.location
     options = {"products": [], "locations": [location], "appointment": appointment}
-    if request.method == "GET":
+    if request.method in SAFE_METHODS:
         form = WaitlistForm(initial={"location": str(location.pk), "email": appointment.email}, **options)
         return _join_page(request, form, appointment)
     form = WaitlistForm(request.POST, **options)
@@ -153,7 +154,7 @@ def _entry_or_404(request: HttpRequest, token: str):
 
 
 @citizen_page
-@require_GET
+@require_safe
 def entry(request: HttpRequest, token: str) -> HttpResponse:
     """The confirmation: what they wait for, and the leave link (keep this page)."""
     found, response = _entry_or_404(request, token)
@@ -248,7 +249,7 @@ def offer(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @manager_required
-@require_GET
+@require_safe
 def waitlist_overview(request: HttpRequest) -> HttpResponse:
     rows, total = waitlist_report.waitlist_figures()
     return manager_render(

@@ -86,7 +86,8 @@ def actions(o):
 
 def test_the_matrices_cover_every_staff_url(objects):
     covered = {url.split("?")[0] for url, _ in pages(objects) + actions(objects)}
-    named = {p.name for p in urlpatterns} - {"login", "logout"}
+    # Login, logout and the two-step pages are open to every logged-in user (tests/security).
+    named = {p.name for p in urlpatterns} - {"login", "logout", "mfa_enrol", "mfa_verify"}
     assert named == {resolve(url).url_name for url in covered}
 
 
@@ -129,7 +130,9 @@ def test_a_manage_token_opens_no_staff_page(client, users, todays_appointment):
     """The secret link is the citizen's key to their own appointment, never to staff data."""
     token = todays_appointment.manage_token
     assert client.get(f"/afspraak/{token}/").status_code == 200  # the citizen's own page works
-    for path in (f"/medewerkers/afspraken/{token}/", f"/medewerkers/balie/?token={token}", "/medewerkers/"):
+    # A token is no reference at all: the URL resolver refuses it before any login question.
+    assert client.get(f"/medewerkers/afspraken/{token}/").status_code == 404
+    for path in (f"/medewerkers/balie/?token={token}", "/medewerkers/"):
         response = client.get(path)
         assert response.status_code == 302 and "/medewerkers/inloggen/" in response["Location"], path
     # Even staff cannot use a token as a reference.

@@ -181,7 +181,7 @@ def test_the_public_register_lists_running_and_finished_experiments(client, expe
     assert "De resultaten publiceren we hier zodra de proef is afgerond." in page
     services.experiment_finish(experiment=experiment, conclusion_nl="Geen verschil gevonden.")
     page = client.get(reverse("nudges:register")).content.decode()
-    assert "Geen verschil gevonden." in page and "Percentage (95%-BI)" in page
+    assert "Geen verschil gevonden." in page and "Percentage (95%-betrouwbaarheidsinterval)" in page
 
 
 def test_only_managers_open_the_manager_pages(client, django_user_model, experiment, manager_user):

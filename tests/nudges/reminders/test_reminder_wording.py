@@ -387,8 +387,8 @@ def test_a_closure_cancelling_the_appointment_is_not_the_citizens_cancellation(
 def test_done_online_records_completed_online_for_the_reminder_and_the_web_unit(
     appointments, reminder_experiment, experiment, brp, django_capture_on_commit_callbacks
 ):
-    appointment = appointments.make()
     # The visitor saw the web experiment's control page, then booked at the counter anyway.
+    appointment = appointments.make(booked_at=NOW + timedelta(minutes=5))
     web_unit = unit_hash("bezoeker-met-cookie")
     control = selectors.assigned_variant(experiment, web_unit)
     services.exposure_log(experiment=experiment, variant=control, unit_hash=web_unit, product=brp, now=NOW)
@@ -406,7 +406,7 @@ def test_done_online_records_completed_online_for_the_reminder_and_the_web_unit(
 def test_a_plain_cancellation_of_a_web_unit_is_logged_as_before(
     appointments, experiment, brp, django_capture_on_commit_callbacks
 ):
-    appointment = appointments.make()
+    appointment = appointments.make(booked_at=NOW)  # booked right after the exposure
     web_unit = unit_hash("bezoeker-zonder-herinnering")
     variant = selectors.assigned_variant(experiment, web_unit)
     services.exposure_log(experiment=experiment, variant=variant, unit_hash=web_unit, product=brp, now=NOW)

@@ -21,7 +21,7 @@ def fill_email_keys(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("booking", "0006_integration_client"),
+        ("booking", "0007_beheerder_without_auth_permissions"),
     ]
 
     operations = [
