@@ -109,6 +109,8 @@ class AppointmentFacts:
     anonymised_at: datetime | None
     products: tuple[Product, ...]
     cancelled_at: datetime | None = None
+    booked_at: datetime | None = None
+    checked_in_at: datetime | None = None
 
     @property
     def product_ids(self) -> tuple[int, ...]:
@@ -131,6 +133,8 @@ def appointment_facts(appointment_id: int) -> AppointmentFacts | None:
             "handled_at",
             "cancelled_at",
             "anonymised_at",
+            "booked_at",
+            "checked_in_at",
         )
         .prefetch_related("products")
         .first()
@@ -151,6 +155,8 @@ def appointment_facts(appointment_id: int) -> AppointmentFacts | None:
         anonymised_at=appointment.anonymised_at,
         products=tuple(appointment.products.all()),
         cancelled_at=appointment.cancelled_at,
+        booked_at=appointment.booked_at,
+        checked_in_at=appointment.checked_in_at,
     )
 
 

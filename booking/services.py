@@ -17,7 +17,6 @@ import logging
 import secrets
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -33,6 +32,7 @@ from .availability import (
     free_desks_for_period,
     invalidate_availability,
     is_on_grid,
+    local_days,
     local_tz,
 )
 from .cleaning import clean_name, email_key
@@ -225,9 +225,17 @@ def _with_alternatives(exc: SlotUnavailable, *, now: datetime, **request) -> Slo
     return exc
 
 
-def _changed(event: str, appointment: Appointment, *location_ids: int) -> None:
-    for location_id in set(location_ids):
-        transaction.on_commit(partial(invalidate_availability, location_id))
+def _invalidate_on_commit(location_id: int, start: datetime, end: datetime) -> None:
+    """After commit, make stale the cached availability of the days [start, end) touches at
+    the location, and nothing else."""
+    days = local_days(start, end)
+    transaction.on_commit(lambda: invalidate_availability(location_id, days))
+
+
+def _changed(event: str, appointment: Appointment, *periods: tuple[int, datetime, datetime]) -> None:
+    """Tell listeners, and invalidate each (location, start, end) the change freed or took."""
+    for location_id, start, end in set(periods):
+        _invalidate_on_commit(location_id, start, end)
     hooks.emit(event, appointment.pk)
 
 
@@ -263,9 +271,16 @@ def appointment_hold(
         with transaction.atomic():
             lock_holder(holder.client)
             if release_hold_token:
-                Appointment.objects.filter(manage_token=release_hold_token, status=AppointmentStatus.HELD).delete()
+                released = Appointment.objects.filter(manage_token=release_hold_token, status=AppointmentStatus.HELD)
+                for location_id, old_start, old_end in released.values_list("desk__location_id", "start", "end"):
+                    _invalidate_on_commit(location_id, old_start, old_end)
+                released.delete()
             if holder.session:
-                Appointment.objects.filter(hold_session=holder.session, status=AppointmentStatus.HELD).delete()
+                # The session's one hold (whatever its draft says): a new one replaces it.
+                previous = Appointment.objects.filter(hold_session=holder.session, status=AppointmentStatus.HELD)
+                for location_id, old_start, old_end in previous.values_list("desk__location_id", "start", "end"):
+                    _invalidate_on_commit(location_id, old_start, old_end)
+                previous.delete()
             cap = settings.BOOKING_MAX_HOLDS_PER_CLIENT
             if holder.client and cap > 0:
                 live = Appointment.objects.filter(
@@ -289,7 +304,7 @@ def appointment_hold(
                 ),
                 products,
             )
-            transaction.on_commit(lambda: invalidate_availability(location.pk))
+            _invalidate_on_commit(location.pk, start, end)
     except SlotUnavailable as exc:
         raise _with_alternatives(exc, now=now, **request) from None
     logger.info("Hold %s placed on desk %s", hold.reference, desk.pk)
@@ -413,7 +428,7 @@ def _record_booked(
         channel=channel,
         changes={"status": [None, appointment.status], "start": [None, appointment.start]},
     )
-    _changed(hooks.APPOINTMENT_BOOKED, appointment, appointment.desk.location_id)
+    _changed(hooks.APPOINTMENT_BOOKED, appointment, (appointment.desk.location_id, appointment.start, appointment.end))
     if send_confirmation:
         hooks.emit(hooks.CONFIRMATION_WANTED, appointment.pk)
 
@@ -505,6 +520,7 @@ def appointment_book_held_time(
             appointment = locked_hold
         else:
             if locked_hold is not None:
+                _invalidate_on_commit(location.pk, locked_hold.start, locked_hold.end)
                 locked_hold.delete()
             appointment = appointment_insert(
                 Appointment(desk=desk, start=start, end=end, persons=persons, **contact), products
@@ -570,7 +586,11 @@ def appointment_cancel(
         record_event(
             appointment, AppointmentAction.CANCELLED, actor=actor, client=client, channel=channel, changes=changes
         )
-        _changed(hooks.APPOINTMENT_CANCELLED, appointment, appointment.desk.location_id)
+        _changed(
+            hooks.APPOINTMENT_CANCELLED,
+            appointment,
+            (appointment.desk.location_id, appointment.start, appointment.end),
+        )
     logger.info("Appointment %s cancelled", appointment.reference)
     return appointment
 
@@ -623,7 +643,12 @@ def appointment_reschedule(
             )
             current = lock_appointment(appointment.pk)
             _check_reschedulable(current, now)
-            old_location_id, old_start, old_desk = current.desk.location_id, current.start, current.desk.name
+            old_location_id, old_start, old_end, old_desk = (
+                current.desk.location_id,
+                current.start,
+                current.end,
+                current.desk.name,
+            )
             # A confirmation ("I'm coming") was for the old time.
             current.desk, current.start, current.end, current.confirmed_at = desk, start, end, None
             try:
@@ -640,7 +665,12 @@ def appointment_reschedule(
                 channel=channel,
                 changes={"start": [old_start, start], "desk": [old_desk, desk.name]},
             )
-            _changed(hooks.APPOINTMENT_RESCHEDULED, current, old_location_id, location.pk)
+            _changed(
+                hooks.APPOINTMENT_RESCHEDULED,
+                current,
+                (old_location_id, old_start, old_end),
+                (location.pk, start, end),
+            )
             if send_confirmation:
                 hooks.emit(hooks.CONFIRMATION_WANTED, current.pk)
     except SlotUnavailable as exc:

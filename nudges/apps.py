@@ -78,3 +78,28 @@ class NudgesConfig(AppConfig):
         flow.register_page_link(flow.TIME_STEP, waitlist_links.waitlist_join_link)
         flow.register_page_link(flow.MANAGE_PAGE, waitlist_links.waitlist_earlier_link)
         register_nav("nudges:manager-waitlist", _("Wachtlijst"), "nudges.manage_experiments")
+        # Contacts on every channel: appointments count as contacts without double entry,
+        # written in booking's transaction (nudges.channels).
+        from .channels import services as contacts
+
+        hooks.register(hooks.APPOINTMENT_BOOKED, contacts.appointment_booked, in_transaction=True)
+        hooks.register(hooks.APPOINTMENT_STATUS_CHANGED, contacts.appointment_status_changed, in_transaction=True)
+        # Registration on the desk's and the phone agent's pages, the KCC work instruction, the
+        # staff page, and the API scope of channel systems.
+        from booking.integrations import register_scope
+        from booking.staff.panels import register_panel
+
+        from .channels import kcc
+        from .channels import views as contact_views
+
+        register_message_kind(MessageKind.ONLINE_LINK, kcc.online_link_build, sent=kcc.online_link_sent)
+        register_retention_step("online_links", kcc.online_links_erase_expired)
+
+        register_scope("contacts", _("Klantcontacten melden (telefonie, e-mail, WhatsApp, formulieren)"))
+        register_nav("contacts:register", _("Contacten"), "nudges.register_contacts")
+        register_panel("phone_book", "nudges/channels/script_panel.html", contact_views.script_panel)
+        for page, provider in (
+            ("board", contact_views.board_panel),
+            ("phone", contact_views.phone_panel),
+        ):
+            register_panel(page, "nudges/channels/register_panel.html", provider, "nudges.register_contacts")

@@ -21,3 +21,14 @@ def nudges_roles_ensure() -> None:
     outbox.permissions.add(
         *Permission.objects.filter(content_type__app_label="nudges", codename__in=OUTBOX_PERMISSIONS)
     )
+
+
+# Desk staff and phone agents register the contacts they handle (nudges.channels).
+GROUPS_REGISTERING_CONTACTS = ("Baliemedewerker", "KCC-medewerker", "Beheerder")
+
+
+def contacts_roles_ensure() -> None:
+    permission = Permission.objects.get(content_type__app_label="nudges", codename="register_contacts")
+    for name in GROUPS_REGISTERING_CONTACTS:
+        group, _created = Group.objects.get_or_create(name=name)
+        group.permissions.add(permission)

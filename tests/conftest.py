@@ -7,6 +7,7 @@ from django.core.cache import cache
 from django.test import Client
 
 from booking.apis.availability import local_answers_clear
+from booking.availability import local_parts_clear
 from nudges.outbox import sms
 
 
@@ -23,9 +24,11 @@ def _fresh_cache():
     """Availability results are cached; a test's own database never matches another's cache."""
     cache.clear()
     local_answers_clear()
+    local_parts_clear()
     yield
     cache.clear()
     local_answers_clear()
+    local_parts_clear()
 
 
 def complete_mfa(client, user) -> None:

@@ -311,6 +311,14 @@ PRODUCT_FIELDS = [
     "online_url",
     "online_requirements_nl",
     "online_requirements_en",
+    "online_requires_digid",
+    "online_requires_payment",
+    "description_nl",
+    "description_en",
+    "checklist_nl",
+    "checklist_en",
+    "kcc_text_nl",
+    "kcc_text_en",
     "is_active",
 ]
 PRICE_ROWS = [
@@ -343,8 +351,8 @@ class ProductForm(StaffForm):
                 field.help_text = ""
             if name.endswith(("_minutes", "_days", "_person")):
                 field.widget.attrs["class"] = "input--short"
-            if name.startswith("online_requirements"):
-                field.widget.attrs["rows"] = 2
+            if name.startswith(("online_requirements", "description", "checklist", "kcc_text")):
+                field.widget.attrs["rows"] = 3
         if product is not None:
             self.fields["code"].disabled = True
         self._wire_descriptions()

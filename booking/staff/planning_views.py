@@ -21,6 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from booking.availability import local_tz
 from booking.dates import day_parse
 from booking.exceptions import AffectedAppointmentsChanged, BookingError
+from booking.knowledge import product_changes
 from booking.models import Closure, Desk, Location, OpeningHours, Product
 from booking.selectors import location_list
 
@@ -279,7 +280,12 @@ def product_edit(request: HttpRequest, code: str | None = None) -> HttpResponse:
         else:
             messages.success(request, _("%(name)s is opgeslagen.") % {"name": saved.name})
             return redirect("staff:products")
-    context = {"form": form, "product": product, "summary": form.error_summary()}
+    context = {
+        "form": form,
+        "product": product,
+        "summary": form.error_summary(),
+        "history": product_changes(product) if product else [],
+    }
     return staff_render(request, "staff/products/form.html", context, status=400 if form.is_bound else 200)
 
 

@@ -48,6 +48,7 @@ from .forms import (
     WalkInForm,
     add_domain_error,
 )
+from .panels import panels_for
 from .permissions import nav_items, staff_required, user_can
 from .roles import BOOK_BY_PHONE, RUN_DESK
 
@@ -162,6 +163,7 @@ def _board_context(request: HttpRequest, location: Location, day: date) -> dict:
 def _board_page(request: HttpRequest, location: Location, day: date, form, walk_in: WalkInForm, status=200):
     context = _board_context(request, location, day)
     context.update({"filter_form": form, "walk_in_form": walk_in, "summary": walk_in.error_summary()})
+    context["panels"] = panels_for(request, "board", location_id=location.pk, day=day)
     return staff_render(request, "staff/board.html", context, status=status)
 
 
@@ -386,7 +388,14 @@ def phone(request: HttpRequest) -> HttpResponse:
     if form.is_bound and form.is_valid():
         results = selectors.appointment_search(query=form.cleaned_data["q"], day=form.cleaned_data["day"])
     return staff_render(
-        request, "staff/phone/search.html", {"form": form, "results": results, "summary": form.error_summary()}
+        request,
+        "staff/phone/search.html",
+        {
+            "form": form,
+            "results": results,
+            "summary": form.error_summary(),
+            "panels": panels_for(request, "phone"),
+        },
     )
 
 
@@ -452,6 +461,8 @@ def phone_book(request: HttpRequest) -> HttpResponse:
         )
         context.update({"query": request.GET.urlencode(), "day": data["day"], "location": data["location"]})
     context["summary"] = search.error_summary() + book_form.error_summary()
+    asked = [p.pk for p in search.cleaned_data.get("products", [])] if search.is_bound and search.is_valid() else []
+    context["panels"] = panels_for(request, "phone_book", product_ids=asked)
     status = 400 if request.method == "POST" else 200
     return staff_render(request, "staff/phone/book.html", context, status=status)
 

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "axes",
+    "simple_history",
     "booking",
     "nudges",
 ]
@@ -75,6 +76,8 @@ MIDDLEWARE = [
     "booking.staff.accounts.StaffSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Who changed a product (its change history, booking.Product.history).
+    "simple_history.middleware.HistoryRequestMiddleware",
     # The visitor's experiment unit, for booking-hook callbacks that run inside this request
     # (links an online booking to the nudge the visitor saw; see nudges/experiments/unit.py).
     "nudges.experiments.unit.NudgeUnitMiddleware",

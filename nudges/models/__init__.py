@@ -6,11 +6,21 @@ so this package layout generates no migration):
 - ``outbox``: ``ScheduledMessage`` and ``DeliveryAttempt`` (written only by ``nudges.outbox``).
 - ``satisfaction``: ``SatisfactionSurvey``.
 - ``waitlist``: ``WaitlistEntry``, ``WaitlistOffer``.
+- ``channels``: ``ContactChannel``, ``Contact``, ``OnlineLink`` (contacts on every channel).
 
 Foreign keys to booking's models (``Product``, ``Location``) are the one place nudges names
 booking's models; nudges code never queries booking's tables.
 """
 
+from nudges.models.channels import (
+    ChannelKind,
+    Contact,
+    ContactChannel,
+    ContactOutcome,
+    CostChannel,
+    OnlineLink,
+    ScriptAnswer,
+)
 from nudges.models.experiments import (
     AppendOnly,
     AppendOnlyQuerySet,
@@ -31,6 +41,13 @@ from nudges.models.satisfaction import SatisfactionSurvey
 from nudges.models.waitlist import OfferStatus, WaitlistEntry, WaitlistOffer, WaitlistStatus
 
 __all__ = [
+    "ChannelKind",
+    "Contact",
+    "ContactChannel",
+    "ContactOutcome",
+    "CostChannel",
+    "OnlineLink",
+    "ScriptAnswer",
     "AppendOnly",
     "AppendOnlyQuerySet",
     "DeliveryAttempt",

@@ -44,6 +44,15 @@ class ScheduledMessage(models.Model):
         null=True,
         blank=True,
     )
+    # The online link a phone agent sends a caller (nudges.channels.kcc).
+    online_link = models.ForeignKey(
+        "OnlineLink",
+        on_delete=models.CASCADE,
+        related_name="messages",
+        verbose_name=_("online link"),
+        null=True,
+        blank=True,
+    )
     kind = models.CharField(_("soort"), max_length=20, choices=MessageKind.choices)
     channel = models.CharField(_("kanaal"), max_length=10, choices=MessageChannel.choices)
     due_at = models.DateTimeField(_("te verzenden op"))
@@ -69,6 +78,9 @@ class ScheduledMessage(models.Model):
             ),
             models.UniqueConstraint(
                 fields=["waitlist_entry", "kind", "channel"], name="scheduled_message_unique_per_waitlist_entry"
+            ),
+            models.UniqueConstraint(
+                fields=["online_link", "kind", "channel"], name="scheduled_message_unique_per_online_link"
             ),
         ]
         indexes = [

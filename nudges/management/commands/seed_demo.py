@@ -8,7 +8,10 @@ from django.core.management.base import BaseCommand
 
 from booking.demo import demo_summary, seed_appointments, seed_reference_data
 from booking.staff.demo import DEMO_PASSWORD, DEMO_USERS, seed_staff_users, seed_today_appointments
+from nudges.channels.demo import seed_contacts
+from nudges.channels.services import contact_channels_ensure
 from nudges.demo import seed_nudges
+from nudges.roles import contacts_roles_ensure
 
 
 class Command(BaseCommand):
@@ -24,6 +27,9 @@ class Command(BaseCommand):
         summary = demo_summary()
         seed_staff_users()
         nudges = seed_nudges()
+        contact_channels_ensure()
+        contacts_roles_ensure()
+        contacts = seed_contacts()
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {counts['locations']} locations, {counts['desks']} desks, "
@@ -40,4 +46,8 @@ class Command(BaseCommand):
             f"Nudges: experiment '{nudges['running'].name}' running with variants "
             f"{', '.join(nudges['variants'])}; a finished pilot in the register at /transparantie/; "
             "results at /medewerkers/experimenten/ (log in as manager)."
+        )
+        self.stdout.write(
+            f"Contacts: {contacts} added (six months on every channel; none when already there); "
+            "register one at /medewerkers/contacten/."
         )

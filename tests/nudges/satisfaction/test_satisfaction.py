@@ -505,11 +505,14 @@ PERSONAL = re.compile(r"name|naam|e_?mail|phone|telefoon|address|adres|postcode|
 NOT_ABOUT_CITIZENS = {
     ("Intervention", "name"),  # the intervention's own name
     ("Experiment", "name"),  # the experiment's own name
+    ("ContactChannel", "name_nl"),  # a channel's own name (balie, telefoon, …)
+    ("ContactChannel", "name_en"),
 }
 # Reviewed exceptions: contact data a nudges feature needs while it runs, erased when it ends.
 CONTACT_WHILE_ACTIVE = {
     ("WaitlistEntry", "name"),  # emptied when the entry ends (nudges.waitlist, a database constraint)
     ("WaitlistEntry", "email"),
+    ("OnlineLink", "address"),  # emptied once the link to a caller went out, or after a day (nudges.channels.kcc)
 }
 
 

@@ -34,8 +34,8 @@ def copy_clients(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("nudges", "0014_appointment_units_namespace"),
-        ("booking", "0008_abuse_limits"),
+        ("nudges", "0018_appointment_units_namespace"),
+        ("booking", "0009_abuse_limits"),
     ]
 
     operations = [

@@ -44,8 +44,8 @@ def rewrite(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("nudges", "0013_beheerder_outbox_permissions"),
-        ("booking", "0008_abuse_limits"),
+        ("nudges", "0017_online_links"),
+        ("booking", "0009_abuse_limits"),
     ]
 
     operations = [migrations.RunPython(rewrite, migrations.RunPython.noop)]

@@ -21,7 +21,7 @@ def fill_email_keys(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("booking", "0007_beheerder_without_auth_permissions"),
+        ("booking", "0008_product_knowledge_base"),
     ]
 
     operations = [
