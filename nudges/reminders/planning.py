@@ -28,6 +28,7 @@ from booking.availability import local_tz
 from booking.constants import AppointmentStatus
 from booking.ics import absolute_manage_url
 from booking.models import Appointment
+from booking.notifications import greeting_name
 from booking.selectors import AppointmentFacts, appointment_facts, appointment_get, appointment_ids_wanting_reminders
 from nudges.constants import MessageChannel, MessageKind
 from nudges.models import ScheduledMessage
@@ -124,6 +125,7 @@ def reminder_build(message: ScheduledMessage, now: datetime) -> Outgoing | None:
     with translation.override(appointment.language):
         context: dict[str, Any] = {
             "appointment": appointment,
+            "greeting_name": greeting_name(appointment),
             "location": appointment.desk.location,
             "products": products,
             "checklist": list(dict.fromkeys(item for product in products for item in product.checklist)),

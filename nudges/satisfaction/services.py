@@ -34,6 +34,7 @@ from django.utils.translation import gettext_lazy as _
 from scipy import stats as scipy_stats
 
 from booking.constants import AppointmentStatus, Channel
+from booking.notifications import greeting_name
 from booking.selectors import appointment_facts, appointment_get
 from booking.services import new_token
 from nudges.constants import MessageChannel, MessageKind, MessageStatus
@@ -133,6 +134,7 @@ def satisfaction_build(message: ScheduledMessage, now: datetime) -> Outgoing | N
     with translation.override(appointment.language):
         context = {
             "appointment": appointment,
+            "greeting_name": greeting_name(appointment),
             "location": appointment.desk.location,
             "products": list(appointment.products.all()),
             "survey_url": survey_url(survey),
@@ -147,10 +149,13 @@ def satisfaction_build(message: ScheduledMessage, now: datetime) -> Outgoing | N
 # --- answering ------------------------------------------------------------------------------
 
 
-def survey_get_by_token(token: str) -> SatisfactionSurvey | None:
+def survey_get_by_token(token: str, *, now: datetime | None = None) -> SatisfactionSurvey | None:
+    """The survey behind a link, or None: unknown, or older than ``NUDGES_SATISFACTION_LINK_DAYS``
+    (a link in an old mailbox opens nothing any more)."""
     if not token or len(token) > 64:
         return None
-    return SatisfactionSurvey.objects.filter(token=token).first()
+    oldest = (now or timezone.now()) - timedelta(days=settings.NUDGES_SATISFACTION_LINK_DAYS)
+    return SatisfactionSurvey.objects.filter(token=token, created_at__gte=oldest).first()
 
 
 def satisfaction_answer(

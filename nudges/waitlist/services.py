@@ -59,6 +59,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from booking.availability import appointment_duration, free_desks_for_period, local_tz
+from booking.cleaning import clean_name
 from booking.constants import AppointmentStatus, CancelReason, Channel
 from booking.exceptions import BookingError, SlotUnavailable
 from booking.models import Appointment, Location, Product
@@ -172,7 +173,7 @@ def waitlist_join(
         name = name or appointment.name
         wanted_before = min(wanted_before or appointment.start, appointment.start)
     products = list(products)
-    name, email = " ".join((name or "").split()), (email or "").strip().lower()
+    name, email = clean_name(name), (email or "").strip().lower()
     if not products:
         raise InvalidInput(_("Kies ten minste één product."), field="products")
     if not 1 <= persons <= settings.BOOKING_MAX_PERSONS:
