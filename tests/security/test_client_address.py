@@ -62,7 +62,12 @@ def test_num_proxies_nonsense_is_refused(value):
 
 def _production_check(**env):
     environ = {k: v for k, v in os.environ.items() if k != "API_NUM_PROXIES"}
-    environ.update(DJANGO_SETTINGS_MODULE="config.settings.production", DJANGO_SECRET_KEY="x" * 60, **env)
+    environ.update(
+        DJANGO_SETTINGS_MODULE="config.settings.production",
+        DJANGO_SECRET_KEY="x" * 60,
+        NUDGES_UNIT_HASH_KEY="y" * 60,
+        **env,
+    )
     return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy"], env=environ, capture_output=True, text=True, timeout=120
     )
