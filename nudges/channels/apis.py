@@ -9,6 +9,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -151,8 +152,6 @@ class _ContactsApi(APIView):
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
         if int(request.META.get("CONTENT_LENGTH") or 0) > MAX_BODY_BYTES:
-            from rest_framework.exceptions import ValidationError
-
             raise ValidationError({"contacts": [_("Te groot: stuur hooguit 5.000 contacten per aanvraag.")]})
 
     def _store(self, request, rows: list, validated: list[dict]) -> Response:
@@ -164,7 +163,7 @@ class _ContactsApi(APIView):
         except ContactsRejected as rejected:
             return _rejected(rows, rejected.errors)
         except NudgeError as error:
-            return Response({error.field or "contacts": [str(error.message)]}, status=400)
+            raise ValidationError({error.field or "contacts": [str(error.message)]}) from error
         code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
         return Response(ResultSerializer(result).data, status=code)
 
@@ -239,9 +238,9 @@ class ContactBatchCreateApi(_ContactsApi):
     def post(self, request):
         rows = request.data.get("contacts") if isinstance(request.data, dict) else None
         if not isinstance(rows, list) or not rows:
-            return Response({"contacts": [_("Geef een lijst met ten minste één contact.")]}, status=400)
+            raise ValidationError({"contacts": [_("Geef een lijst met ten minste één contact.")]})
         if len(rows) > MAX_BATCH:
-            return Response({"contacts": [_("Hooguit %(n)d contacten per keer.") % {"n": MAX_BATCH}]}, status=400)
+            raise ValidationError({"contacts": [_("Hooguit %(n)d contacten per keer.") % {"n": MAX_BATCH}]})
         validated, errors = [], {}
         for index, row in enumerate(rows):
             data, problems = parse_row(row)

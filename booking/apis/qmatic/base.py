@@ -1,6 +1,6 @@
 """What every facade view shares: integration-client authentication with the ``appointments``
 scope, the per-client throttle, JSON only, and the facade's own error body
-``{"code", "message", "fields"?}`` (every error is JSON, never a 500 for bad input)."""
+``{"detail", "code", "fields"?}`` (the API's one error shape) (every error is JSON, never a 500 for bad input)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ TAG = "Qmatic (Open Formulieren)"
 
 
 def _error(code: str, message: Any, http_status: int, fields: dict | None = None, headers=None) -> Response:
-    body: dict[str, Any] = {"code": code, "message": str(message)}
+    body: dict[str, Any] = {"detail": str(message), "code": code}
     if fields:
         body["fields"] = fields
     return Response(body, status=http_status, headers=headers)
@@ -60,7 +60,7 @@ def qmatic_exception_handler(exc, context):
         return None
     code = exc.get_codes() if isinstance(exc, exceptions.APIException) else "error"
     detail = response.data.get("detail", "") if isinstance(response.data, dict) else ""
-    response.data = {"code": code if isinstance(code, str) else "error", "message": str(detail)}
+    response.data = {"detail": str(detail), "code": code if isinstance(code, str) else "error"}
     return response
 
 
@@ -78,5 +78,5 @@ class QmaticApiView(APIView):
 def unknown_path(request, *args, **kwargs):
     """Anything under the prefix that is not one of the calls: a JSON 404, not an HTML page."""
     return JsonResponse(
-        {"code": "not_found", "message": _("Onbekend pad in de Qmatic-koppeling.")}, status=status.HTTP_404_NOT_FOUND
+        {"detail": _("Onbekend pad in de Qmatic-koppeling."), "code": "not_found"}, status=status.HTTP_404_NOT_FOUND
     )

@@ -15,10 +15,10 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from booking.integrations import integration_client_create
 from booking.notifications import confirmation_email
 from nudges.channels import selectors
 from nudges.constants import ContentKind, ExemptionReason, OutcomeKind, Principle, Touchpoint
-from nudges.experiments import services as nudge_services
 from nudges.models import Contact, Exemption, Exposure, OnlineLink, Outcome
 from nudges.outbox.dispatch import messages_dispatch_due
 from tests.factories import AppointmentFactory, DeskFactory
@@ -102,7 +102,7 @@ def test_a_caller_steered_online_shows_up_as_referred_online_and_completed(
     assert OnlineLink.objects.get().address == ""
 
     # The online form reports completion with the reference from the link.
-    _client, token = nudge_services.integration_client_create(name="Online formulieren")
+    _client, token = integration_client_create(name="Online formulieren", scopes=["nudges"])
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
     completed = api.post(

@@ -252,7 +252,7 @@ def test_bad_requests_get_a_4xx_with_a_json_body(api_root, forms_client, town):
         response = getattr(requests, method)(url, **kwargs)
         assert response.status_code == expected, (path, response.text)
         assert response.headers["Content-Type"].startswith("application/json"), path
-        assert response.json()["code"] and isinstance(response.json()["message"], str), path
+        assert response.json()["code"] and isinstance(response.json()["detail"], str), path
 
 
 def test_only_clients_with_the_appointments_scope_get_in(live_server, town):
