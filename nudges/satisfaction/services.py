@@ -256,7 +256,11 @@ def satisfaction_answer(
     )
     if not stored:
         raise AlreadyAnswered()
-    logger.info("Satisfaction answered for appointment id %s", survey.appointment_id)
+    logger.info(
+        "Satisfaction answered for %s id %s",
+        "contact" if survey.contact_id else "appointment",
+        survey.contact_id or survey.appointment_id,
+    )
     survey.refresh_from_db()
     return survey
 

@@ -8,7 +8,6 @@ from datetime import timedelta
 
 import pytest
 from django.conf import settings
-from django.contrib.auth.models import Group
 from django.core import mail
 from django.db import IntegrityError, transaction
 from django.urls import reverse
@@ -18,7 +17,6 @@ from booking.retention import personal_data_erase_expired
 from nudges.constants import MessageKind, MessageStatus
 from nudges.models import Contact, SatisfactionSurvey, ScheduledMessage
 from nudges.outbox.dispatch import messages_dispatch_due
-from nudges.roles import nudges_roles_ensure
 from nudges.satisfaction import services as satisfaction
 
 pytestmark = pytest.mark.django_db
@@ -29,14 +27,6 @@ ADDRESS = "inwoner@example.org"
 def register(client, **extra):
     data = {"product": "uittreksel-brp", "outcome": "answered", "channel": "telefoon", **extra}
     return client.post(reverse("contacts:register"), data)
-
-
-@pytest.fixture
-def manager(django_user_model):
-    nudges_roles_ensure()
-    user = django_user_model.objects.create_user("mila", password="pw-geheim-123")
-    user.groups.add(Group.objects.get(name="Manager"))
-    return user
 
 
 def test_an_address_without_the_consent_box_is_a_field_error(client, phone_user, brp):
@@ -103,7 +93,7 @@ def test_a_survey_follows_exactly_one_appointment_or_contact(phone_user, brp):
 
 
 def test_the_address_is_erased_once_sent_and_the_answer_counts_under_the_contact_channel(
-    client, phone_user, manager, brp
+    client, phone_user, manager_user, brp
 ):
     client.force_login(phone_user)
     register(client, survey_consent="on", survey_email=ADDRESS)
@@ -133,7 +123,7 @@ def test_the_address_is_erased_once_sent_and_the_answer_counts_under_the_contact
     assert [(r.after, r.channel, r.label, r.sent, r.answers, r.distribution) for r in rows] == [
         ("contact", "telefoon", "Telefoon", 1, 1, (0, 0, 0, 1, 0))
     ]
-    client.force_login(manager)
+    client.force_login(manager_user)
     manager_page = client.get(reverse("nudges:manager-satisfaction")).content.decode()
     row = manager_page.split('<th scope="row">Telefoon</th>\n      <td>Na contact</td>')[1].split("</tr>")[0]
     assert "<td>1</td>" in row and "4,00" in row
