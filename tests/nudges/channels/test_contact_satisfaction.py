@@ -154,3 +154,30 @@ def test_a_recent_unsent_address_is_kept_for_the_outbox(client, phone_user, brp)
 
     assert personal_data_erase_expired().steps["contact_survey_addresses"] == 0
     assert SatisfactionSurvey.objects.get().address == ADDRESS
+
+
+def test_the_form_labels_its_consent_fields_and_the_panel_prefixes_them(client, phone_user, brp):
+    client.force_login(phone_user)
+
+    page = client.get(reverse("contacts:register")).content.decode()
+
+    assert '<label for="id_survey_consent">' in page and 'id="id_survey_consent"' in page
+    assert '<label class="label" for="id_survey_email">' in page and 'type="email" name="survey_email"' in page
+
+
+def test_the_question_goes_out_in_english_when_asked_so(phone_user, brp):
+    from nudges.models import ContactChannel
+
+    contact = Contact.objects.create(
+        channel=ContactChannel.objects.get(code="e-mail"),
+        moment=timezone.now(),
+        day=timezone.localdate(),
+        outcome="answered",
+        source="staff",
+    )
+    satisfaction.contact_survey_plan(contact=contact, address=ADDRESS, consented_by=phone_user, language="en")
+
+    messages_dispatch_due(now=timezone.now() + timedelta(days=1))
+
+    assert mail.outbox[0].subject == "How satisfied are you with your contact with the municipality?"
+    assert "(E-mail). You agreed to be asked one question afterwards." in mail.outbox[0].body
