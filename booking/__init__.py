@@ -2,9 +2,13 @@
 
 Public surface: other apps import only these modules (``booking`` itself never imports them):
 
-- ``booking.services``: writes (book, hold, cancel, book a held time in place of another).
-- ``booking.selectors``: reads; for other apps, plain facts (``AppointmentFacts`` and counts)
-  rather than rows. ``booking.availability``: the availability engine (reads, local time).
+- ``booking.services``: writes (book, hold, cancel, book a held time in place of another),
+  and ``contact_serialised`` (a transaction under booking's contact lock, for other apps'
+  per-address checks; other apps never import ``booking.locks``).
+- ``booking.selectors``: reads; for other apps, plain facts (``AppointmentFacts``), counts
+  (``appointments_made_count``, ``counter_visits_count``), ids and starts, and the rows a
+  page or e-mail shows (``appointment_get``, ``appointment_upcoming``, ``product_list``,
+  ``location_list``). ``booking.availability``: the availability engine (reads, local time).
 - ``booking.constants``, ``booking.exceptions``: the vocabulary and the error hierarchy
   (``DomainError`` is the root of every app's errors); ``booking.apis.errors``: the one
   mapping of errors to HTTP and the error schema, for every app's API.
@@ -20,6 +24,6 @@ Public surface: other apps import only these modules (``booking`` itself never i
 - ``booking.integrations`` (integration clients: create, authenticate, ``register_scope`` for an
   app's own API scope) and ``booking.apis.auth`` (the DRF authentication, scope permission and
   per-client throttle for any app's API views).
-- ``booking.models``: for foreign keys, type hints and reference data passed in by booking's
-  selectors only; other apps do not query booking's tables.
+- ``booking.models``: for foreign keys, type hints and rows handed out by booking's selectors
+  only; other apps do not query booking's tables (no ``<booking model>.objects``).
 """

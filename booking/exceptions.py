@@ -98,3 +98,22 @@ class ScheduleConflict(BookingError):
     http_status = 409
     code = "schedule_conflict"
     default_message = _("Er staan nog afspraken in deze periode. Sluit die eerst met een sluiting.")
+
+
+class TooManyHolds(BookingError):
+    """This client already holds as many times as it may (``BOOKING_MAX_HOLDS_PER_CLIENT``)."""
+
+    http_status = 429
+    code = "hold_limit"
+    default_message = _(
+        "Vanaf uw verbinding zijn al te veel tijden tegelijk gereserveerd. "
+        "Maak eerst een afspraak af of wacht tot een reservering verloopt."
+    )
+
+
+class TooManyBookings(BookingError):
+    """This client made as many bookings as it may this hour or day."""
+
+    http_status = 429
+    code = "booking_limit"
+    default_message = _("Vanaf uw verbinding zijn vandaag al veel afspraken gemaakt. Probeer het later opnieuw.")

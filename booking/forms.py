@@ -21,7 +21,7 @@ from .dates import datetime_parse
 from .exceptions import BookingError
 from .models import Location, Product
 from .phones import phone_normalise
-from .web import AccessibleForm
+from .web import AccessibleForm, NameField
 
 PHONE_RE = re.compile(r"^\+?[0-9 ()\-]+$")
 
@@ -105,7 +105,7 @@ class TimeForm(AccessibleForm):
 
 
 class DetailsForm(AccessibleForm):
-    name = forms.CharField(
+    name = NameField(
         label=_("Naam"),
         max_length=150,
         error_messages={"required": _("Vul uw naam in.")},
@@ -130,12 +130,6 @@ class DetailsForm(AccessibleForm):
     )
     remind_by_email = forms.BooleanField(label=_("Stuur mij een herinnering per e-mail"), required=False, initial=True)
     remind_by_sms = forms.BooleanField(label=_("Stuur mij een herinnering per sms"), required=False)
-
-    def clean_name(self) -> str:
-        name = " ".join(self.cleaned_data["name"].split())
-        if not name:
-            raise forms.ValidationError(_("Vul uw naam in."), code="required")
-        return name
 
     def clean_phone(self) -> str:
         phone = self.cleaned_data["phone"].strip()

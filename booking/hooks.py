@@ -34,11 +34,11 @@ EVENTS = {
     CONFIRMATION_WANTED,
 }
 
-_listeners: dict[str, list[Callable[[int], None]]] = defaultdict(list)
-_transactional_listeners: dict[str, list[Callable[[int], None]]] = defaultdict(list)
+_listeners: dict[str, list[Callable[[int], object]]] = defaultdict(list)
+_transactional_listeners: dict[str, list[Callable[[int], object]]] = defaultdict(list)
 
 
-def register(event: str, callback: Callable[[int], None], *, in_transaction: bool = False) -> None:
+def register(event: str, callback: Callable[[int], object], *, in_transaction: bool = False) -> None:
     if event not in EVENTS:
         raise ValueError(f"Unknown booking event {event!r}")
     listeners = (_transactional_listeners if in_transaction else _listeners)[event]
@@ -46,7 +46,7 @@ def register(event: str, callback: Callable[[int], None], *, in_transaction: boo
         listeners.append(callback)
 
 
-def _call(event: str, callback: Callable[[int], None], appointment_id: int) -> None:
+def _call(event: str, callback: Callable[[int], object], appointment_id: int) -> None:
     try:
         # In a transaction this is a savepoint: a failing listener's writes are undone,
         # the booking's are not.

@@ -3,7 +3,8 @@
 The order, always (a write may skip a step, never go back to an earlier one):
 
 1. the contact: a transaction-scoped advisory lock on the e-mail address (the per-product
-   limit spans all desks, so it cannot be a desk lock);
+   limit spans all desks, so it cannot be a desk lock); for a hold, the same kind of lock on
+   its holder (the per-client cap on live holds, ``booking.limits``) — no write takes both;
 2. desks, in ascending id;
 3. appointment rows, in ascending id: the appointments the write changes.
 
@@ -35,12 +36,24 @@ from .constants import AppointmentStatus
 from .models import Appointment, Closure, Desk
 
 
-def lock_contact(email: str) -> None:
-    """Serialise bookings for one e-mail address (the per-product limit spans all desks)."""
-    if connection.vendor != "postgresql" or not email:
+def _advisory_lock(key: str) -> None:
+    if connection.vendor != "postgresql":
         return
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", ["contact:" + email.lower()])
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [key])
+
+
+def lock_contact(email: str) -> None:
+    """Serialise bookings for one mailbox (the per-product limit spans all desks); ``email`` as
+    the limit compares it (``booking.cleaning.email_key``)."""
+    if email:
+        _advisory_lock("contact:" + email.lower())
+
+
+def lock_holder(client_key: str) -> None:
+    """Serialise holds placed from one client (the cap counts its live holds across desks)."""
+    if client_key:
+        _advisory_lock("holder:" + client_key)
 
 
 def lock_desk(desk_id: int) -> None:

@@ -312,7 +312,14 @@ class Appointment(models.Model):
 
     name = models.CharField(_("naam"), max_length=150, blank=True)
     email = models.EmailField(_("e-mailadres"), max_length=254, blank=True)
+    # The mailbox the address delivers to (booking.cleaning.email_key): what the per-e-mail
+    # limit compares, so case, dots in a Gmail address or a +tag make no second appointment.
+    email_key = models.CharField(_("e-mailsleutel"), max_length=254, blank=True, editable=False)
     phone = models.CharField(_("telefoonnummer"), max_length=20, blank=True)
+    # Who holds a hold (booking.limits): keyed hashes of the visitor's session and of the
+    # client's address, never the address itself; emptied when the hold is booked.
+    hold_session = models.CharField(max_length=64, blank=True, editable=False)
+    hold_client = models.CharField(max_length=64, blank=True, editable=False)
     language = models.CharField(_("taal"), max_length=5, choices=settings.LANGUAGES, default="nl")
     remind_by_email = models.BooleanField(_("herinnering per e-mail"), default=True)
     remind_by_sms = models.BooleanField(
@@ -364,6 +371,17 @@ class Appointment(models.Model):
             models.Index(fields=["desk", "start"]),
             models.Index(fields=["status", "hold_expires_at"]),
             models.Index(fields=["email"]),
+            models.Index(fields=["email_key"], name="appointment_email_key"),
+            models.Index(
+                fields=["hold_client"],
+                name="appointment_hold_client",
+                condition=Q(status=AppointmentStatus.HELD),
+            ),
+            models.Index(
+                fields=["hold_session"],
+                name="appointment_hold_session",
+                condition=Q(status=AppointmentStatus.HELD),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1,4 +1,6 @@
-"""AVG retention: personal data is erased ``BOOKING_RETENTION_DAYS`` after the appointment.
+"""AVG retention: personal data is erased ``BOOKING_RETENTION_DAYS`` after the appointment,
+and ``BOOKING_RETENTION_CANCELLED_DAYS`` after a cancellation (by then the apology and the
+waiting-list offers that a cancellation causes have long gone out: they are due at once).
 
 Public:
 
@@ -15,7 +17,8 @@ more); ``anonymised_at`` records when. What statistics need stays: status, chann
 persons, desk, times, language, the desk's "could this have been online" judgement and the
 audit trail (its ``changes`` never hold contact data; any contact key found there anyway is
 removed). Held appointments carry no personal data and are left to the hold purge; the
-period is measured from the appointment's end, so nothing still to come is ever touched.
+period is measured from the appointment's end (or its cancellation), so nothing still to come
+is ever touched.
 
 Concurrency: rows are taken in batches with SELECT … FOR UPDATE SKIP LOCKED, each batch its
 own short transaction. A row a desk or phone service is changing right now is passed over and
@@ -32,6 +35,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from .constants import AppointmentAction, AppointmentStatus
@@ -41,7 +45,7 @@ from .services import new_token
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 1000
-CONTACT_FIELDS = ("name", "email", "phone")
+CONTACT_FIELDS = ("name", "email", "email_key", "phone")
 
 # A step gets (cutoff, dry_run) and returns how many records it erased (or would erase).
 RetentionStep = Callable[..., int]
@@ -67,20 +71,27 @@ def retention_cutoff(*, now: datetime | None = None) -> datetime:
     return (now or timezone.now()) - timedelta(days=settings.BOOKING_RETENTION_DAYS)
 
 
-def _expired(cutoff: datetime):
-    return Appointment.objects.filter(end__lt=cutoff, anonymised_at__isnull=True).exclude(status=AppointmentStatus.HELD)
+def _cancelled_cutoff(now: datetime) -> datetime:
+    return now - timedelta(days=settings.BOOKING_RETENTION_CANCELLED_DAYS)
+
+
+def _expired(cutoff: datetime, cancelled_cutoff: datetime):
+    return Appointment.objects.filter(
+        Q(end__lt=cutoff) | Q(status=AppointmentStatus.CANCELLED, cancelled_at__lt=cancelled_cutoff),
+        anonymised_at__isnull=True,
+    ).exclude(status=AppointmentStatus.HELD)
 
 
 def appointments_anonymise_expired(
     *, now: datetime | None = None, dry_run: bool = False, batch_size: int = BATCH_SIZE
 ) -> int:
-    """Anonymise every appointment that ended more than ``BOOKING_RETENTION_DAYS`` ago and is
-    not anonymised yet; returns how many (with ``dry_run``: how many would be, changing
-    nothing)."""
+    """Anonymise every appointment that ended more than ``BOOKING_RETENTION_DAYS`` ago, or was
+    cancelled more than ``BOOKING_RETENTION_CANCELLED_DAYS`` ago, and is not anonymised yet;
+    returns how many (with ``dry_run``: how many would be, changing nothing)."""
     now = now or timezone.now()
     cutoff = retention_cutoff(now=now)
     if dry_run:
-        return _expired(cutoff).count()
+        return _expired(cutoff, _cancelled_cutoff(now)).count()
     total = 0
     while True:
         done = _anonymise_batch(cutoff=cutoff, now=now, batch_size=batch_size)
@@ -95,7 +106,7 @@ def appointments_anonymise_expired(
 def _anonymise_batch(*, cutoff: datetime, now: datetime, batch_size: int) -> int:
     with transaction.atomic():
         batch = list(
-            _expired(cutoff)
+            _expired(cutoff, _cancelled_cutoff(now))
             .select_for_update(skip_locked=True, of=("self",))
             .order_by("pk")
             .only("pk", *CONTACT_FIELDS, "manage_token", "anonymised_at")[:batch_size]
@@ -103,7 +114,7 @@ def _anonymise_batch(*, cutoff: datetime, now: datetime, batch_size: int) -> int
         if not batch:
             return 0
         for appointment in batch:
-            appointment.name = appointment.email = appointment.phone = ""
+            appointment.name = appointment.email = appointment.email_key = appointment.phone = ""
             appointment.manage_token = new_token()
             appointment.anonymised_at = now
         # updated_at stays: it tells when the appointment itself last changed, anonymised_at

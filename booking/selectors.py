@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
-from .constants import AppointmentAction, AppointmentStatus
+from .constants import AppointmentAction, AppointmentStatus, Channel
 from .exceptions import InvalidRequest, NotFound
 from .models import Appointment, AppointmentEvent, Closure, Location, Product
 
@@ -173,3 +174,113 @@ def closure_covering(appointment: Appointment) -> Closure | None:
         .order_by("-pk")
         .first()
     )
+
+
+# --- for other apps: rows they may read, counts and facts --------------------------------
+
+
+def appointment_get(appointment_id: int | None) -> Appointment | None:
+    """One appointment (any status) with its desk, location and products, or None."""
+    if appointment_id is None:
+        return None
+    return (
+        Appointment.objects.select_related("desk__location")
+        .prefetch_related("products")
+        .filter(pk=appointment_id)
+        .first()
+    )
+
+
+def appointment_upcoming(appointment_id: int | None, *, now: datetime) -> Appointment | None:
+    """The appointment if it is booked and has not started by ``now``, else None."""
+    appointment = appointment_get(appointment_id)
+    if appointment is None or appointment.status != AppointmentStatus.BOOKED or appointment.start <= now:
+        return None
+    return appointment
+
+
+def appointment_booked_starts(appointment_ids: Iterable[int]) -> dict[int, datetime]:
+    """The start of each of these appointments that is booked, by id."""
+    ids = [pk for pk in appointment_ids if pk]
+    if not ids:
+        return {}
+    return dict(Appointment.objects.filter(pk__in=ids, status=AppointmentStatus.BOOKED).values_list("pk", "start"))
+
+
+def appointment_ids_wanting_reminders(*, now: datetime, exclude_ids: Iterable[int] | QuerySet) -> Iterator[int]:
+    """Ids of upcoming booked appointments that want a reminder on a channel they gave an
+    address for, except ``exclude_ids`` (an iterable or a values_list queryset of ids)."""
+    return (
+        Appointment.objects.filter(status=AppointmentStatus.BOOKED, start__gt=now)
+        .filter(Q(remind_by_email=True) & ~Q(email="") | Q(remind_by_sms=True) & ~Q(phone=""))
+        .exclude(pk__in=exclude_ids)
+        .values_list("pk", flat=True)
+        .iterator()
+    )
+
+
+def appointments_made_count(
+    *, location_id: int, product_id: int, since: datetime, until: datetime, exclude_appointment_id: int | None = None
+) -> int:
+    """Appointments made in advance (online or by phone; held ones left out) for a product at a
+    location, booked in [since, until), whatever happened to them since."""
+    made = Appointment.objects.filter(
+        desk__location_id=location_id,
+        products=product_id,
+        channel__in=(Channel.ONLINE, Channel.PHONE),
+        booked_at__gte=since,
+        booked_at__lt=until,
+        # Implied by the booking time (nobody books in the past); lets the (desk, start) index work.
+        start__gte=since,
+    ).exclude(status=AppointmentStatus.HELD)
+    if exclude_appointment_id is not None:
+        made = made.exclude(pk=exclude_appointment_id)
+    return made.count()
+
+
+# A counter visit: an appointment that was (or still is) going to bring someone to the counter.
+COUNTER_VISIT_STATUSES = (AppointmentStatus.BOOKED, AppointmentStatus.CHECKED_IN, AppointmentStatus.SERVED)
+
+
+def counter_visits_count(*, product_id: int, since: datetime, until: datetime) -> int:
+    """Counter visits (``COUNTER_VISIT_STATUSES``) for a product starting in [since, until)."""
+    return Appointment.objects.filter(
+        products=product_id, start__gte=since, start__lt=until, status__in=COUNTER_VISIT_STATUSES
+    ).count()
+
+
+def product_get(product_id: int) -> Product:
+    """A product by id (inactive ones too: reference data behind a stored id)."""
+    return Product.objects.get(pk=product_id)
+
+
+def products_by_ids(product_ids: Iterable[int]) -> list[Product]:
+    """Products by id (inactive ones too), in name order."""
+    return list(Product.objects.filter(pk__in=list(product_ids)).order_by("name_nl"))
+
+
+def product_find(code: str) -> Product | None:
+    """The active product with this code, or None (for forms that already validated the code)."""
+    return Product.objects.filter(code=code, is_active=True).first()
+
+
+def product_ids_by_code(codes: Iterable[str]) -> dict[str, int]:
+    """{code: id} of the active products among ``codes``; unknown codes are simply absent."""
+    return dict(Product.objects.filter(code__in=set(codes), is_active=True).values_list("code", "pk"))
+
+
+def appointment_attribution_parts(appointment_id: int, *, online_only: bool = False) -> tuple[Subquery, QuerySet]:
+    """For another app's single-query attribution of an appointment's outcome: a subquery of the
+    moment it was booked (``booked_at``, else created; empty when ``online_only`` and it was not
+    booked online) and a values-queryset of its product ids, both to nest in that app's query."""
+    appointment = Appointment.objects.filter(pk=appointment_id)
+    if online_only:
+        appointment = appointment.filter(channel=Channel.ONLINE)
+    booked_at = Subquery(appointment.annotate(at=Coalesce("booked_at", "created_at")).values("at")[:1])
+    product_ids = Appointment.products.through.objects.filter(appointment_id=appointment_id).values("product_id")
+    return booked_at, product_ids
+
+
+def products_not_served_at_desk(desk_id: int) -> QuerySet[Product]:
+    """The products a desk does not serve (for "only what this desk serves" filters)."""
+    return Product.objects.exclude(desks=desk_id)

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -35,6 +36,7 @@ from .availability import (
     local_days,
     local_tz,
 )
+from .cleaning import clean_name, email_key
 from .constants import (
     MAX_APPOINTMENT_DURATION_MINUTES,
     REFERENCE_ALPHABET,
@@ -53,8 +55,10 @@ from .exceptions import (
     InvalidStateTransition,
     SlotUnavailable,
     TooManyActiveAppointments,
+    TooManyHolds,
 )
-from .locks import desk_period_claim, lock_appointment, lock_appointments, lock_contact, lock_desk
+from .limits import Holder
+from .locks import desk_period_claim, lock_appointment, lock_appointments, lock_contact, lock_desk, lock_holder
 from .models import Appointment, Desk, IntegrationClient, Location, Product
 from .phones import phone_normalise
 
@@ -110,7 +114,7 @@ def _validate_request(
 
 
 def _normalise_contact(name: str, email: str, phone: str) -> tuple[str, str, str]:
-    name, email, phone = (name or "").strip(), (email or "").strip().lower(), (phone or "").strip()
+    name, email, phone = clean_name(name), (email or "").strip().lower(), (phone or "").strip()
     if not name:
         raise InvalidRequest(_("Vul uw naam in."), field="name")
     if not email:
@@ -118,16 +122,21 @@ def _normalise_contact(name: str, email: str, phone: str) -> tuple[str, str, str
     return name, email, phone
 
 
-def _check_active_limit(*, email: str, products: Sequence[Product], now: datetime) -> None:
+def _check_active_limit(
+    *, email: str, products: Sequence[Product], now: datetime, exclude_appointment_id: int | None = None
+) -> None:
+    """The per-mailbox limit (``email_key``: case, Gmail dots and +tags compare equal). Called
+    under ``lock_contact`` and after the time has been claimed, so a taken time answers the same
+    whether or not the address has an appointment: no oracle for who has one."""
     limit = settings.BOOKING_MAX_ACTIVE_PER_EMAIL_PER_PRODUCT
     if limit <= 0:
         return
-    lock_contact(email)
+    key = email_key(email)
     for product in products:
-        active = Appointment.objects.filter(
-            email=email, products=product, status__in=UPCOMING_STATUSES, end__gt=now
-        ).count()
-        if active >= limit:
+        active = Appointment.objects.filter(email_key=key, products=product, status__in=UPCOMING_STATUSES, end__gt=now)
+        if exclude_appointment_id is not None:
+            active = active.exclude(pk=exclude_appointment_id)
+        if active.count() >= limit:
             raise TooManyActiveAppointments(field="email", product=product.code)
 
 
@@ -234,6 +243,16 @@ def _changed(event: str, appointment: Appointment, *periods: tuple[int, datetime
 # --- public services ----------------------------------------------------------------------
 
 
+@contextmanager
+def contact_serialised(email: str) -> Iterator[None]:
+    """A transaction in which nobody else books or joins anything for this e-mail address:
+    booking's contact lock (the first step of the order in ``booking.locks``). For other apps'
+    per-address checks (e.g. "one waiting-list entry per address and product")."""
+    with transaction.atomic():
+        lock_contact(email)
+        yield
+
+
 def appointment_hold(
     *,
     products: Sequence[Product],
@@ -243,24 +262,43 @@ def appointment_hold(
     channel: str = Channel.ONLINE,
     release_hold_token: str | None = None,
     hold_minutes: int | None = None,
+    holder: Holder | None = None,
     now: datetime | None = None,
 ) -> Appointment:
     """Reserve a time for a short while (BOOKING_HOLD_MINUTES) while details are filled in.
 
     ``release_hold_token`` lets a visitor move their one hold: the old hold is released in
     the same transaction. ``hold_minutes``: another lifetime than BOOKING_HOLD_MINUTES (a
-    freed time offered to a waiting list is held while the offers are out).
+    freed time offered to a waiting list is held while the offers are out). ``holder``: the
+    visitor's session and client (``booking.limits.holder_for``): a session has at most one
+    live hold (a new one replaces it) and a client at most ``BOOKING_MAX_HOLDS_PER_CLIENT``
+    (``TooManyHolds``, before any desk is looked at).
     """
     now = now or timezone.now()
     end = _validate_request(products=products, persons=persons, location=location, start=start, now=now)
     request = {"products": products, "persons": persons, "location": location, "start": start}
+    holder = holder or Holder()
     try:
         with transaction.atomic():
+            lock_holder(holder.client)
             if release_hold_token:
                 released = Appointment.objects.filter(manage_token=release_hold_token, status=AppointmentStatus.HELD)
                 for location_id, old_start, old_end in released.values_list("desk__location_id", "start", "end"):
                     _invalidate_on_commit(location_id, old_start, old_end)
                 released.delete()
+            if holder.session:
+                # The session's one hold (whatever its draft says): a new one replaces it.
+                previous = Appointment.objects.filter(hold_session=holder.session, status=AppointmentStatus.HELD)
+                for location_id, old_start, old_end in previous.values_list("desk__location_id", "start", "end"):
+                    _invalidate_on_commit(location_id, old_start, old_end)
+                previous.delete()
+            cap = settings.BOOKING_MAX_HOLDS_PER_CLIENT
+            if holder.client and cap > 0:
+                live = Appointment.objects.filter(
+                    hold_client=holder.client, status=AppointmentStatus.HELD, hold_expires_at__gt=now
+                )
+                if live.count() >= cap:
+                    raise TooManyHolds(field="start")
             desk = _take_desk(products=products, location=location, start=start, end=end, now=now)
             hold = appointment_insert(
                 Appointment(
@@ -272,6 +310,8 @@ def appointment_hold(
                     status=AppointmentStatus.HELD,
                     hold_expires_at=now + timedelta(minutes=hold_minutes or settings.BOOKING_HOLD_MINUTES),
                     manage_token=new_token(),
+                    hold_session=holder.session,
+                    hold_client=holder.client,
                 ),
                 products,
             )
@@ -324,17 +364,21 @@ def appointment_book(
     if language not in dict(settings.LANGUAGES):
         language = settings.LANGUAGE_CODE
     request = {"products": products, "persons": persons, "location": location, "start": start}
+    mailbox = email_key(email)
     contact = {
         "name": name,
         "email": email,
+        "email_key": mailbox,
         "phone": phone,
         "language": language,
         "remind_by_email": remind_by_email,
         "remind_by_sms": remind_by_sms,
+        "hold_session": "",
+        "hold_client": "",
     }
     try:
         with transaction.atomic():
-            _check_active_limit(email=email, products=products, now=now)
+            lock_contact(mailbox)
             hold = _confirmable_hold(hold_token, request=request, end=end, now=now) if hold_token else None
             if hold is not None:
                 for field, value in contact.items():
@@ -364,6 +408,8 @@ def appointment_book(
                     ),
                     products,
                 )
+            # After the time is ours: a taken time says so whatever the address (no oracle).
+            _check_active_limit(email=email, products=products, now=now, exclude_appointment_id=appointment.pk)
             _record_booked(
                 appointment, actor=actor, client=source_client, channel=channel, send_confirmation=send_confirmation
             )
@@ -444,7 +490,7 @@ def appointment_book_held_time(
         and set(hold.products.values_list("pk", flat=True)) == {p.pk for p in products}
     )
     with transaction.atomic():
-        lock_contact(email)
+        lock_contact(email_key(email))
         if same_request and hold.hold_expires_at is not None and hold.hold_expires_at > now:
             desk = hold.desk
             if not desk_period_claim(desk, start, end, now=now, exclude_appointment_id=hold.pk):
@@ -465,6 +511,9 @@ def appointment_book_held_time(
         contact = {
             "name": name,
             "email": email,
+            "email_key": email_key(email),
+            "hold_session": "",
+            "hold_client": "",
             "phone": phone,
             "language": language,
             "remind_by_email": remind_by_email,

@@ -27,7 +27,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
-from . import flow, services
+from . import flow, limits, services
 from .availability import local_tz
 from .constants import AppointmentStatus, CancelReason, Channel
 from .exceptions import BookingError, NotFound, SlotUnavailable
@@ -292,6 +292,7 @@ def time_step(request: HttpRequest) -> HttpResponse:
             start=form.cleaned_data["start"],
             channel=Channel.ONLINE,
             release_hold_token=draft.hold_token,
+            holder=limits.holder_for(request),
         )
     except BookingError as exc:
         add_booking_error(form, exc)
@@ -381,6 +382,7 @@ def check_step(request: HttpRequest) -> HttpResponse:
 
     contact = draft.contact or {}
     try:
+        limits.client_bookings_check(request)
         appointment = services.appointment_book(
             products=chosen.required_products,
             persons=draft.persons,
@@ -398,6 +400,7 @@ def check_step(request: HttpRequest) -> HttpResponse:
         )
     except BookingError as exc:
         return _booking_error_page(request, draft, chosen, exc)
+    limits.client_bookings_count(request)
     flow.draft_clear(request)
     request.session[flow.CONFIRMED_KEY] = appointment.manage_token
     return redirect("booking:confirmed")

@@ -5,6 +5,8 @@ in booking's own views or forms (public, see ``booking/__init__.py``).
   POSTs), never cached, and a friendly 429 page when over the limit.
 - ``AccessibleForm``: wires hints and error messages to their inputs (``aria-describedby``)
   and lists the errors for the error summary at the top of the page.
+- ``NameField``: the form field for a person's name (``booking.cleaning.clean_name``): every
+  form that takes a name uses it.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django_ratelimit.decorators import ratelimit
+
+from .cleaning import clean_name
 
 
 def _rate(setting: str):
@@ -37,6 +41,14 @@ def citizen_page(view):
         return view(request, *args, **kwargs)
 
     return never_cache(wrapped)
+
+
+class NameField(forms.CharField):
+    """A person's name, cleaned by ``booking.cleaning.clean_name`` (one line, no control or bidi
+    characters); empty after cleaning counts as empty."""
+
+    def to_python(self, value):
+        return clean_name(super().to_python(value))
 
 
 class AccessibleForm(forms.Form):

@@ -10,10 +10,9 @@
 - ``models/`` (one module per feature), ``apis/`` (integration and results API),
   ``tasks.py``, ``admin.py``, ``urls.py``; ``apps.py`` registers every hook on booking.
 
-Uses ``booking`` only through the public modules listed in ``booking/__init__.py``; foreign
-keys to booking's models are meant to be the one place it names booking's models directly.
-Not there yet (still query booking's tables, to move behind booking selectors):
-``waitlist/services.py`` and ``waitlist/report.py``, ``reminders/planning.py``
-(``reminders_plan_missing``, ``reminder_build``), ``reminders/wording.py``,
-``experiments/selectors.social_norm``, ``experiments/forms.py`` and ``demo.py``.
+Uses ``booking`` only through the public modules listed in ``booking/__init__.py``: it never
+queries booking's tables (booking's selectors give rows, counts and facts, e.g.
+``appointment_get``, ``counter_visits_count``) nor takes booking's locks (the waiting list's
+join serialises on the address with ``booking.services.contact_serialised``); booking's models
+appear only in foreign keys and type hints.
 """

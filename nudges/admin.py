@@ -12,7 +12,6 @@ from nudges.models import (
     Exemption,
     Experiment,
     Exposure,
-    IntegrationClient,
     Intervention,
     OnlineCompletion,
     OnlineReference,
@@ -118,17 +117,6 @@ class OnlineCompletionAdmin(ReadOnlyLogAdmin):
 @admin.register(UnitAppointment)
 class UnitAppointmentAdmin(ReadOnlyLogAdmin):
     list_display = ["appointment_id", "linked_at"]
-
-
-@admin.register(IntegrationClient)
-class IntegrationClientAdmin(admin.ModelAdmin):
-    """Tokens are made with `manage.py nudges_client NAME` (shown once); here only (de)activated."""
-
-    list_display = ["name", "token_prefix", "is_active", "created_at", "last_used_at"]
-    readonly_fields = ["token_prefix", "created_at", "last_used_at"]
-
-    def has_add_permission(self, request):
-        return False
 
 
 class DeliveryAttemptInline(admin.TabularInline):

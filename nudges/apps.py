@@ -29,11 +29,11 @@ class NudgesConfig(AppConfig):
 
     def ready(self) -> None:
         from booking import flow, hooks
+        from booking.integrations import register_scope
         from booking.retention import register_retention_step
         from booking.staff.permissions import register_nav
         from nudges import checks  # noqa: F401 - registers the deploy check of NUDGES_UNIT_HASH_KEY
-        from nudges.apis import base  # noqa: F401 - registers the OpenAPI scheme of the integration token
-        from nudges.constants import MessageKind
+        from nudges.constants import SCOPE_NUDGES, MessageKind
         from nudges.experiments import listeners
         from nudges.experiments.flow_step import product_choice_step
         from nudges.outbox import confirmations
@@ -44,6 +44,7 @@ class NudgesConfig(AppConfig):
         from nudges.waitlist import report as waitlist_report
         from nudges.waitlist import services as waitlist
 
+        register_scope(SCOPE_NUDGES, _("Kanaalsturing: beslissing, blootstellingen en uitkomsten melden"))
         flow.register_product_step(product_choice_step)
         hooks.register(hooks.APPOINTMENT_BOOKED, listeners.appointment_booked)
         hooks.register(hooks.APPOINTMENT_CANCELLED, listeners.appointment_cancelled)

@@ -197,3 +197,7 @@ class AttemptOutcome(models.TextChoices):
     FAILED = "failed", _("Mislukt")
     SKIPPED = "skipped", _("Overgeslagen")
     UNKNOWN = "unknown", _("Onbekende uitkomst")
+
+
+# The integration scope (booking.integrations) of clients that use the nudge API.
+SCOPE_NUDGES = "nudges"

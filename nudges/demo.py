@@ -19,6 +19,7 @@ from __future__ import annotations
 import random
 import secrets
 from datetime import datetime, time, timedelta
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -26,7 +27,8 @@ from django.utils import timezone
 from booking.availability import availability_for_products, local_tz
 from booking.constants import Channel
 from booking.exceptions import BookingError
-from booking.models import Appointment, Location, Product
+from booking.models import Product
+from booking.selectors import location_list, product_list, products_by_codes
 from booking.services import appointment_book
 from nudges.constants import ContentKind, ExperimentStatus, Metric, OutcomeKind, Principle, Touchpoint
 from nudges.exceptions import NudgeError
@@ -78,7 +80,7 @@ INTERVENTIONS = [
 
 
 def seed_interventions() -> dict[str, Intervention]:
-    products = list(Product.objects.filter(code__in=PRODUCT_CODES))
+    products = products_by_codes(PRODUCT_CODES)
     found = {}
     for spec in INTERVENTIONS:
         intervention, created = Intervention.objects.get_or_create(
@@ -97,9 +99,9 @@ def seed_history(*, rng: random.Random, now: datetime) -> int:
         return 0
     tz = local_tz()
     created = 0
-    location = Location.objects.filter(is_active=True).order_by("pk").first()
+    location = min(location_list(), key=lambda loc: loc.pk)
     for code, online_per_day, counter_every in (("uittreksel-brp", 1.2, 2), ("verhuizing", 1.5, 2)):
-        product = Product.objects.get(code=code)
+        (product,) = products_by_codes([code])
         completions = [
             OnlineCompletion(product=product, completed_at=now - timedelta(minutes=rng.randrange(1, 88 * 24 * 60)))
             for _ in range(int(online_per_day * 88))
@@ -140,7 +142,7 @@ def seed_pilot(*, interventions: dict[str, Intervention], rng: random.Random, no
     existing = Experiment.objects.filter(name=PILOT_NAME).first()
     if existing:
         return existing
-    brp = Product.objects.get(code="uittreksel-brp")
+    (brp,) = products_by_codes(["uittreksel-brp"])
     experiment = services.experiment_create(
         name=PILOT_NAME,
         purpose_nl="Nagaan of een directe link naar het online formulier minder baliebezoek voor een uittreksel geeft.",
@@ -189,7 +191,7 @@ def seed_running(*, interventions: dict[str, Intervention], now: datetime) -> Ex
     existing = Experiment.objects.filter(name=RUNNING_NAME).first()
     if existing:
         return existing
-    products = list(Product.objects.filter(code__in=PRODUCT_CODES).order_by("code"))
+    products = sorted(products_by_codes(PRODUCT_CODES), key=lambda product: product.code)
     # Three comparisons with control, Holm: plan for a typical 1.4-point effect at ~60% booking.
     planned = statistics.sample_size_for_effect(
         baseline=0.6, effect=statistics.TYPICAL_EFFECT, alpha=statistics.ALPHA / 3, lower_is_better=True
@@ -233,7 +235,7 @@ def seed_running_logs(*, experiment: Experiment, now: datetime) -> None:
     shows provisional rates and differences, and nothing significant, however large they look."""
     synthetic_logs(
         experiment=experiment,
-        product=Product.objects.get(code="uittreksel-brp"),
+        product=products_by_codes(["uittreksel-brp"])[0],
         arms=((400, 244, 0), (396, 198, 0), (404, 226, 0), (398, 231, 0)),
         exposed_at=lambda i: now - timedelta(minutes=10 + i * 10),
     )
@@ -310,7 +312,7 @@ def seed_reminder_experiment(*, now: datetime) -> Experiment:
     existing = Experiment.objects.filter(name=REMINDER_NAME).first()
     if existing:
         return existing
-    products = list(Product.objects.filter(is_active=True).order_by("code"))
+    products = sorted(product_list(), key=lambda product: product.code)
     interventions = {}
     for spec in REMINDER_INTERVENTIONS:
         intervention, created = Intervention.objects.get_or_create(
@@ -373,13 +375,13 @@ def seed_waitlist(*, now: datetime) -> int:
     Demo people have confirmed their address (double opt-in), so their entries are active."""
     if WaitlistEntry.objects.filter(email__endswith="@" + DEMO_EMAIL_DOMAIN).exists():
         return 0
-    locations = {loc.name: loc for loc in Location.objects.filter(is_active=True)}
+    locations = {loc.name: loc for loc in location_list()}
     created = 0
     for i, (codes, location_name, days) in enumerate(WAITLIST, start=1):
         joined = now - timedelta(days=len(WAITLIST) - i)  # one after the other
         try:
             entry = waitlist_join(
-                products=list(Product.objects.filter(code__in=codes)),
+                products=products_by_codes(codes),
                 persons=1,
                 location=locations.get(location_name) if location_name else None,
                 name=f"Demo Wachtende {i}",
@@ -388,7 +390,7 @@ def seed_waitlist(*, now: datetime) -> int:
                 wanted_before=now + timedelta(days=days) if days else None,
                 now=joined,
             )
-        except NudgeError:
+        except (NudgeError, BookingError):
             continue
         if entry is not None:
             # Confirmed right after joining (the unsent confirmation e-mail is then dropped).
@@ -398,7 +400,7 @@ def seed_waitlist(*, now: datetime) -> int:
 
 
 @transaction.atomic
-def seed_nudges(*, now: datetime | None = None) -> dict[str, object]:
+def seed_nudges(*, now: datetime | None = None) -> dict[str, Any]:
     now = now or timezone.now()
     rng = random.Random(2026)  # noqa: S311 - demo data, not security
     nudges_roles_ensure()
@@ -416,5 +418,4 @@ def seed_nudges(*, now: datetime | None = None) -> dict[str, object]:
         "running": running,
         "variants": list(Variant.objects.filter(experiment=running).values_list("key", flat=True)),
         "reminder_experiment": reminder_experiment,
-        "counter_visits": Appointment.objects.filter(email__startswith="verleden").count(),
     }

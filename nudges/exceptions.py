@@ -55,3 +55,11 @@ class CannotStart(NudgeError):
     def __init__(self, problems: list, **kwargs: Any) -> None:
         self.problems = [str(p) for p in problems]
         super().__init__(" ".join(self.problems), **kwargs)
+
+
+class TooManyOutcomes(NudgeError):
+    """Outcome reports about one unit are limited per hour (NUDGES_OUTCOMES_PER_UNIT_HOUR)."""
+
+    http_status = 429
+    code = "rate_limited"
+    default_message = _("Te veel meldingen over deze eenheid. Probeer het later opnieuw.")

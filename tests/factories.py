@@ -6,7 +6,9 @@ from decimal import Decimal
 import factory
 from django.utils import timezone
 
+from booking.cleaning import email_key
 from booking.constants import AppointmentStatus, Channel
+from booking.integrations import integration_client_create
 from booking.models import Appointment, Closure, Desk, HolidayOpening, Location, OpeningHours, Product
 from booking.services import new_reference, new_token
 
@@ -122,6 +124,7 @@ class AppointmentFactory(factory.django.DjangoModelFactory):
     manage_token = factory.LazyFunction(new_token)
     name = factory.Faker("name")
     email = factory.Sequence(lambda n: f"inwoner{n}@example.nl")
+    email_key = factory.LazyAttribute(lambda o: email_key(o.email))
 
     class Params:
         held = factory.Trait(
@@ -136,3 +139,16 @@ class AppointmentFactory(factory.django.DjangoModelFactory):
     def products(self, create, extracted, **kwargs):
         if create and extracted:
             self.products.set(extracted)
+
+
+_client_names = iter(range(1, 10**9))
+
+
+def integration_token(*scopes: str, send_confirmation_emails: bool = False) -> str:
+    """The Bearer token of a fresh integration client (scope ``appointments`` unless given)."""
+    _client, token = integration_client_create(
+        name=f"Koppeling {next(_client_names)}",
+        scopes=scopes or ("appointments",),
+        send_confirmation_emails=send_confirmation_emails,
+    )
+    return token

@@ -1,4 +1,10 @@
-"""Holds and appointments. A citizen's appointment is addressed by its secret manage token."""
+"""Holds and appointments. A citizen's appointment is addressed by its secret manage token.
+
+Taking a time (holds and bookings) is for integration clients with the ``appointments`` scope
+(``booking.apis.auth``): an anonymous API booking would block a counter time for an address
+nobody confirmed, which is how a day's times were hoarded. Citizens book on our own pages (with
+per-session and per-client caps, ``booking.limits``); with the manage token anyone may look at,
+move or cancel that one appointment."""
 
 from collections.abc import Sequence
 
@@ -12,13 +18,27 @@ from rest_framework.throttling import BaseThrottle, ScopedRateThrottle
 from rest_framework.views import APIView
 
 from booking import services
+from booking.cleaning import clean_name
 from booking.constants import Channel
 from booking.dates import validate_date_window
+from booking.integrations import SCOPE_APPOINTMENTS
 from booking.selectors import appointment_get_by_token, location_get, products_by_codes
+
+from .auth import HasIntegrationScope, IntegrationClientAuthentication, IntegrationClientThrottle
 
 phone_validator = RegexValidator(
     r"^\+?[0-9 ()-]{6,20}$", _("Vul een geldig telefoonnummer in, bijvoorbeeld 06 12345678.")
 )
+
+
+class NameField(serializers.CharField):
+    """A person's name, cleaned by ``booking.cleaning.clean_name``; empty after cleaning is blank."""
+
+    def to_internal_value(self, data):
+        value = clean_name(super().to_internal_value(data))
+        if not value and not self.allow_blank:
+            self.fail("blank")
+        return value
 
 
 class BookingRequestSerializer(serializers.Serializer):
@@ -68,7 +88,17 @@ class BookingThrottleMixin:
     throttle_scope = "booking"
 
 
-class HoldCreateApi(BookingThrottleMixin, APIView):
+class IntegrationBookingApi(APIView):
+    """Only an integration client with the ``appointments`` scope takes times through the API;
+    requests per client per minute are limited, not per address."""
+
+    authentication_classes = [IntegrationClientAuthentication]
+    permission_classes = [HasIntegrationScope]
+    throttle_classes = [IntegrationClientThrottle]
+    integration_scope = SCOPE_APPOINTMENTS
+
+
+class HoldCreateApi(IntegrationBookingApi):
     @extend_schema_serializer(component_name="HoldRequest")
     class InputSerializer(BookingRequestSerializer):
         pass
@@ -91,10 +121,10 @@ class HoldCreateApi(BookingThrottleMixin, APIView):
         return Response(self.OutputSerializer(hold).data, status=status.HTTP_201_CREATED)
 
 
-class AppointmentCreateApi(BookingThrottleMixin, APIView):
+class AppointmentCreateApi(IntegrationBookingApi):
     @extend_schema_serializer(component_name="AppointmentRequest")
     class InputSerializer(BookingRequestSerializer):
-        name = serializers.CharField(max_length=150)
+        name = NameField(max_length=150)
         email = serializers.EmailField(max_length=254)
         phone = serializers.CharField(max_length=20, required=False, allow_blank=True, validators=[phone_validator])
         hold_token = serializers.CharField(max_length=64, required=False, allow_blank=True)
@@ -103,7 +133,8 @@ class AppointmentCreateApi(BookingThrottleMixin, APIView):
         summary=_("Afspraak maken"),
         description=_(
             "Boekt een afspraak: bevestigt de eigen reservering (hold_token) of neemt de tijd direct. "
-            "409 als de tijd niet meer vrij is, met maximaal drie alternatieven."
+            "409 als de tijd niet meer vrij is, met maximaal drie alternatieven. Alleen voor koppelingen "
+            "met het recht 'appointments' (Authorization: Bearer)."
         ),
         request=InputSerializer,
         responses={201: AppointmentOutputSerializer},
@@ -119,6 +150,8 @@ class AppointmentCreateApi(BookingThrottleMixin, APIView):
             phone=data.get("phone", ""),
             hold_token=data.get("hold_token") or None,
             channel=Channel.ONLINE,
+            source_client=request.auth,
+            send_confirmation=request.auth.send_confirmation_emails,
         )
         return Response(AppointmentOutputSerializer(appointment).data, status=status.HTTP_201_CREATED)
 

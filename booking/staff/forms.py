@@ -17,7 +17,7 @@ from booking.constants import OnlinePossible, OnlineReason
 from booking.dates import datetime_parse, day_parse, validate_date_window
 from booking.exceptions import BookingError
 from booking.models import Desk, Location, OpeningHours, Product
-from booking.web import AccessibleForm
+from booking.web import AccessibleForm, NameField
 
 DATE_WIDGET = {"type": "date"}
 TIME_WIDGET = {"type": "time", "step": "300"}
@@ -101,7 +101,7 @@ class WalkInForm(StaffForm):
         error_messages={"required": _("Kies een product."), "invalid_choice": _("Kies een product uit de lijst.")},
     )
     persons = forms.TypedChoiceField(label=_("Personen"), coerce=int, initial=1)
-    name = forms.CharField(label=_("Naam"), max_length=150, required=False)
+    name = NameField(label=_("Naam"), max_length=150, required=False)
     desk = forms.ModelChoiceField(
         label=_("Balie"),
         queryset=Desk.objects.none(),
@@ -189,9 +189,7 @@ class StartForm(StaffForm):
 
 
 class PhoneBookingForm(StartForm):
-    name = forms.CharField(
-        label=_("Naam van de beller"), max_length=150, error_messages={"required": _("Vul de naam in.")}
-    )
+    name = NameField(label=_("Naam van de beller"), max_length=150, error_messages={"required": _("Vul de naam in.")})
     email = forms.EmailField(
         label=_("E-mailadres"),
         help_text=_("Voor de bevestiging met de link om de afspraak te wijzigen."),

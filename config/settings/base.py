@@ -349,6 +349,11 @@ CELERY_BEAT_SCHEDULE = {
 # --- Booking ----------------------------------------------------------------------------
 BOOKING_HOLD_MINUTES = env_int("BOOKING_HOLD_MINUTES", 10)
 BOOKING_MAX_ACTIVE_PER_EMAIL_PER_PRODUCT = env_int("BOOKING_MAX_ACTIVE_PER_EMAIL_PER_PRODUCT", 1)
+# Anti-hoarding (booking.limits): live holds per client address (a session has one at most)
+# and bookings per client address per hour and per day on the citizen pages; 0 switches off.
+BOOKING_MAX_HOLDS_PER_CLIENT = env_int("BOOKING_MAX_HOLDS_PER_CLIENT", 3)
+BOOKING_MAX_BOOKINGS_PER_CLIENT_HOUR = env_int("BOOKING_MAX_BOOKINGS_PER_CLIENT_HOUR", 5)
+BOOKING_MAX_BOOKINGS_PER_CLIENT_DAY = env_int("BOOKING_MAX_BOOKINGS_PER_CLIENT_DAY", 10)
 BOOKING_MAX_PERSONS = env_int("BOOKING_MAX_PERSONS", 6)
 BOOKING_MAX_RANGE_DAYS = env_int("BOOKING_MAX_RANGE_DAYS", 62)
 BOOKING_AVAILABILITY_CACHE_SECONDS = env_int("BOOKING_AVAILABILITY_CACHE_SECONDS", 30)
@@ -358,6 +363,7 @@ BOOKING_HOLIDAY_COUNTRY = "NL"
 # AVG: names, e-mail addresses and phone numbers are erased this many days after the
 # appointment (and free-text satisfaction comments this many days after they were given).
 BOOKING_RETENTION_DAYS = env_int("BOOKING_RETENTION_DAYS", 30)
+BOOKING_RETENTION_CANCELLED_DAYS = env_int("BOOKING_RETENTION_CANCELLED_DAYS", 3)
 
 # --- Citizen pages ----------------------------------------------------------------------
 # Absolute links in e-mails (the manage link) start with this; no trailing slash.
@@ -377,6 +383,8 @@ BOOKING_RATELIMIT_ACTIONS = os.environ.get("BOOKING_RATELIMIT_ACTIONS", "30/m")
 # that routine secret must not re-hash every visitor); production refuses to start without it.
 NUDGES_UNIT_HASH_KEY = os.environ.get("NUDGES_UNIT_HASH_KEY", "insecure-local-only-unit-hash-key-change-me")
 NUDGES_UNIT_COOKIE_DAYS = env_int("NUDGES_UNIT_COOKIE_DAYS", 180)
+# Outcome reports through the integration API about one unit per hour (0: no limit).
+NUDGES_OUTCOMES_PER_UNIT_HOUR = env_int("NUDGES_OUTCOMES_PER_UNIT_HOUR", 20)
 # The social-norm figure is shown only with at least this many cases behind it.
 NUDGES_SOCIAL_MIN_CASES = env_int("NUDGES_SOCIAL_MIN_CASES", 100)
 NUDGES_SOCIAL_PERIOD_DAYS = env_int("NUDGES_SOCIAL_PERIOD_DAYS", 90)
@@ -412,6 +420,15 @@ NUDGES_SMS_SENDER = os.environ.get("NUDGES_SMS_SENDER", "Gemeente")
 NUDGES_SMS_QUIET_HOURS = tuple(int(h) for h in env_list("NUDGES_SMS_QUIET_HOURS", "21,8"))
 # The satisfaction question (1–5) goes out this long after the visit was marked served.
 NUDGES_SATISFACTION_DELAY_MINUTES = env_int("NUDGES_SATISFACTION_DELAY_MINUTES", 120)
+# A satisfaction link answers for this many days after the question went out.
+NUDGES_SATISFACTION_LINK_DAYS = env_int("NUDGES_SATISFACTION_LINK_DAYS", 30)
+# Abuse limits on what the outbox sends (0: no cap): SMS only to mobile numbers of the
+# countries in SMS_COUNTRIES (ISO codes; booking.phones, also checked when a citizen asks for
+# SMS); SMS per recipient and in all per day; e-mails per recipient per day.
+SMS_COUNTRIES = [code.upper() for code in env_list("SMS_COUNTRIES", "NL")]
+NUDGES_SMS_PER_RECIPIENT_DAY = env_int("NUDGES_SMS_PER_RECIPIENT_DAY", 3)
+NUDGES_SMS_PER_DAY = env_int("NUDGES_SMS_PER_DAY", 2000)
+NUDGES_EMAILS_PER_RECIPIENT_DAY = env_int("NUDGES_EMAILS_PER_RECIPIENT_DAY", 10)
 # Waiting list (nudges.waitlist): a cancelled time is held this long and offered to this many
 # people at once (first to accept gets it); an entry ends after this many days on the list.
 NUDGES_WAITLIST_OFFERS_PER_SLOT = env_int("NUDGES_WAITLIST_OFFERS_PER_SLOT", 3)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from booking.forms import AccessibleForm
 from booking.selectors import product_list
+from booking.web import AccessibleForm
 from nudges.models import ContactOutcome, ScriptAnswer
 
 from .selectors import contact_channels

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from booking.constants import AppointmentStatus, Channel
 from booking.models import Product
-from booking.selectors import appointment_facts
+from booking.selectors import appointment_facts, product_ids_by_code
 from nudges.exceptions import InvalidInput
 from nudges.models import Contact, ContactChannel, ContactOutcome, ScriptAnswer
 from nudges.satisfaction import services as satisfaction
@@ -178,7 +178,7 @@ def contacts_import(
         raise InvalidInput(_("Hooguit %(n)d contacten per keer.") % {"n": MAX_BATCH}, field="contacts")
     channels = {c.code: c for c in ContactChannel.objects.filter(is_active=True)}
     codes = {code for row in rows for code in row.products}
-    products = dict(Product.objects.filter(code__in=codes, is_active=True).values_list("code", "pk"))
+    products = product_ids_by_code(codes)
     errors = _validate(rows, channels=channels, products=products, now=now)
     if errors:
         raise ContactsRejected(errors)

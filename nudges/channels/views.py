@@ -12,7 +12,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from booking.models import Product
+from booking.selectors import product_find, products_by_ids
 from booking.staff.permissions import nav_items, staff_required, user_can
 from nudges.exceptions import NudgeError
 from nudges.models import ContactOutcome
@@ -70,7 +70,7 @@ def register(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _page(request, form, status=400)
     data = form.cleaned_data
-    product = Product.objects.filter(code=data["product"]).first() if data["product"] != GENERAL else None
+    product = product_find(data["product"]) if data["product"] != GENERAL else None
     minutes = data.get("minutes")
     try:
         services.contact_register(
@@ -142,7 +142,7 @@ def script_answer(request: HttpRequest) -> HttpResponse:
     if not form.is_valid() or form.cleaned_data["unit"] != call.get("unit"):
         messages.error(request, _("Kies het antwoord van de beller."))
         return redirect(back)
-    product = Product.objects.filter(code=form.cleaned_data["product"], is_active=True).first()
+    product = product_find(form.cleaned_data["product"])
     if product is None:
         messages.error(request, _("Onbekend product."))
         return redirect(back)
@@ -196,7 +196,7 @@ def script_panel(request: HttpRequest, product_ids=(), **facts) -> dict | None:
     if not call.get("unit"):
         call = {"unit": kcc.new_call_unit()}
         request.session[CALL_SESSION_KEY] = call
-    products = list(Product.objects.filter(pk__in=list(product_ids)))
+    products = products_by_ids(product_ids)
     script = kcc.script_for_call(products=products, call_unit=call["unit"])
     if script is None:
         return None

@@ -4,7 +4,9 @@
   ``NUDGES_UNIT_HASH_KEY``. A web visitor's raw id is a random cookie value; an API client
   sends its own pseudonymous id.
 - ``appointment_unit_hash(appointment_id)``: the unit of reminder experiments, the appointment
-  itself (citizens who booked by phone have no cookie).
+  itself (citizens who booked by phone have no cookie). Keyed under a key of its own (derived
+  from ``NUDGES_UNIT_HASH_KEY`` for this one purpose), so no raw id a cookie or an API client
+  sends, ``appointment:<id>`` included, can ever hash to it.
 - ``assign(salt=, unit_hash=, arms=)``: the same unit always gets the same arm of an
   experiment, and arms get units in proportion to their weights. Pure: no database.
 """
@@ -16,6 +18,7 @@ import hmac
 import re
 import secrets
 from collections.abc import Sequence
+from typing import TypeGuard
 
 from django.conf import settings
 
@@ -27,8 +30,8 @@ def new_unit_id() -> str:
     return secrets.token_urlsafe(16)
 
 
-def is_valid_unit_id(raw: str | None) -> bool:
-    return bool(raw) and bool(_RAW_UNIT.match(raw))
+def is_valid_unit_id(raw: str | None) -> TypeGuard[str]:
+    return bool(raw) and raw is not None and bool(_RAW_UNIT.match(raw))
 
 
 def unit_hash(raw: str) -> str:
@@ -36,10 +39,15 @@ def unit_hash(raw: str) -> str:
     return hmac.new(key, raw.encode(), hashlib.sha256).hexdigest()
 
 
+APPOINTMENT_UNIT_DOMAIN = b"kanaalwijzer.nudges.appointment-unit.v2"
+
+
 def appointment_unit_hash(appointment_id: int) -> str:
     """Keyed, so the logs cannot be joined to appointments without ``NUDGES_UNIT_HASH_KEY``;
-    the prefix keeps it apart from any cookie or API unit id."""
-    return unit_hash(f"appointment:{appointment_id}")
+    under a key derived for appointment units only, so it lives in a namespace that
+    ``unit_hash`` of any outside id never reaches."""
+    key = hmac.new(settings.NUDGES_UNIT_HASH_KEY.encode(), APPOINTMENT_UNIT_DOMAIN, hashlib.sha256).digest()
+    return hmac.new(key, str(int(appointment_id)).encode(), hashlib.sha256).hexdigest()
 
 
 def assign(*, salt: str, unit_hash: str, arms: Sequence[tuple[str, int]]) -> str:

@@ -30,7 +30,7 @@ def product_choice_step(request: HttpRequest, choice: ProductChoice) -> HttpResp
     decision = selectors.decide(products=choice.products, unit_hash=unit, needs_help=choice.needs_help)
     if decision.experiment is None:
         return None
-    if decision.exempt:
+    if decision.exempt_reason is not None:  # decision.exempt
         services.exemption_log(experiment=decision.experiment, unit_hash=unit, reason=decision.exempt_reason)
         return set_unit_cookie(request, redirect(choice.continue_url))
     return set_unit_cookie(request, redirect("nudges:step"))

@@ -8,14 +8,14 @@ from django.forms import formset_factory
 from django.utils.translation import gettext_lazy as _
 
 from booking.dates import validate_date_window
-from booking.models import Product
+from booking.selectors import product_list
 from nudges.constants import COMPARABLE_METRICS, Metric
 from nudges.models import Experiment, Intervention
 
 
 class ExperimentForm(forms.ModelForm):
     products = forms.ModelMultipleChoiceField(
-        queryset=Product.objects.filter(is_active=True).order_by("name_nl"),
+        queryset=product_list(),
         widget=forms.CheckboxSelectMultiple,
         label=_("Producten"),
     )

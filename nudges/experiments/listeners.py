@@ -91,7 +91,10 @@ def appointment_cancelled(appointment_id: int) -> None:
         _reminder_outcome(appointment_id, OutcomeKind.COMPLETED_ONLINE)
 
 
-STATUS_OUTCOMES = {AppointmentStatus.SERVED: OutcomeKind.ATTENDED, AppointmentStatus.NO_SHOW: OutcomeKind.NO_SHOW}
+STATUS_OUTCOMES: dict[str, OutcomeKind] = {
+    AppointmentStatus.SERVED: OutcomeKind.ATTENDED,
+    AppointmentStatus.NO_SHOW: OutcomeKind.NO_SHOW,
+}
 
 
 def appointment_status_changed(appointment_id: int) -> None:

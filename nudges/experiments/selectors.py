@@ -11,12 +11,12 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from booking.constants import AppointmentStatus, Channel
-from booking.models import Appointment, Product
+from booking.constants import Channel
+from booking.models import Product
+from booking.selectors import appointment_attribution_parts, counter_visits_count
 from nudges.constants import (
     COLLECTING_STATUSES,
     METRICS,
@@ -45,10 +45,6 @@ from nudges.models import (
     UnitAppointment,
     Variant,
 )
-
-# Counter visits that happened or are happening (not cancelled, not missed).
-COUNTER_VISIT_STATUSES = (AppointmentStatus.BOOKED, AppointmentStatus.CHECKED_IN, AppointmentStatus.SERVED)
-
 
 # --- experiments and assignment ---------------------------------------------------------
 
@@ -124,17 +120,11 @@ def attributable_exposures(
 
     ``unit_hash``: the visitor's unit; by default the unit linked to the appointment when it
     was booked online (``UnitAppointment``). ``online_only``: nothing for a phone or desk booking."""
-    appointment = Appointment.objects.filter(pk=appointment_id)
-    if online_only:
-        appointment = appointment.filter(channel=Channel.ONLINE)
-    booked_at = Subquery(appointment.annotate(at=Coalesce("booked_at", "created_at")).values("at")[:1])
+    booked_at, appointment_products = appointment_attribution_parts(appointment_id, online_only=online_only)
     unit = (
         unit_hash
         if unit_hash is not None
         else Subquery(UnitAppointment.objects.filter(appointment_id=appointment_id).values("unit_hash")[:1])
-    )
-    appointment_products = Appointment.products.through.objects.filter(appointment_id=appointment_id).values(
-        "product_id"
     )
     overlaps = Exists(
         Experiment.products.through.objects.filter(
@@ -163,9 +153,7 @@ def social_norm(*, product: Product, now: datetime | None = None) -> SocialFigur
     days = settings.NUDGES_SOCIAL_PERIOD_DAYS
     since = now - timedelta(days=days)
     online = OnlineCompletion.objects.filter(product=product, completed_at__gte=since, completed_at__lt=now).count()
-    counter = Appointment.objects.filter(
-        products=product, start__gte=since, start__lt=now, status__in=COUNTER_VISIT_STATUSES
-    ).count()
+    counter = counter_visits_count(product_id=product.pk, since=since, until=now)
     return SocialFigure(
         online_cases=online,
         counter_cases=counter,

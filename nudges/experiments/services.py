@@ -10,8 +10,7 @@ Public:
 - experiments: ``experiment_create``, ``experiment_update``, ``experiment_start``,
   ``experiment_pause``, ``experiment_resume``, ``experiment_finish``, and ``experiment_look``
   (a manager's look at the results: freezes the analysis at the first look where the planned
-  sample is reached);
-- ``integration_client_create``, ``integration_client_authenticate``.
+  sample is reached).
 
 Every row written holds a pseudonymous unit hash only. Logging is idempotent: one exposure per
 unit and experiment, one outcome per unit, experiment and kind.
@@ -19,13 +18,14 @@ unit and experiment, one outcome per unit, experiment and kind.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import secrets
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -39,13 +39,19 @@ from nudges.constants import (
     OutcomeKind,
     Source,
 )
-from nudges.exceptions import CannotStart, ExperimentLocked, InvalidInput, InvalidTransition, NotFound
+from nudges.exceptions import (
+    CannotStart,
+    ExperimentLocked,
+    InvalidInput,
+    InvalidTransition,
+    NotFound,
+    TooManyOutcomes,
+)
 from nudges.experiments import selectors
 from nudges.models import (
     Exemption,
     Experiment,
     Exposure,
-    IntegrationClient,
     Intervention,
     MovedAppointment,
     OnlineCompletion,
@@ -217,6 +223,24 @@ def counter_choice_record(
         exemption_log(experiment=experiment, unit_hash=unit_hash, reason=ExemptionReason.NEEDS_HELP, now=now)
 
 
+def _count_unit_report(unit_hash: str, *, now: datetime) -> None:
+    """One more outcome report about this unit this hour; over the limit: ``TooManyOutcomes``.
+    Counted in the shared cache (a unit's hash only): a client trying units or hammering one
+    cannot write outcomes faster than a real online form would."""
+    limit = settings.NUDGES_OUTCOMES_PER_UNIT_HOUR
+    if limit <= 0:
+        return
+    key = f"nudges:outcome-reports:{unit_hash}:{int(now.timestamp()) // 3600}"
+    cache.add(key, 0, timeout=3600)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=3600)
+        count = 1
+    if count > limit:
+        raise TooManyOutcomes()
+
+
 def _completion_counted(completion: OnlineCompletion) -> None:
     """An online completion is also a contact on the internet channel (nudges.channels)."""
     from nudges.channels.services import online_completion_recorded
@@ -236,14 +260,18 @@ def outcome_report(
     now: datetime | None = None,
 ) -> list[Outcome]:
     """An integration client reports an outcome, by the opaque reference or by unit. A
-    completion without either (``product`` only) counts for the social-norm figure alone."""
+    completion without either (``product`` only) counts for the social-norm figure alone.
+    Reports per unit are limited (``NUDGES_OUTCOMES_PER_UNIT_HOUR``, ``TooManyOutcomes``)."""
     now = now or timezone.now()
     if kind not in OutcomeKind.values:
         raise InvalidInput(_("Onbekende uitkomst. 'Afgehaakt' wordt berekend, niet gemeld."), field="kind")
+    if unit_hash:
+        _count_unit_report(unit_hash, now=now)
     if reference:
         ref = OnlineReference.objects.select_related("experiment", "product").filter(reference=reference).first()
         if ref is None:
             raise NotFound(_("Onbekende referentie."))
+        _count_unit_report(ref.unit_hash, now=now)
         if experiment is not None and experiment.pk != ref.experiment_id:
             raise InvalidInput(_("Deze referentie hoort bij een ander experiment."), field="experiment")
         if kind == OutcomeKind.COMPLETED_ONLINE:
@@ -463,27 +491,3 @@ def experiment_finish(*, experiment: Experiment, conclusion_nl: str = "", now: d
         fields.append("conclusion_nl")
     experiment.save(update_fields=fields)
     return experiment
-
-
-# --- integration clients --------------------------------------------------------------------
-
-
-def _token_hash(token: str) -> str:
-    # The token is 256 random bits: a plain SHA-256 suffices (no guessing to slow down).
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def integration_client_create(*, name: str) -> tuple[IntegrationClient, str]:
-    """A new client and its token; the token is returned once and stored only as a hash."""
-    token = secrets.token_urlsafe(32)
-    client = IntegrationClient.objects.create(name=name, token_hash=_token_hash(token), token_prefix=token[:8])
-    return client, token
-
-
-def integration_client_authenticate(token: str) -> IntegrationClient | None:
-    if not token or len(token) > 128:
-        return None
-    client = IntegrationClient.objects.filter(token_hash=_token_hash(token), is_active=True).first()
-    if client is not None:
-        IntegrationClient.objects.filter(pk=client.pk).update(last_used_at=timezone.now())
-    return client

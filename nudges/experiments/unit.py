@@ -34,8 +34,9 @@ def ensure_unit(request: HttpRequest) -> str:
     existing = request_unit_hash(request)
     if existing is not None:
         return existing
-    setattr(request, _NEW_UNIT_ATTR, new_unit_id())
-    return request_unit_hash(request)
+    raw = new_unit_id()
+    setattr(request, _NEW_UNIT_ATTR, raw)
+    return unit_hash(raw)
 
 
 def set_unit_cookie(request: HttpRequest, response: HttpResponse) -> HttpResponse:

@@ -417,27 +417,3 @@ class MovedAppointment(AppendOnly):
 
     def __str__(self) -> str:
         return f"appointment {self.appointment_id} (was {self.original_appointment_id})"
-
-
-class IntegrationClient(models.Model):
-    """A system that calls the nudge API (e.g. the online form platform). Only a SHA-256 of
-    its token is stored; the token is shown once when the client is created."""
-
-    name = models.CharField(_("naam"), max_length=100, unique=True)
-    token_hash = models.CharField(max_length=64, unique=True, editable=False)
-    token_prefix = models.CharField(_("begin van het token"), max_length=8, editable=False)
-    is_active = models.BooleanField(_("actief"), default=True)
-    created_at = models.DateTimeField(_("aangemaakt"), auto_now_add=True)
-    last_used_at = models.DateTimeField(_("laatst gebruikt"), null=True, blank=True)
-
-    class Meta:
-        ordering = ["name"]
-        verbose_name = _("koppeling")
-        verbose_name_plural = _("koppelingen")
-
-    def __str__(self) -> str:
-        return self.name
-
-    @property
-    def is_authenticated(self) -> bool:
-        return True

@@ -42,6 +42,7 @@ from nudges import tasks
 from nudges.constants import AttemptOutcome, MessageChannel, MessageStatus
 from nudges.models import DeliveryAttempt, ScheduledMessage
 from nudges.outbox import sms
+from nudges.outbox.caps import daily_cap_count, daily_cap_wait
 
 logger = logging.getLogger(__name__)
 
@@ -246,6 +247,14 @@ def _deliver(message: ScheduledMessage, *, now: datetime) -> bool:
         _finish(message, started_at=started_at, outcome=AttemptOutcome.SKIPPED, status=MessageStatus.CANCELLED)
         logger.info("Scheduled message %s (%s) cancelled: no longer wanted", message.pk, message.kind)
         return False
+    wait_until = daily_cap_wait(message, outgoing.to, now=now)
+    if wait_until is not None:
+        # Not an attempt: over a daily cap for its recipient (or all SMS), it waits a day.
+        ScheduledMessage.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(
+            status=MessageStatus.PENDING, due_at=wait_until, claimed_at=None, updated_at=timezone.now()
+        )
+        logger.info("Scheduled message %s (%s) waits: daily cap reached", message.pk, message.kind)
+        return False
     try:
         provider_id = _send(message, outgoing)
     except PERMANENT_ERRORS as exc:
@@ -266,6 +275,7 @@ def _deliver(message: ScheduledMessage, *, now: datetime) -> bool:
         last_error="",
     )
     logger.info("Scheduled message %s (%s/%s) sent", message.pk, message.kind, message.channel)
+    daily_cap_count(message, outgoing.to, now=now)
     if still_ours:
         _after_sent(message, outgoing, now=now)
     return True

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
-from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone, translation
 
@@ -28,7 +28,8 @@ from booking.availability import local_tz
 from booking.constants import AppointmentStatus
 from booking.ics import absolute_manage_url
 from booking.models import Appointment
-from booking.selectors import AppointmentFacts, appointment_facts
+from booking.notifications import greeting_name
+from booking.selectors import AppointmentFacts, appointment_facts, appointment_get, appointment_ids_wanting_reminders
 from nudges.constants import MessageChannel, MessageKind
 from nudges.models import ScheduledMessage
 from nudges.outbox import sms
@@ -56,7 +57,7 @@ def reminder_due_times(*, start: datetime, now: datetime, days: Iterable[int] | 
 def _wanted_channels(appointment: Appointment | AppointmentFacts | None) -> list[str]:
     if appointment is None or appointment.status != AppointmentStatus.BOOKED:
         return []
-    channels = []
+    channels: list[str] = []
     if appointment.remind_by_email and appointment.email:
         channels.append(MessageChannel.EMAIL)
     if appointment.remind_by_sms and appointment.phone and sms.sms_enabled():
@@ -84,7 +85,9 @@ def reminders_plan(appointment_id: int, *, replan: bool = False, now: datetime |
     appointment = appointment_facts(appointment_id)
     channels = _wanted_channels(appointment)
     due_times = (
-        reminder_due_times(start=appointment.start, now=now, days=_reminder_days(appointment)) if channels else []
+        reminder_due_times(start=appointment.start, now=now, days=_reminder_days(appointment))
+        if channels and appointment is not None
+        else []
     )
     planned = [(channel, due) for channel in channels for due in due_times]
     return messages_plan(appointment_id=appointment_id, kind=MessageKind.REMINDER, planned=planned, replan=replan)
@@ -96,13 +99,10 @@ def reminders_plan_missing(*, now: datetime | None = None) -> int:
     booking's transaction, where a failure is logged and never undoes the booking). Returns
     how many rows were planned. Idempotent."""
     now = now or timezone.now()
-    missing = (
-        Appointment.objects.filter(status=AppointmentStatus.BOOKED, start__gt=now)
-        .filter(Q(remind_by_email=True) & ~Q(email="") | Q(remind_by_sms=True) & ~Q(phone=""))
-        .exclude(pk__in=appointment_ids_with_messages(kind=MessageKind.REMINDER))
-        .values_list("pk", flat=True)
+    missing = appointment_ids_wanting_reminders(
+        now=now, exclude_ids=appointment_ids_with_messages(kind=MessageKind.REMINDER)
     )
-    return sum(reminders_plan(appointment_id, now=now) for appointment_id in missing.iterator())
+    return sum(reminders_plan(appointment_id, now=now) for appointment_id in missing)
 
 
 def reminders_replan(appointment_id: int) -> int:
@@ -118,18 +118,14 @@ def reminders_cancel(appointment_id: int) -> int:
 def reminder_build(message: ScheduledMessage, now: datetime) -> Outgoing | None:
     """Outbox builder: the reminder in the citizen's language, or None when the appointment is
     no longer booked, has started, or the citizen no longer wants this channel."""
-    appointment = (
-        Appointment.objects.select_related("desk__location")
-        .prefetch_related("products")
-        .filter(pk=message.appointment_id)
-        .first()
-    )
+    appointment = appointment_get(message.appointment_id)
     if appointment is None or appointment.start <= now or message.channel not in _wanted_channels(appointment):
         return None
     products = list(appointment.products.all())
     with translation.override(appointment.language):
-        context = {
+        context: dict[str, Any] = {
             "appointment": appointment,
+            "greeting_name": greeting_name(appointment),
             "location": appointment.desk.location,
             "products": products,
             "checklist": list(dict.fromkeys(item for product in products for item in product.checklist)),
@@ -142,7 +138,7 @@ def reminder_build(message: ScheduledMessage, now: datetime) -> Outgoing | None:
             )
         wording = reminder_wording(appointment=appointment, products=products, now=now)
         context.update(_links(appointment, products), wording=wording)
-        if wording.shown:
+        if wording.shown and wording.experiment is not None:
             # Every nudge says why it is there: the experiment in the public register.
             context["why_url"] = f"{settings.SITE_URL}{reverse('nudges:register')}#experiment-{wording.experiment.pk}"
         return email_from_templates(
@@ -171,4 +167,5 @@ def _links(appointment: Appointment, products: list) -> dict[str, str]:
 
 def reminder_sent(message: ScheduledMessage, outgoing: Outgoing, now: datetime) -> None:
     """Outbox after-sent step: the reminder e-mail went out with the wording in its notes."""
-    reminder_exposure_log(appointment_id=message.appointment_id, notes=outgoing.notes, now=now)
+    if message.appointment_id is not None:  # always, for a reminder
+        reminder_exposure_log(appointment_id=message.appointment_id, notes=outgoing.notes, now=now)

@@ -29,8 +29,8 @@ from typing import Any
 
 from django.conf import settings
 
-from booking.constants import AppointmentStatus, Channel
 from booking.models import Appointment, Product
+from booking.selectors import appointments_made_count, product_get
 from nudges.constants import REMINDER_KINDS, ContentKind, ExperimentStatus, Touchpoint
 from nudges.experiments import selectors, services
 from nudges.experiments.content import euro, placeholders_fill
@@ -93,19 +93,12 @@ def reminder_demand(*, appointment: Appointment, product: Product, now: datetime
     time."""
     days = settings.NUDGES_REMINDER_DEMAND_DAYS
     since = now - timedelta(days=days)
-    bookings = (
-        Appointment.objects.filter(
-            desk__location_id=appointment.desk.location_id,
-            products=product,
-            channel__in=(Channel.ONLINE, Channel.PHONE),
-            booked_at__gte=since,
-            booked_at__lt=now,
-            # Implied by the booking time (nobody books in the past); lets the (desk, start) index work.
-            start__gte=since,
-        )
-        .exclude(status=AppointmentStatus.HELD)
-        .exclude(pk=appointment.pk)
-        .count()
+    bookings = appointments_made_count(
+        location_id=appointment.desk.location_id,
+        product_id=product.pk,
+        since=since,
+        until=now,
+        exclude_appointment_id=appointment.pk,
     )
     return Demand(bookings=bookings, period_days=days, min_bookings=settings.NUDGES_REMINDER_DEMAND_MIN)
 
@@ -155,7 +148,7 @@ def reminder_exposure_log(*, appointment_id: int, notes: Mapping[str, Any], now:
         experiment=experiment,
         variant=Variant.objects.get(pk=notes["variant_id"]),
         unit_hash=selectors.reminder_unit_hash(appointment_id),
-        product=Product.objects.get(pk=notes["product_id"]),
+        product=product_get(notes["product_id"]),
         fallback=bool(notes.get("fallback")),
         now=now,
     )

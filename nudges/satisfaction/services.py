@@ -41,8 +41,8 @@ from django.utils.translation import gettext_lazy as _
 from scipy import stats as scipy_stats
 
 from booking.constants import AppointmentStatus, Channel
-from booking.models import Appointment
-from booking.selectors import appointment_facts
+from booking.notifications import greeting_name
+from booking.selectors import appointment_facts, appointment_get
 from booking.services import new_token
 from nudges.constants import MessageChannel, MessageKind, MessageStatus
 from nudges.exceptions import InvalidInput, NudgeError
@@ -196,12 +196,7 @@ def satisfaction_build(message: ScheduledMessage, now: datetime) -> Outgoing | N
     for a contact: answered, or its address already erased)."""
     if message.survey_id:
         return _contact_build(message)
-    appointment = (
-        Appointment.objects.select_related("desk__location")
-        .prefetch_related("products")
-        .filter(pk=message.appointment_id)
-        .first()
-    )
+    appointment = appointment_get(message.appointment_id)
     if (
         message.channel != MessageChannel.EMAIL
         or appointment is None
@@ -216,6 +211,7 @@ def satisfaction_build(message: ScheduledMessage, now: datetime) -> Outgoing | N
     with translation.override(appointment.language):
         context = {
             "appointment": appointment,
+            "greeting_name": greeting_name(appointment),
             "location": appointment.desk.location,
             "products": list(appointment.products.all()),
             "survey_url": survey_url(survey),
@@ -230,10 +226,13 @@ def satisfaction_build(message: ScheduledMessage, now: datetime) -> Outgoing | N
 # --- answering ------------------------------------------------------------------------------
 
 
-def survey_get_by_token(token: str) -> SatisfactionSurvey | None:
+def survey_get_by_token(token: str, *, now: datetime | None = None) -> SatisfactionSurvey | None:
+    """The survey behind a link, or None: unknown, or older than ``NUDGES_SATISFACTION_LINK_DAYS``
+    (a link in an old mailbox opens nothing any more)."""
     if not token or len(token) > 64:
         return None
-    return SatisfactionSurvey.objects.filter(token=token).first()
+    oldest = (now or timezone.now()) - timedelta(days=settings.NUDGES_SATISFACTION_LINK_DAYS)
+    return SatisfactionSurvey.objects.filter(token=token, created_at__gte=oldest).first()
 
 
 def satisfaction_answer(

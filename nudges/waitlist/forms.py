@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from booking.availability import at_local
 from booking.dates import validate_date_window
 from booking.models import Location, Product
-from booking.web import AccessibleForm
+from booking.web import AccessibleForm, NameField
 
 ANY_LOCATION = "elke"
 
@@ -50,7 +50,7 @@ class WaitlistForm(AccessibleForm):
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         error_messages={"invalid": _("Vul een geldige datum in, bijvoorbeeld 31-12-2027.")},
     )
-    name = forms.CharField(
+    name = NameField(
         label=_("Naam"),
         max_length=150,
         error_messages={"required": _("Vul uw naam in.")},
@@ -93,12 +93,6 @@ class WaitlistForm(AccessibleForm):
             self.fields["wanted_before"].help_text = _(
                 "We bieden alleen tijden aan vóór uw huidige afspraak, en tot en met deze dag als u die invult."
             )
-
-    def clean_name(self) -> str:
-        name = " ".join(self.cleaned_data["name"].split())
-        if not name:
-            raise forms.ValidationError(_("Vul uw naam in."), code="required")
-        return name
 
     def clean_wanted_before(self) -> datetime | None:
         day = self.cleaned_data["wanted_before"]

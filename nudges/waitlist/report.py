@@ -16,13 +16,14 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from booking.models import Product
+from booking.selectors import product_list
 from nudges.constants import MessageChannel, MessageKind, MessageStatus
 from nudges.models import OfferStatus, ScheduledMessage, WaitlistEntry, WaitlistOffer, WaitlistStatus
 from nudges.outbox.dispatch import Outgoing, email_from_templates
@@ -49,6 +50,8 @@ def waitlist_confirm_url(entry: WaitlistEntry) -> str:
 def waitlist_confirm_build(message: ScheduledMessage, now: datetime) -> Outgoing | None:
     """Outbox builder: the double opt-in link, or None when the entry is no longer waiting
     for it (confirmed, left or expired already)."""
+    if message.waitlist_entry_id is None:
+        return None
     entry = (
         WaitlistEntry.objects.select_related("location")
         .prefetch_related("products")
@@ -73,6 +76,8 @@ def waitlist_confirm_build(message: ScheduledMessage, now: datetime) -> Outgoing
 
 
 def _offer_for(message: ScheduledMessage) -> WaitlistOffer | None:
+    if message.waitlist_offer_id is None:
+        return None
     offer = (
         WaitlistOffer.objects.select_related("entry", "location")
         .prefetch_related("entry__products")
@@ -188,8 +193,8 @@ def waitlist_figures(*, now: datetime | None = None) -> tuple[list[WaitlistFigur
         .order_by()
         .values_list("products", "n")
     )
-    offers = {
-        row.pop("entry__products"): row
+    offers: dict[int, Any] = {
+        row["entry__products"]: row
         for row in WaitlistOffer.objects.values("entry__products").annotate(**_offer_counts(now)).order_by()
     }
     accepted = WaitlistOffer.objects.filter(status=OfferStatus.ACCEPTED, answered_at__isnull=False)
@@ -198,7 +203,7 @@ def waitlist_figures(*, now: datetime | None = None) -> tuple[list[WaitlistFigur
         times.setdefault(product_id, []).append((offered, answered))
 
     rows = []
-    for product in Product.objects.filter(is_active=True).order_by("name_nl"):
+    for product in product_list():
         counts = offers.get(product.pk, {})
         rows.append(
             WaitlistFigures(

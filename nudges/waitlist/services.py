@@ -50,6 +50,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -58,12 +59,18 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from booking.availability import appointment_duration, free_desks_for_period, local_tz
+from booking.cleaning import clean_name
 from booking.constants import AppointmentStatus, CancelReason, Channel
 from booking.exceptions import BookingError, SlotUnavailable
-from booking.locks import lock_contact
 from booking.models import Appointment, Location, Product
-from booking.selectors import location_list
-from booking.services import appointment_book_held_time, appointment_hold, new_token
+from booking.selectors import (
+    appointment_booked_starts,
+    appointment_get,
+    appointment_upcoming,
+    location_list,
+    products_not_served_at_desk,
+)
+from booking.services import appointment_book_held_time, appointment_hold, contact_serialised, new_token
 from nudges import tasks
 from nudges.constants import MessageChannel, MessageKind
 from nudges.exceptions import InvalidInput, NudgeError
@@ -131,13 +138,7 @@ def offer_end(offer: WaitlistOffer) -> datetime:
 
 def entry_current_appointment(entry: WaitlistEntry) -> Appointment | None:
     """The booked, upcoming appointment an accept would replace, if any."""
-    if entry.appointment_id is None:
-        return None
-    return (
-        Appointment.objects.select_related("desk__location")
-        .filter(pk=entry.appointment_id, status=AppointmentStatus.BOOKED, start__gt=timezone.now())
-        .first()
-    )
+    return appointment_upcoming(entry.appointment_id, now=timezone.now())
 
 
 # --- joining and leaving --------------------------------------------------------------------
@@ -172,7 +173,7 @@ def waitlist_join(
         name = name or appointment.name
         wanted_before = min(wanted_before or appointment.start, appointment.start)
     products = list(products)
-    name, email = " ".join((name or "").split()), (email or "").strip().lower()
+    name, email = clean_name(name), (email or "").strip().lower()
     if not products:
         raise InvalidInput(_("Kies ten minste één product."), field="products")
     if not 1 <= persons <= settings.BOOKING_MAX_PERSONS:
@@ -199,11 +200,9 @@ def waitlist_join(
         raise InvalidInput(_("Kies een datum in de toekomst."), field="wanted_before")
     if language not in dict(settings.LANGUAGES):
         language = settings.LANGUAGE_CODE
-    with transaction.atomic():
-        # One join per address at a time, so the check below cannot be raced.
-        lock_contact(email)
-        waiting_for = WaitlistEntry.objects.filter(status__in=_WAITING, email=email).values("products")
-        if Product.objects.filter(pk__in=[p.pk for p in products]).filter(pk__in=waiting_for).exists():
+    # One join per address at a time (booking's contact lock), so the check below cannot be raced.
+    with contact_serialised(email):
+        if WaitlistEntry.objects.filter(status__in=_WAITING, email=email, products__in=products).exists():
             # No second entry and no second e-mail (that would let anyone flood an inbox).
             logger.info("Waitlist join for an address that already waits: nothing changed")
             return None
@@ -298,24 +297,21 @@ def _fits(entry: WaitlistEntry, hold: Appointment, *, current_starts: dict[int, 
     last_day = now.astimezone(local_tz()).date() + timedelta(days=min(p.booking_horizon_days for p in products))
     if hold.start.astimezone(local_tz()).date() > last_day:
         return False
-    current = current_starts.get(entry.appointment_id)
+    current = current_starts.get(entry.appointment_id) if entry.appointment_id else None
     return current is None or hold.start < current
 
 
 def _pick(*, hold: Appointment, location: Location, now: datetime) -> list[WaitlistEntry]:
     """Lock and return the first matching entries. SKIP LOCKED: an entry another freed time is
     being offered to right now is passed over, never waited for or offered twice."""
-    served = hold.desk.products.values_list("pk", flat=True)
     rows = list(
         _candidates(location=location, start=hold.start, now=now)
-        .exclude(products__in=Product.objects.exclude(pk__in=served))
+        .exclude(products__in=products_not_served_at_desk(hold.desk_id))
         .select_for_update(skip_locked=True, of=("self",))
         .prefetch_related("products")[:_CANDIDATES]
     )
     linked = [e.appointment_id for e in rows if e.appointment_id]
-    current_starts = dict(
-        Appointment.objects.filter(pk__in=linked, status=AppointmentStatus.BOOKED).values_list("pk", "start")
-    )
+    current_starts = appointment_booked_starts(linked)
     fitting = [e for e in rows if _fits(e, hold, current_starts=current_starts, now=now)]
     return fitting[: settings.NUDGES_WAITLIST_OFFERS_PER_SLOT]
 
@@ -327,12 +323,10 @@ def waitlist_offers_make(*, freed_appointment_id: int, now: datetime | None = No
     Safe to run twice: a freed time that was offered once is not offered again, and two runs
     at once cannot both hold it (the second finds it taken)."""
     now = now or timezone.now()
-    freed = (
-        Appointment.objects.select_related("desk__location")
-        .filter(pk=freed_appointment_id, status=AppointmentStatus.CANCELLED, start__gt=now)
-        .first()
-    )
-    if freed is None or WaitlistOffer.objects.filter(freed_appointment_id=freed.pk).exists():
+    freed = appointment_get(freed_appointment_id)
+    if freed is None or freed.status != AppointmentStatus.CANCELLED or freed.start <= now:
+        return []
+    if WaitlistOffer.objects.filter(freed_appointment_id=freed.pk).exists():
         return []
     location = freed.desk.location
     products = list(freed.products.all())
@@ -398,8 +392,8 @@ def _book_for(entry: WaitlistEntry, offer: WaitlistOffer, *, now: datetime) -> A
     """Inside the accept transaction: book the held time for the entry, in place of the entry's
     current appointment (if any), with booking's service (booking's locks, booking's order).
     Raises BookingError when that cannot be done."""
-    current = Appointment.objects.filter(pk=entry.appointment_id).first() if entry.appointment_id else None
-    contact = {"phone": "", "remind_by_email": True, "remind_by_sms": False}
+    current = appointment_get(entry.appointment_id)
+    contact: dict[str, Any] = {"phone": "", "remind_by_email": True, "remind_by_sms": False}
     moved = current is not None and current.status == AppointmentStatus.BOOKED and current.start > now
     if moved:
         contact = {
@@ -460,8 +454,8 @@ def waitlist_offer_accept(*, offer: WaitlistOffer, now: datetime | None = None) 
                 failure = OfferGone(message)
             else:
                 _settle(mine, siblings, entry, appointment, now=now)
-    if failure is not None:
-        raise failure
+    if failure is not None or appointment is None:
+        raise failure or OfferGone()
     logger.info("Waitlist offer %s accepted: appointment %s", mine.pk, appointment.reference)
     return appointment
 

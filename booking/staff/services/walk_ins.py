@@ -18,6 +18,7 @@ from booking.availability import (
     appointment_duration,
     eligible_desks,
 )
+from booking.cleaning import clean_name
 from booking.constants import (
     AppointmentAction,
     AppointmentStatus,
@@ -85,7 +86,7 @@ def walk_in_register(
     base = {
         "persons": persons,
         "channel": Channel.COUNTER,
-        "name": " ".join((name or "").split())[:150],
+        "name": clean_name(name)[:150],
         "booked_at": now,
         "manage_token": new_token(),
     }

@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 from booking.availability import public_holidays
 from booking.constants import AppointmentStatus
 from booking.models import Appointment
-from tests.factories import AppointmentFactory, DeskFactory, LocationFactory, ProductFactory
+from tests.factories import AppointmentFactory, DeskFactory, LocationFactory, ProductFactory, integration_token
 
 AMS = ZoneInfo("Europe/Amsterdam")
 pytestmark = pytest.mark.django_db
@@ -27,7 +27,10 @@ def next_working_day(min_days_ahead: int = 7):
 
 @pytest.fixture
 def api():
-    return APIClient()
+    """An integration client with the ``appointments`` scope: only those take times."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {integration_token()}")
+    return client
 
 
 @pytest.fixture

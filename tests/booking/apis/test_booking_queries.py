@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 
 from booking.availability import public_holidays
 from booking.models import Appointment
-from tests.factories import DeskFactory, LocationFactory, ProductFactory
+from tests.factories import DeskFactory, LocationFactory, ProductFactory, integration_token
 
 AMS = ZoneInfo("Europe/Amsterdam")
 pytestmark = pytest.mark.django_db
@@ -43,6 +43,7 @@ def test_a_booking_through_the_api_costs_a_fixed_number_of_queries(django_captur
     DeskFactory(location=location, products=[product])
     DeskFactory(location=location, products=[product])
     api, day = APIClient(), working_day()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {integration_token()}")  # taking a time needs a client
     with django_capture_on_commit_callbacks(execute=True):  # the first one reads the schedule
         assert (
             api.post("/api/v1/appointments/", body(location, day, 9, "a@example.nl"), format="json").status_code == 201
@@ -54,6 +55,7 @@ def test_a_booking_through_the_api_costs_a_fixed_number_of_queries(django_captur
     assert response.status_code == 201
     # Products and location (2); contact lock, per-product limit, free desks (3); desk lock,
     # closure, expired holds, blocking check (4); the insert in a savepoint, its products, the
-    # audit event (5); the outbox rows of the in-transaction listeners; the answer's products.
-    assert len(queries) == 28, "\n".join(q["sql"][:120] for q in queries.captured_queries)
+    # audit event (5); the outbox rows and the channel contact of the in-transaction listeners;
+    # the integration client's token; the answer's products.
+    assert len(queries) == 40, "\n".join(q["sql"][:120] for q in queries.captured_queries)
     assert Appointment.objects.count() == 2

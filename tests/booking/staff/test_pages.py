@@ -436,3 +436,27 @@ def test_capacity_page(client, users, location, open_desk):
     client.force_login(users["manager"])
     html = client.get(reverse("staff:capacity") + f"?location={location.pk}").content.decode()
     assert "Bezetting per balie" in html and "Eerstvolgende vrije tijd per product" in html
+
+
+def test_phone_booking_cleans_the_name_and_greets_with_it(
+    client, users, location, open_desk, product, django_capture_on_commit_callbacks
+):
+    client.force_login(users["phone"])
+    day = timezone.localdate() + timedelta(days=2)
+    query = f"products={product.code}&persons=1&location={location.pk}&day={day.isoformat()}"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            f"{reverse('staff:phone_book')}?{query}",
+            {
+                "start": (today_at(14) + timedelta(days=2)).isoformat(),
+                "name": "Jan\r\nJansen\u202e",
+                "email": "jan@example.nl",
+                "language": "nl",
+            },
+        )
+
+    assert response.status_code == 302
+    assert Appointment.objects.get(email="jan@example.nl").name == "Jan Jansen"
+    # Typed by staff: the confirmation greets by name.
+    assert "Beste Jan Jansen," in mail.outbox[0].body

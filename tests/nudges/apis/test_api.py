@@ -11,16 +11,18 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from nudges.constants import REFERENCE_PARAM, UNIT_COOKIE, ExemptionReason, OutcomeKind
-from nudges.experiments import selectors, services
+from nudges.experiments import selectors
 from nudges.experiments.assignment import unit_hash
 from nudges.models import Exemption, Exposure, OnlineCompletion, Outcome
+from tests.factories import integration_token
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def api():
-    _client, token = services.integration_client_create(name="Online formulieren")
+    """A booking.IntegrationClient with the nudges scope (the one kind of API client)."""
+    token = integration_token("nudges")
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
     return client

@@ -323,7 +323,11 @@ def test_landline_is_a_number_but_cannot_receive_an_sms():
     assert phone_normalise("020-1234567", mobile_only=True) is None
 
 
-def test_foreign_mobile_number_keeps_its_country():
+def test_foreign_mobile_number_keeps_its_country_but_gets_no_sms_unless_allowed(settings):
+    assert phone_normalise("+32 470 12 34 56") == "+32470123456"
+    # SMS pumping: only Dutch mobiles get a text, unless the operator allows more countries.
+    assert phone_normalise("+32 470 12 34 56", mobile_only=True) is None
+    settings.SMS_COUNTRIES = ["NL", "BE"]
     assert phone_normalise("+32 470 12 34 56", mobile_only=True) == "+32470123456"
 
 

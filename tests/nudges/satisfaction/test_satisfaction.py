@@ -505,7 +505,6 @@ PERSONAL = re.compile(r"name|naam|e_?mail|phone|telefoon|address|adres|postcode|
 NOT_ABOUT_CITIZENS = {
     ("Intervention", "name"),  # the intervention's own name
     ("Experiment", "name"),  # the experiment's own name
-    ("IntegrationClient", "name"),  # a connected system, e.g. the online form platform
     ("ContactChannel", "name_nl"),  # a channel's own name (balie, telefoon, …)
     ("ContactChannel", "name_en"),
 }

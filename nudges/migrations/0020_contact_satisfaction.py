@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("booking", "0008_product_knowledge_base"),
-        ("nudges", "0017_online_links"),
+        ("nudges", "0019_integration_clients_move_to_booking"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
