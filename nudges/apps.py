@@ -15,7 +15,7 @@ Hooks nudges registers (all in ``NudgesConfig.ready``):
 - message kinds (``outbox.dispatch.register_message_kind``): reminder, confirmation, closure
   apology, satisfaction, waiting-list offer/taken/confirm;
 - page links (``booking.flow``): the waiting list under the time picker and on the manage page;
-- retention steps: ``satisfaction_comments``, ``waitlist_entries``;
+- retention steps: ``satisfaction_comments``, ``contact_survey_addresses``, ``waitlist_entries``;
 - staff navigation: experiments, satisfaction, waiting list (``nudges.manage_experiments``).
 """
 
@@ -64,8 +64,11 @@ class NudgesConfig(AppConfig):
         # Satisfaction: one question after a served visit, and its share of the AVG retention job.
         # In the desk's transaction: the question is planned if and only if "served" commits.
         hooks.register(hooks.APPOINTMENT_STATUS_CHANGED, satisfaction.satisfaction_plan, in_transaction=True)
-        register_message_kind(MessageKind.SATISFACTION, satisfaction.satisfaction_build)
+        register_message_kind(
+            MessageKind.SATISFACTION, satisfaction.satisfaction_build, sent=satisfaction.satisfaction_sent
+        )
         register_retention_step("satisfaction_comments", satisfaction.satisfaction_comments_erase_expired)
+        register_retention_step("contact_survey_addresses", satisfaction.contact_survey_addresses_erase_expired)
         register_nav("nudges:manager-satisfaction", _("Tevredenheid"), "nudges.manage_experiments")
         # Waiting list: a cancelled time is offered by a Celery task queued after the cancel has
         # committed (a failing offer never touches the cancel); its e-mails (the double opt-in

@@ -38,6 +38,22 @@ class ContactRegisterForm(AccessibleForm):
         max_value=480,
         widget=forms.NumberInput(attrs={"inputmode": "numeric", "size": 4}),
     )
+    # The satisfaction question after a phone, e-mail or other non-counter contact: only with
+    # the citizen's consent; the address goes to the survey row, never to the contact.
+    survey_consent = forms.BooleanField(
+        label=_("De inwoner wil één tevredenheidsvraag per e-mail over dit contact"),
+        required=False,
+        help_text=_("Vraag het eerst; alleen aanvinken als de inwoner ja zegt. Niet voor baliecontacten."),
+    )
+    survey_email = forms.EmailField(
+        label=_("E-mailadres voor de vraag"),
+        required=False,
+        max_length=254,
+        help_text=_(
+            "Alleen om de vraag te sturen; wordt niet bij het contact bewaard en gewist zodra de e-mail weg is."
+        ),
+        error_messages={"invalid": _("Vul een geldig e-mailadres in.")},
+    )
     next = forms.CharField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, default_channel: str = "", **kwargs) -> None:
@@ -55,6 +71,17 @@ class ContactRegisterForm(AccessibleForm):
         self.fields["product"].choices = [(GENERAL, _("Algemene vraag"))] + [
             (code, name_en if en else name_nl) for code, name_nl, name_en in products
         ]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("survey_email") and not data.get("survey_consent"):
+            self.add_error(
+                "survey_consent",
+                _("Vink aan dat de inwoner de tevredenheidsvraag wil, of laat het e-mailadres leeg."),
+            )
+        if data.get("survey_consent") and not data.get("survey_email") and "survey_email" not in self.errors:
+            self.add_error("survey_email", _("Vul het e-mailadres in om de tevredenheidsvraag te sturen."))
+        return data
 
 
 class CorrectionForm(AccessibleForm):

@@ -22,6 +22,7 @@ from booking.models import Product
 from booking.selectors import appointment_facts, product_ids_by_code
 from nudges.exceptions import InvalidInput
 from nudges.models import Contact, ContactChannel, ContactOutcome, ScriptAnswer
+from nudges.satisfaction import services as satisfaction
 
 logger = logging.getLogger(__name__)
 
@@ -222,8 +223,12 @@ def contact_register(
     script_answer: str = "",
     online_reference: str = "",
     survey_consent: bool = False,
+    survey_email: str = "",
+    survey_language: str = "nl",
 ) -> Contact:
-    """One contact registered by a staff member (the registration panel, the KCC script)."""
+    """One contact registered by a staff member (the registration panel, the KCC script).
+    With ``survey_email`` the citizen agreed to one satisfaction question after it: the
+    survey (with the consent and the address) is planned in the same transaction."""
     moment = moment or timezone.now()
     if outcome not in ContactOutcome.values:
         raise InvalidInput(_("Kies hoe het contact afliep."), field="outcome")
@@ -243,9 +248,13 @@ def contact_register(
             source=SOURCE_STAFF,
             script_answer=script_answer,
             online_reference=online_reference,
-            survey_consent=survey_consent,
+            survey_consent=survey_consent or bool(survey_email),
         )
         contact.products.set(products)
+        if survey_email:
+            satisfaction.contact_survey_plan(
+                contact=contact, address=survey_email, consented_by=registered_by, language=survey_language, now=moment
+            )
     return contact
 
 

@@ -79,11 +79,14 @@ def register(request: HttpRequest) -> HttpResponse:
             outcome=data["outcome"],
             handling_seconds=minutes * 60 if minutes is not None else None,
             registered_by=request.user,
+            survey_email=data["survey_email"] if data["survey_consent"] else "",
         )
     except NudgeError as error:
         form.add_error(error.field if error.field in form.fields else None, str(error.message))
         return _page(request, form, status=400)
     outcome = ContactOutcome(data["outcome"]).label
+    if data["survey_consent"]:
+        messages.success(request, _("De tevredenheidsvraag gaat per e-mail naar de inwoner."))
     messages.success(
         request,
         _("Contact geregistreerd: %(channel)s, %(product)s, %(outcome)s.")

@@ -53,6 +53,16 @@ class ScheduledMessage(models.Model):
         null=True,
         blank=True,
     )
+    # The satisfaction question after a contact (nudges.satisfaction): about the survey row,
+    # which holds the address until it has gone out.
+    survey = models.ForeignKey(
+        "SatisfactionSurvey",
+        on_delete=models.CASCADE,
+        related_name="messages",
+        verbose_name=_("tevredenheidsvraag"),
+        null=True,
+        blank=True,
+    )
     kind = models.CharField(_("soort"), max_length=20, choices=MessageKind.choices)
     channel = models.CharField(_("kanaal"), max_length=10, choices=MessageChannel.choices)
     due_at = models.DateTimeField(_("te verzenden op"))
@@ -82,6 +92,7 @@ class ScheduledMessage(models.Model):
             models.UniqueConstraint(
                 fields=["online_link", "kind", "channel"], name="scheduled_message_unique_per_online_link"
             ),
+            models.UniqueConstraint(fields=["survey", "kind", "channel"], name="scheduled_message_unique_per_survey"),
         ]
         indexes = [
             models.Index(fields=["status", "due_at"]),

@@ -96,6 +96,7 @@ def message_enqueue(
     waitlist_offer_id: int | None = None,
     waitlist_entry_id: int | None = None,
     online_link_id: int | None = None,
+    survey_id: int | None = None,
 ) -> None:
     """Plan one message. Idempotent on (appointment, kind, channel, due time), or for a
     waiting-list offer or entry on (offer or entry, kind, channel): planning the same message
@@ -107,6 +108,7 @@ def message_enqueue(
                 waitlist_offer_id=waitlist_offer_id,
                 waitlist_entry_id=waitlist_entry_id,
                 online_link_id=online_link_id,
+                survey_id=survey_id,
                 kind=kind,
                 channel=channel,
                 due_at=due_at,

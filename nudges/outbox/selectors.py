@@ -41,3 +41,9 @@ def sent_for_appointment(*, kind: str, outer_ref: str = "appointment_id") -> Exi
     return Exists(
         ScheduledMessage.objects.filter(appointment_id=OuterRef(outer_ref), kind=kind, status=MessageStatus.SENT)
     )
+
+
+def sent_for_survey(*, kind: str, outer_ref: str = "pk") -> Exists:
+    """An ``Exists`` like ``sent_for_appointment``, for messages planned about a survey row
+    (the satisfaction question after a contact)."""
+    return Exists(ScheduledMessage.objects.filter(survey_id=OuterRef(outer_ref), kind=kind, status=MessageStatus.SENT))

@@ -1,14 +1,19 @@
-"""Satisfaction: one question (1–5) by e-mail after a served visit, compared per channel.
+"""Satisfaction: one question (1–5) by e-mail after a served visit, or after a contact when
+the citizen agreed to it, compared per channel.
 
 Public:
 
 - ``satisfaction_plan``: booking hook (status changed, run inside the desk's transaction, so
   the outbox row commits with "served" or not at all); when a visit is served, plans the one
   e-mail through the outbox (``NUDGES_SATISFACTION_DELAY_MINUTES`` later);
-- ``satisfaction_build``: the outbox builder for ``MessageKind.SATISFACTION`` rows;
+- ``contact_survey_plan``: the question after a contact (phone, e-mail, …) with the citizen's
+  consent; the address lives on the survey row until the e-mail has gone out;
+- ``satisfaction_build`` / ``satisfaction_sent``: the outbox builder and sent callback for
+  ``MessageKind.SATISFACTION`` rows;
 - ``survey_get_by_token`` (selector) and ``satisfaction_answer`` (service): the citizen's page;
 - ``satisfaction_per_channel`` (selector): the manager's comparison;
-- ``satisfaction_comments_erase_expired``: the retention step (``booking.retention``).
+- ``satisfaction_comments_erase_expired`` and ``contact_survey_addresses_erase_expired``: the
+  retention steps (``booking.retention``).
 
 One question per appointment and one answer: a second answer is refused (the first stays),
 so every appointment weighs the same in the figures. Undoing "served" before the e-mail goes
@@ -26,6 +31,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Count, Q
 from django.urls import reverse
@@ -39,13 +46,14 @@ from booking.selectors import appointment_facts, appointment_get
 from booking.services import new_token
 from nudges.constants import MessageChannel, MessageKind, MessageStatus
 from nudges.exceptions import InvalidInput, NudgeError
-from nudges.models import SatisfactionSurvey, ScheduledMessage
+from nudges.models import ChannelKind, Contact, ContactChannel, SatisfactionSurvey, ScheduledMessage
 from nudges.outbox.dispatch import Outgoing, email_from_templates, message_enqueue
-from nudges.outbox.selectors import messages_exist, sent_for_appointment
+from nudges.outbox.selectors import messages_exist, sent_for_appointment, sent_for_survey
 
 logger = logging.getLogger(__name__)
 
 EMAIL_TEMPLATE = "nudges/satisfaction/email/satisfaction"
+CONTACT_EMAIL_TEMPLATE = "nudges/satisfaction/email/contact_satisfaction"
 SCORES = (1, 2, 3, 4, 5)
 SCORE_LABELS = {
     1: _("Zeer ontevreden"),
@@ -116,9 +124,78 @@ def survey_url(survey: SatisfactionSurvey, *, score: int | None = None) -> str:
     return f"{url}?score={score}" if score else url
 
 
+def contact_survey_plan(
+    *, contact: Contact, address: str, consented_by, language: str = "nl", now: datetime | None = None
+) -> SatisfactionSurvey:
+    """The citizen agreed to one satisfaction question by e-mail after this contact: record
+    the consent (when, by whom, on which channel) and plan the e-mail through the outbox
+    ``NUDGES_SATISFACTION_DELAY_MINUTES`` from now, in one transaction. Not for counter
+    contacts (a served visit gets its question through the appointment). The address is
+    kept on the survey row only until the e-mail has gone out."""
+    now = now or timezone.now()
+    if contact.channel.kind == ChannelKind.COUNTER:
+        raise InvalidInput(
+            _("Na een baliebezoek volgt de vraag via de afspraak; kies een ander kanaal."), field="survey_consent"
+        )
+    address = (address or "").strip()
+    try:
+        validate_email(address)
+    except ValidationError:
+        raise InvalidInput(_("Vul een geldig e-mailadres in."), field="survey_email") from None
+    with transaction.atomic():
+        survey = SatisfactionSurvey.objects.create(
+            contact=contact,
+            token=new_token(),
+            language=language if language in dict(settings.LANGUAGES) else "nl",
+            address=address,
+            consent_at=now,
+            consent_by=consented_by,
+            consent_channel=contact.channel.code,
+        )
+        message_enqueue(
+            kind=MessageKind.SATISFACTION,
+            due_at=now + timedelta(minutes=settings.NUDGES_SATISFACTION_DELAY_MINUTES),
+            survey_id=survey.pk,
+            channel=MessageChannel.EMAIL,
+        )
+    logger.info("Satisfaction e-mail planned for contact id %s", contact.pk)
+    return survey
+
+
+def _contact_build(message: ScheduledMessage) -> Outgoing | None:
+    survey = (
+        SatisfactionSurvey.objects.select_related("contact__channel")
+        .filter(pk=message.survey_id, answered_at__isnull=True)
+        .exclude(address="")
+        .first()
+    )
+    if survey is None or message.channel != MessageChannel.EMAIL:
+        return None
+    with translation.override(survey.language):
+        context = {
+            "contact": survey.contact,
+            "channel": survey.contact.channel.name,
+            "survey_url": survey_url(survey),
+            "score_links": [(score, SCORE_LABELS[score], survey_url(survey, score=score)) for score in SCORES],
+            "retention_days": settings.BOOKING_RETENTION_DAYS,
+        }
+        return email_from_templates(
+            to=survey.address, template_prefix=CONTACT_EMAIL_TEMPLATE, context=context, language=survey.language
+        )
+
+
+def satisfaction_sent(message: ScheduledMessage, outgoing: Outgoing, now: datetime) -> None:
+    """Outbox ``sent`` callback: a contact's address has done its job and goes."""
+    if message.survey_id:
+        SatisfactionSurvey.objects.filter(pk=message.survey_id).update(address="")
+
+
 def satisfaction_build(message: ScheduledMessage, now: datetime) -> Outgoing | None:
     """Outbox builder: the question in the citizen's language, or None when it is no longer
-    wanted (the visit is no longer served, its data was erased, or it was answered already)."""
+    wanted (the visit is no longer served, its data was erased, or it was answered already;
+    for a contact: answered, or its address already erased)."""
+    if message.survey_id:
+        return _contact_build(message)
     appointment = appointment_get(message.appointment_id)
     if (
         message.channel != MessageChannel.EMAIL
@@ -178,7 +255,11 @@ def satisfaction_answer(
     )
     if not stored:
         raise AlreadyAnswered()
-    logger.info("Satisfaction answered for appointment id %s", survey.appointment_id)
+    logger.info(
+        "Satisfaction answered for %s id %s",
+        "contact" if survey.contact_id else "appointment",
+        survey.contact_id or survey.appointment_id,
+    )
     survey.refresh_from_db()
     return survey
 
@@ -188,8 +269,9 @@ def satisfaction_answer(
 
 @dataclass(frozen=True)
 class ChannelSatisfaction:
-    channel: str
+    channel: str  # the booking channel, or the contact channel's code
     label: str
+    after: str  # "appointment" (booked through ``channel``) or "contact" (on ``channel``)
     sent: int
     answers: int
     distribution: tuple[int, ...]  # number of answers with score 1, 2, 3, 4, 5
@@ -233,39 +315,59 @@ def _mean_interval(distribution: tuple[int, ...]) -> tuple[float | None, float |
     return mean, max(1.0, float(low)), min(5.0, float(high))
 
 
+def _channel_row(*, channel: str, label: str, after: str, row: dict) -> ChannelSatisfaction:
+    distribution = tuple(row.get(f"score_{s}", 0) for s in SCORES)
+    mean, low, high = _mean_interval(distribution)
+    return ChannelSatisfaction(
+        channel=channel,
+        label=label,
+        after=after,
+        sent=row.get("sent", 0),
+        answers=row.get("answers", 0),
+        distribution=distribution,
+        mean=mean,
+        ci_low=low,
+        ci_high=high,
+    )
+
+
 def satisfaction_per_channel(*, since: datetime | None = None) -> list[ChannelSatisfaction]:
-    """Per booking channel: questions sent, answers, the distribution of scores 1–5, the mean
-    with its 95% interval. "Sent" counts e-mails the outbox delivered, plus any question that
-    was answered (its e-mail evidently arrived, even if the outbox could not confirm it), so
-    the response rate never exceeds 100%. ``since``: only visits served since then."""
-    surveys = SatisfactionSurvey.objects.annotate(was_sent=sent_for_appointment(kind=MessageKind.SATISFACTION))
+    """Per channel, one table: first the booking channels (questions after a served visit),
+    then the contact channels (questions after a contact, with consent; names from
+    ``ContactChannel``). Each row: questions sent, answers, the distribution of scores 1–5,
+    the mean with its 95% interval. "Sent" counts e-mails the outbox delivered, plus any
+    question that was answered (its e-mail evidently arrived, even if the outbox could not
+    confirm it), so the response rate never exceeds 100%. ``since``: only questions planned
+    since then. Contact channels show when active and not the counter, or when they have
+    questions."""
+    surveys = SatisfactionSurvey.objects.annotate(
+        sent_after_visit=sent_for_appointment(kind=MessageKind.SATISFACTION),
+        sent_after_contact=sent_for_survey(kind=MessageKind.SATISFACTION),
+    )
     if since is not None:
         surveys = surveys.filter(created_at__gte=since)
     counts = {
-        row["channel"]: row
-        for row in surveys.values("channel").annotate(
-            sent=Count("pk", filter=Q(was_sent=True) | Q(answered_at__isnull=False)),
+        (row["channel"], row["contact__channel"]): row
+        for row in surveys.values("channel", "contact__channel").annotate(
+            sent=Count(
+                "pk", filter=Q(sent_after_visit=True) | Q(sent_after_contact=True) | Q(answered_at__isnull=False)
+            ),
             answers=Count("pk", filter=Q(answered_at__isnull=False)),
             **{f"score_{s}": Count("pk", filter=Q(score=s)) for s in SCORES},
         )
     }
-    result = []
-    for channel, label in Channel.choices:
-        row = counts.get(channel, {})
-        distribution = tuple(row.get(f"score_{s}", 0) for s in SCORES)
-        mean, low, high = _mean_interval(distribution)
-        result.append(
-            ChannelSatisfaction(
-                channel=channel,
-                label=str(label),
-                sent=row.get("sent", 0),
-                answers=row.get("answers", 0),
-                distribution=distribution,
-                mean=mean,
-                ci_low=low,
-                ci_high=high,
-            )
-        )
+    result = [
+        _channel_row(channel=channel, label=str(label), after="appointment", row=counts.get((channel, None), {}))
+        for channel, label in Channel.choices
+    ]
+    asked = {contact_channel for _channel, contact_channel in counts if contact_channel is not None}
+    contact_channels = ContactChannel.objects.filter(
+        Q(pk__in=asked) | (Q(is_active=True) & ~Q(kind=ChannelKind.COUNTER))
+    )
+    result += [
+        _channel_row(channel=cc.code, label=cc.name, after="contact", row=counts.get(("", cc.pk), {}))
+        for cc in contact_channels
+    ]
     return result
 
 
@@ -283,3 +385,12 @@ def satisfaction_comments_erase_expired(*, cutoff: datetime, dry_run: bool = Fal
     if erased:
         logger.info("Erased %s satisfaction comments given before %s", erased, cutoff.isoformat())
     return erased
+
+
+def contact_survey_addresses_erase_expired(*, cutoff: datetime, dry_run: bool = False) -> int:
+    """Retention step: a contact's e-mail address that is still there a day after its
+    question fell due (the e-mail failed or was not wanted any more) is erased too; the
+    ``sent`` callback erases it as soon as the e-mail has gone. Returns how many."""
+    done_before = timezone.now() - timedelta(days=1, minutes=settings.NUDGES_SATISFACTION_DELAY_MINUTES)
+    expired = SatisfactionSurvey.objects.filter(created_at__lt=min(cutoff, done_before)).exclude(address="")
+    return expired.count() if dry_run else expired.update(address="")

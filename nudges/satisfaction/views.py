@@ -53,6 +53,17 @@ class SatisfactionForm(AccessibleForm):
     )
 
 
+CONTACT_QUESTION = gettext_lazy("Hoe tevreden bent u over uw contact met de gemeente?")
+
+
+def _form(survey: SatisfactionSurvey, *args, **kwargs) -> SatisfactionForm:
+    """The same one question; after a contact it asks about the contact, not a visit."""
+    form = SatisfactionForm(*args, **kwargs)
+    if survey.contact_id:
+        form.fields["score"].label = CONTACT_QUESTION
+    return form
+
+
 def _preselected(request: HttpRequest) -> int | None:
     try:
         score = int(request.GET.get("score", ""))
@@ -75,7 +86,7 @@ def survey(request: HttpRequest, token: str) -> HttpResponse:
     if found.is_answered:
         return render(request, "nudges/satisfaction/answered.html")
     if request.method == "POST":
-        form = SatisfactionForm(request.POST)
+        form = _form(found, request.POST)
         if form.is_valid():
             try:
                 satisfaction.satisfaction_answer(
@@ -89,7 +100,7 @@ def survey(request: HttpRequest, token: str) -> HttpResponse:
                 messages.success(request, _("Bedankt, uw antwoord is opgeslagen."))
                 return redirect("nudges:satisfaction", token=found.token)
     else:
-        form = SatisfactionForm(initial={"score": _preselected(request)})
+        form = _form(found, initial={"score": _preselected(request)})
     return render(
         request,
         "nudges/satisfaction/survey.html",

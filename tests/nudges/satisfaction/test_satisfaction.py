@@ -408,7 +408,7 @@ def test_figures_per_channel():
     answered(Channel.PHONE, 2)
     answered(Channel.PHONE, 3, sent=False)  # answered, so evidently received
 
-    figures = {row.channel: row for row in satisfaction.satisfaction_per_channel()}
+    figures = {row.channel: row for row in satisfaction.satisfaction_per_channel() if row.after == "appointment"}
 
     online, phone, counter = figures[Channel.ONLINE], figures[Channel.PHONE], figures[Channel.COUNTER]
     assert (online.sent, online.answers, online.distribution) == (4, 3, (0, 0, 0, 2, 1))
@@ -452,9 +452,9 @@ def test_the_manager_page_shows_the_figures(client, manager):
     assert "Tevredenheid per kanaal" in page
     row = re.search(r"<th scope=\"row\">Online</th>(.*?)</tr>", page, re.S).group(1)
     cells = re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
-    assert cells[0:3] == ["4", "3", "75,0%"]
-    assert cells[3].startswith("4,33")
-    assert cells[4:] == ["0 (0,0%)", "0 (0,0%)", "0 (0,0%)", "2 (66,7%)", "1 (33,3%)"]
+    assert cells[0:4] == ["Na afspraak", "4", "3", "75,0%"]
+    assert cells[4].startswith("4,33")
+    assert cells[5:] == ["0 (0,0%)", "0 (0,0%)", "0 (0,0%)", "2 (66,7%)", "1 (33,3%)"]
     # Linked from the experiments page and the staff navigation.
     assert reverse("nudges:manager-satisfaction") in client.get(reverse("nudges:manager-list")).content.decode()
     assert reverse("nudges:manager-satisfaction") in client.get(reverse("staff:home")).content.decode()
@@ -513,6 +513,7 @@ CONTACT_WHILE_ACTIVE = {
     ("WaitlistEntry", "name"),  # emptied when the entry ends (nudges.waitlist, a database constraint)
     ("WaitlistEntry", "email"),
     ("OnlineLink", "address"),  # emptied once the link to a caller went out, or after a day (nudges.channels.kcc)
+    ("SatisfactionSurvey", "address"),  # a contact's question: emptied once sent, or a day after it fell due
 }
 
 
