@@ -48,3 +48,8 @@ class NudgesConfig(AppConfig):
         messaging.register_message_kind(MessageKind.WAITLIST_CONFIRM, waitlist_report.waitlist_confirm_build)
         register_retention_step("waitlist_entries", waitlist.waitlist_erase_expired)
         register_nav("nudges:manager-waitlist", _("Wachtlijst"), "nudges.manage_experiments")
+        # The manager's cockpit: the policy frame monitored daily, a breach e-mailed once.
+        from .cockpit.services import breach_alert_build
+
+        messaging.register_message_kind(MessageKind.BOUND_BREACH, breach_alert_build)
+        register_nav("nudges:cockpit-frame", _("Cockpit"), "nudges.manage_policy")

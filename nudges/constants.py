@@ -172,6 +172,7 @@ class MessageKind(models.TextChoices):
     WAITLIST_OFFER = "waitlist_offer", _("Aanbod eerdere tijd")
     WAITLIST_TAKEN = "waitlist_taken", _("Eerdere tijd al vergeven")
     WAITLIST_CONFIRM = "waitlist_confirm", _("Bevestiging wachtlijstaanmelding")
+    BOUND_BREACH = "bound_breach", _("Kader overschreden")
 
 
 class MessageChannel(models.TextChoices):

@@ -94,9 +94,10 @@ def message_enqueue(
     channel: str = MessageChannel.EMAIL,
     waitlist_offer_id: int | None = None,
     waitlist_entry_id: int | None = None,
+    breach_alert_id: int | None = None,
 ) -> None:
     """Plan one message. Idempotent on (appointment, kind, channel, due time), or for a
-    waiting-list offer or entry on (offer or entry, kind, channel): planning the same message
+    waiting-list offer or entry or a breach alert on (that row, kind, channel): planning the same message
     twice plans it once."""
     ScheduledMessage.objects.bulk_create(
         [
@@ -104,6 +105,7 @@ def message_enqueue(
                 appointment_id=appointment_id,
                 waitlist_offer_id=waitlist_offer_id,
                 waitlist_entry_id=waitlist_entry_id,
+                breach_alert_id=breach_alert_id,
                 kind=kind,
                 channel=channel,
                 due_at=due_at,

@@ -464,6 +464,15 @@ class ScheduledMessage(models.Model):
         null=True,
         blank=True,
     )
+    # A policy-frame breach alert to one manager (nudges.cockpit).
+    breach_alert = models.ForeignKey(
+        "BreachAlert",
+        on_delete=models.CASCADE,
+        related_name="messages",
+        verbose_name=_("kaderalarm"),
+        null=True,
+        blank=True,
+    )
     kind = models.CharField(_("soort"), max_length=20, choices=MessageKind.choices)
     channel = models.CharField(_("kanaal"), max_length=10, choices=MessageChannel.choices)
     due_at = models.DateTimeField(_("te verzenden op"))
@@ -489,6 +498,9 @@ class ScheduledMessage(models.Model):
             ),
             models.UniqueConstraint(
                 fields=["waitlist_entry", "kind", "channel"], name="scheduled_message_unique_per_waitlist_entry"
+            ),
+            models.UniqueConstraint(
+                fields=["breach_alert", "kind", "channel"], name="scheduled_message_unique_per_breach_alert"
             ),
         ]
         indexes = [
@@ -706,3 +718,7 @@ class WaitlistOffer(models.Model):
 
     def __str__(self) -> str:
         return f"waitlist offer {self.pk} ({self.status})"
+
+
+# The manager's cockpit keeps its models in its feature package.
+from .cockpit.models import Bound, BoundMeasurement, BoundVersion, Breach, BreachAlert  # noqa: E402, F401

@@ -10,6 +10,7 @@ GROUPS_MANAGING_EXPERIMENTS = ("Manager", "Beheerder")
 
 def nudges_roles_ensure() -> None:
     permission = Permission.objects.get(content_type__app_label="nudges", codename="manage_experiments")
+    policy = Permission.objects.get(content_type__app_label="nudges", codename="manage_policy")
     for name in GROUPS_MANAGING_EXPERIMENTS:
         group, _created = Group.objects.get_or_create(name=name)
-        group.permissions.add(permission)
+        group.permissions.add(permission, policy)

@@ -35,3 +35,12 @@ def waitlist_offers_for_freed_time(appointment_id: int) -> int:
     from .waitlist import waitlist_offers_make
 
     return len(waitlist_offers_make(freed_appointment_id=appointment_id))
+
+
+@shared_task
+def check_policy_bounds() -> int:
+    """Daily (CELERY_BEAT_SCHEDULE): measure every bound of the policy frame and e-mail the
+    managers once when one becomes breached (``nudges.cockpit.services.bounds_check``)."""
+    from .cockpit.services import bounds_check
+
+    return bounds_check().opened

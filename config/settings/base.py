@@ -248,6 +248,11 @@ CELERY_BEAT_SCHEDULE = {
     },
     # The safety net for reminders: plans them for booked appointments that have none (booked
     # before reminders existed, or whose planning failed and was only logged).
+    # The policy frame (nudges.cockpit): each bound measured once a day, a breach e-mailed once.
+    "check-policy-bounds": {
+        "task": "nudges.tasks.check_policy_bounds",
+        "schedule": crontab(hour=6, minute=15),
+    },
     "plan-missing-reminders": {
         "task": "nudges.tasks.plan_missing_reminders",
         "schedule": timedelta(hours=1),
