@@ -3,7 +3,17 @@
 from django.contrib import admin
 
 from .availability import invalidate_availability
-from .models import Appointment, AppointmentEvent, Closure, Desk, HolidayOpening, Location, OpeningHours, Product
+from .models import (
+    Appointment,
+    AppointmentEvent,
+    Closure,
+    Desk,
+    HolidayOpening,
+    IntegrationClient,
+    Location,
+    OpeningHours,
+    Product,
+)
 
 
 class InvalidatesAvailability:
@@ -65,25 +75,25 @@ class HolidayOpeningAdmin(InvalidatesAvailability, admin.ModelAdmin):
 
 @admin.register(Appointment)
 class AppointmentAdmin(admin.ModelAdmin):
-    list_display = ["reference", "start", "desk", "persons", "channel", "status"]
-    list_filter = ["status", "channel", "desk__location"]
+    list_display = ["reference", "start", "desk", "persons", "channel", "source_client", "status"]
+    list_filter = ["status", "channel", "source_client", "desk__location"]
     search_fields = ["reference"]
     date_hierarchy = "start"
     exclude = ["manage_token"]
     readonly_fields = ["reference", "created_at", "updated_at", "booked_at", "cancelled_at"]
-    raw_id_fields = ["desk"]
+    raw_id_fields = ["desk", "source_client"]
 
 
 @admin.register(AppointmentEvent)
 class AppointmentEventAdmin(admin.ModelAdmin):
     """The audit trail is append-only: readable here, never written or removed."""
 
-    list_display = ["at", "appointment", "action", "actor", "channel"]
+    list_display = ["at", "appointment", "action", "actor", "client", "channel"]
     list_filter = ["action", "channel"]
     search_fields = ["appointment__reference"]
     date_hierarchy = "at"
-    list_select_related = ["appointment", "actor"]
-    readonly_fields = ["appointment", "at", "actor", "action", "channel", "changes"]
+    list_select_related = ["appointment", "actor", "client"]
+    readonly_fields = ["appointment", "at", "actor", "client", "action", "channel", "changes"]
 
     def has_add_permission(self, request):
         return False
@@ -92,4 +102,17 @@ class AppointmentEventAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(IntegrationClient)
+class IntegrationClientAdmin(admin.ModelAdmin):
+    """Clients are created with ``manage.py integration_client`` (the token is shown once);
+    here they are switched off or given other settings."""
+
+    list_display = ["name", "token_prefix", "scopes", "is_active", "send_confirmation_emails", "last_used_at"]
+    list_filter = ["is_active"]
+    readonly_fields = ["token_prefix", "created_at", "last_used_at"]
+
+    def has_add_permission(self, request):
         return False

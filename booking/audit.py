@@ -20,11 +20,18 @@ def record_event(
     actor: Any = None,
     channel: str = "",
     changes: dict[str, list] | None = None,
+    client: Any = None,
 ) -> AppointmentEvent:
-    """Append an event. ``actor`` is a staff user or None (citizen or system)."""
+    """Append an event. ``actor`` is a staff user or None (citizen or system); ``client`` the
+    integration client whose API call it was, if any."""
     actor = actor if getattr(actor, "is_authenticated", False) else None
     return AppointmentEvent.objects.create(
-        appointment=appointment, action=action, actor=actor, channel=channel, changes=_jsonable(changes or {})
+        appointment=appointment,
+        action=action,
+        actor=actor,
+        client=client,
+        channel=channel,
+        changes=_jsonable(changes or {}),
     )
 
 

@@ -279,6 +279,16 @@ class Appointment(models.Model):
     products = models.ManyToManyField(Product, related_name="appointments", verbose_name=_("producten"))
     persons = models.PositiveSmallIntegerField(_("aantal personen"), default=1, validators=[MinValueValidator(1)])
     channel = models.CharField(_("kanaal"), max_length=10, choices=Channel.choices)
+    # The integration client (an online form platform, …) that booked it; empty: our own pages
+    # or staff. Channel figures and the audit trail show it.
+    source_client = models.ForeignKey(
+        "IntegrationClient",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="appointments",
+        verbose_name=_("bron (koppeling)"),
+    )
     status = models.CharField(_("status"), max_length=12, choices=AppointmentStatus.choices)
     hold_expires_at = models.DateTimeField(_("reservering verloopt"), null=True, blank=True)
 
@@ -369,6 +379,15 @@ class AppointmentEvent(models.Model):
         related_name="+",
         verbose_name=_("medewerker"),
     )
+    # The integration client that asked for it (through its API); empty otherwise.
+    client = models.ForeignKey(
+        "IntegrationClient",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("koppeling"),
+    )
     action = models.CharField(_("actie"), max_length=20, choices=AppointmentAction.choices)
     channel = models.CharField(_("kanaal"), max_length=10, choices=Channel.choices, blank=True)
     changes = models.JSONField(_("wijzigingen"), default=dict, blank=True)
@@ -381,3 +400,43 @@ class AppointmentEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.appointment_id} {self.action} {self.at:%Y-%m-%d %H:%M}"
+
+
+class IntegrationClient(models.Model):
+    """A system that calls Kanaalwijzer's APIs on its own behalf: an Open Formulieren
+    installation, a KCC system, a channel platform. Only a SHA-256 of its token is stored; the
+    token is shown once when the client is created (``booking.integrations``). ``scopes`` says
+    which APIs it may use (``booking.integrations.scopes``: apps register theirs)."""
+
+    name = models.CharField(_("naam"), max_length=100, unique=True)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    token_prefix = models.CharField(_("begin van het token"), max_length=8, editable=False)
+    scopes = models.JSONField(_("rechten"), default=list, blank=True)
+    is_active = models.BooleanField(_("actief"), default=True)
+    send_confirmation_emails = models.BooleanField(
+        _("bevestigingsmail sturen"),
+        default=True,
+        help_text=_(
+            "De inwoner krijgt dezelfde bevestiging met beheerlink als bij een boeking op de eigen site. "
+            "Uit als het platform van de koppeling zelf bevestigt."
+        ),
+    )
+    requests_per_minute = models.PositiveIntegerField(
+        _("verzoeken per minuut"),
+        null=True,
+        blank=True,
+        help_text=_("Leeg: de standaard (API_THROTTLE_INTEGRATION)."),
+    )
+    created_at = models.DateTimeField(_("aangemaakt"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("laatst gebruikt"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("koppeling")
+        verbose_name_plural = _("koppelingen")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def has_scope(self, scope: str) -> bool:
+        return scope in (self.scopes or [])

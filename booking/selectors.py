@@ -108,6 +108,41 @@ def closure_covering(appointment: Appointment) -> Closure | None:
     )
 
 
+@dataclass(frozen=True)
+class AppointmentFacts:
+    """What another app may know about an appointment: no contact data."""
+
+    id: int
+    channel: str
+    status: str
+    booked_at: object  # aware datetime or None
+    handled_at: object  # aware datetime or None
+    checked_in_at: object  # aware datetime or None
+    product_ids: tuple[int, ...]
+
+
+def appointment_facts(appointment_id: int) -> AppointmentFacts | None:
+    row = (
+        Appointment.objects.filter(pk=appointment_id)
+        .values("pk", "channel", "status", "booked_at", "handled_at", "checked_in_at")
+        .first()
+    )
+    if row is None:
+        return None
+    product_ids = tuple(
+        Appointment.products.through.objects.filter(appointment_id=appointment_id).values_list("product_id", flat=True)
+    )
+    return AppointmentFacts(
+        id=row["pk"],
+        channel=row["channel"],
+        status=row["status"],
+        booked_at=row["booked_at"],
+        handled_at=row["handled_at"],
+        checked_in_at=row["checked_in_at"],
+        product_ids=product_ids,
+    )
+
+
 # --- plain facts for other apps' reports (the manager's cockpit) -----------------------------
 
 

@@ -53,7 +53,7 @@ from .exceptions import (
     TooManyActiveAppointments,
 )
 from .locks import lock_contact, lock_desk
-from .models import Appointment, Closure, Desk, Location, Product
+from .models import Appointment, Closure, Desk, IntegrationClient, Location, Product
 from .phones import phone_normalise
 
 logger = logging.getLogger(__name__)
@@ -296,13 +296,15 @@ def appointment_book(
     remind_by_email: bool = True,
     remind_by_sms: bool = False,
     actor: Any = None,
+    source_client: IntegrationClient | None = None,
     send_confirmation: bool = False,
     now: datetime | None = None,
 ) -> Appointment:
     """Book a time, either by confirming the visitor's hold or by taking the time directly.
 
     ``actor`` is the staff user booking on someone's behalf (None: the citizen); it goes into
-    the audit trail with the channel. ``send_confirmation``: e-mail the citizen a confirmation
+    the audit trail with the channel. ``source_client``: the integration client whose API call
+    books it (kept on the appointment and in the audit trail). ``send_confirmation``: e-mail the citizen a confirmation
     (our own pages and the phone do; an API client confirms to its own users).
 
     ``language`` is the language of messages to the citizen; an SMS reminder needs a phone
@@ -340,6 +342,7 @@ def appointment_book(
                 hold.channel = channel
                 hold.hold_expires_at = None
                 hold.booked_at = now
+                hold.source_client = source_client
                 hold.manage_token = new_token()  # the hold token was handed out before the booking
                 hold.save()
                 appointment = hold
@@ -355,6 +358,7 @@ def appointment_book(
                         status=AppointmentStatus.BOOKED,
                         booked_at=now,
                         manage_token=new_token(),
+                        source_client=source_client,
                         **contact,
                     ),
                     products,
@@ -363,6 +367,7 @@ def appointment_book(
                 appointment,
                 AppointmentAction.BOOKED,
                 actor=actor,
+                client=source_client,
                 channel=channel,
                 changes={"status": [None, appointment.status], "start": [None, appointment.start]},
             )
@@ -408,11 +413,13 @@ def appointment_cancel(
     actor: Any = None,
     channel: str = Channel.ONLINE,
     reason: str = "",
+    client: IntegrationClient | None = None,
     now: datetime | None = None,
 ) -> Appointment:
     """Cancel a booked appointment. Cancelling twice is harmless; a visit that has started or
-    been handled at the desk cannot be cancelled. ``actor``/``channel``: who asked, and how;
-    ``reason``: why, when the citizen told us (a ``CancelReason``); all in the audit trail."""
+    been handled at the desk cannot be cancelled. ``actor``/``channel``/``client``: who asked,
+    and how (``client``: through that integration client's API); ``reason``: why, when the
+    citizen told us (a ``CancelReason``); all in the audit trail."""
     now = now or timezone.now()
     with transaction.atomic():
         appointment = Appointment.objects.select_for_update(of=("self",)).select_related("desk").get(pk=appointment.pk)
@@ -430,7 +437,9 @@ def appointment_cancel(
         changes = {"status": [AppointmentStatus.BOOKED, AppointmentStatus.CANCELLED]}
         if reason:
             changes["cancel_reason"] = ["", CancelReason(reason).value]
-        record_event(appointment, AppointmentAction.CANCELLED, actor=actor, channel=channel, changes=changes)
+        record_event(
+            appointment, AppointmentAction.CANCELLED, actor=actor, client=client, channel=channel, changes=changes
+        )
         _changed(hooks.APPOINTMENT_CANCELLED, appointment, appointment.desk.location_id)
     logger.info("Appointment %s cancelled", appointment.reference)
     return appointment

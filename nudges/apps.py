@@ -48,6 +48,12 @@ class NudgesConfig(AppConfig):
         messaging.register_message_kind(MessageKind.WAITLIST_CONFIRM, waitlist_report.waitlist_confirm_build)
         register_retention_step("waitlist_entries", waitlist.waitlist_erase_expired)
         register_nav("nudges:manager-waitlist", _("Wachtlijst"), "nudges.manage_experiments")
+        # Contacts on every channel: appointments count as contacts without double entry,
+        # written in booking's transaction (nudges.channels).
+        from .channels import services as contacts
+
+        hooks.register(hooks.APPOINTMENT_BOOKED, contacts.appointment_booked, in_transaction=True)
+        hooks.register(hooks.APPOINTMENT_STATUS_CHANGED, contacts.appointment_status_changed, in_transaction=True)
         # The manager's cockpit: the policy frame monitored daily, a breach e-mailed once.
         from .cockpit.services import breach_alert_build
 

@@ -720,5 +720,15 @@ class WaitlistOffer(models.Model):
         return f"waitlist offer {self.pk} ({self.status})"
 
 
+# Contacts on every channel (nudges.channels); moves to nudges/models/channels.py.
+from .channel_models import (  # noqa: E402, F401
+    ChannelKind,
+    Contact,
+    ContactChannel,
+    ContactOutcome,
+    CostChannel,
+    ScriptAnswer,
+)
+
 # The manager's cockpit keeps its models in its feature package.
 from .cockpit.models import Bound, BoundMeasurement, BoundVersion, Breach, BreachAlert  # noqa: E402, F401

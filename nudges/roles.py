@@ -14,3 +14,14 @@ def nudges_roles_ensure() -> None:
     for name in GROUPS_MANAGING_EXPERIMENTS:
         group, _created = Group.objects.get_or_create(name=name)
         group.permissions.add(permission, policy)
+
+
+# Desk staff and phone agents register the contacts they handle (nudges.channels).
+GROUPS_REGISTERING_CONTACTS = ("Baliemedewerker", "KCC-medewerker", "Beheerder")
+
+
+def contacts_roles_ensure() -> None:
+    permission = Permission.objects.get(content_type__app_label="nudges", codename="register_contacts")
+    for name in GROUPS_REGISTERING_CONTACTS:
+        group, _created = Group.objects.get_or_create(name=name)
+        group.permissions.add(permission)

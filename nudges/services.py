@@ -209,6 +209,15 @@ def counter_choice_record(
         exemption_log(experiment=experiment, unit_hash=unit_hash, reason=ExemptionReason.NEEDS_HELP, now=now)
 
 
+def _completion_counted(completion: OnlineCompletion) -> None:
+    """An online completion is also a contact on the internet channel (nudges.channels)."""
+    from .channels.services import online_completion_recorded
+
+    online_completion_recorded(
+        completion_id=completion.pk, product_id=completion.product_id, completed_at=completion.completed_at
+    )
+
+
 def outcome_report(
     *,
     kind: str,
@@ -230,9 +239,10 @@ def outcome_report(
         if experiment is not None and experiment.pk != ref.experiment_id:
             raise InvalidInput(_("Deze referentie hoort bij een ander experiment."), field="experiment")
         if kind == OutcomeKind.COMPLETED_ONLINE:
-            _insert_once(
+            completion, _created = _insert_once(
                 OnlineCompletion, reference=ref.reference, defaults={"product": ref.product, "completed_at": now}
             )
+            _completion_counted(completion)
         outcome = outcome_record(
             experiment=ref.experiment, unit_hash=ref.unit_hash, kind=kind, source=Source.API, now=now
         )
@@ -247,10 +257,10 @@ def outcome_report(
         if not recorded:
             raise NotFound(_("Deze eenheid is in geen lopend experiment blootgesteld."))
         if kind == OutcomeKind.COMPLETED_ONLINE and product is not None:
-            OnlineCompletion.objects.create(product=product, completed_at=now)
+            _completion_counted(OnlineCompletion.objects.create(product=product, completed_at=now))
         return recorded
     if kind == OutcomeKind.COMPLETED_ONLINE and product is not None:
-        OnlineCompletion.objects.create(product=product, completed_at=now)
+        _completion_counted(OnlineCompletion.objects.create(product=product, completed_at=now))
         return []
     raise InvalidInput(
         _("Geef een referentie, een eenheid of (bij online afgerond) een product op."), field="reference"

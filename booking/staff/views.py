@@ -255,7 +255,7 @@ def _history_value(field: str, value) -> str:
 def _history(appointment: Appointment) -> list[dict]:
     """The audit trail, newest first, with readable changes."""
     rows = []
-    for event in appointment.events.all():
+    for event in appointment.events.select_related("actor", "client"):
         changes = [
             {
                 "field": HISTORY_FIELDS.get(field, field),

@@ -194,6 +194,9 @@ REST_FRAMEWORK = {
         "user": os.environ.get("API_THROTTLE_USER", "3000/minute"),
         # Holds, bookings, cancellations and moves per client.
         "booking": os.environ.get("API_THROTTLE_BOOKING", "30/minute"),
+        # Per integration client (one platform serves many citizens); a client's own
+        # requests_per_minute overrides it.
+        "integration": os.environ.get("API_THROTTLE_INTEGRATION", "1200/minute"),
     },
 }
 SPECTACULAR_SETTINGS = {

@@ -28,7 +28,7 @@ def grant(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("booking", "0005_appointment_confirmed"),
-        ("nudges", "0010_waitlist_double_opt_in"),
+        ("nudges", "0012_contact_channels_and_permission"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
