@@ -287,3 +287,38 @@ def counter_capacity(*, date_from: date, date_to: date) -> list[CapacityFact]:
         )
         facts.append(CapacityFact(location.pk, location.name, round(open_minutes), round(booked)))
     return facts
+
+
+@dataclass(frozen=True)
+class AppointmentCount:
+    day: date  # local day of the visit
+    product_code: str
+    channel: str
+    status: str
+    appointments: int
+
+
+def appointment_counts_per_day(*, date_from: date, date_to: date) -> list[AppointmentCount]:
+    """Appointments (holds left out) per local day of the visit, product, channel and status:
+    one GROUP BY. An appointment for two products counts once for each."""
+    from django.db.models import Count
+    from django.db.models.functions import TruncDate
+
+    from .availability import local_tz
+    from .staff.selectors import local_day_bounds
+
+    span_start, _ = local_day_bounds(date_from)
+    _, span_end = local_day_bounds(date_to)
+    rows = (
+        Appointment.objects.filter(start__gte=span_start, start__lt=span_end)
+        .exclude(status=AppointmentStatus.HELD)
+        .annotate(day=TruncDate("start", tzinfo=local_tz()))
+        .values("day", "products__code", "channel", "status")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return [
+        AppointmentCount(r["day"], r["products__code"], r["channel"], r["status"], r["n"])
+        for r in rows
+        if r["products__code"]
+    ]

@@ -731,4 +731,13 @@ from .channel_models import (  # noqa: E402, F401
 )
 
 # The manager's cockpit keeps its models in its feature package.
-from .cockpit.models import Bound, BoundMeasurement, BoundVersion, Breach, BreachAlert  # noqa: E402, F401
+from .cockpit.models import (  # noqa: E402, F401
+    Bound,
+    BoundMeasurement,
+    BoundVersion,
+    Breach,
+    BreachAlert,
+    DailyAppointmentVolume,
+    DailyContactVolume,
+    ExperimentCountsSnapshot,
+)

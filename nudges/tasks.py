@@ -44,3 +44,14 @@ def check_policy_bounds() -> int:
     from .cockpit.services import bounds_check
 
     return bounds_check().opened
+
+
+@shared_task
+def refresh_cockpit_rollups() -> int:
+    """Every COCKPIT_ROLLUP_MINUTES (CELERY_BEAT_SCHEDULE): rebuild yesterday's and today's
+    contact and appointment roll-ups and recount the experiments, so the cockpit pages read
+    small tables. Safe to run twice: days are rebuilt whole under a lock."""
+    from .cockpit.portfolio import experiment_snapshots_refresh
+    from .cockpit.rollups import rollups_refresh
+
+    return rollups_refresh() + experiment_snapshots_refresh()

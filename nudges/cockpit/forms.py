@@ -33,3 +33,19 @@ class BoundForm(AccessibleForm):
         self.fields["location_id"].choices = [("", _("Alle vestigingen"))] + [
             (loc.pk, loc.name) for loc in booking_selectors.location_list()
         ]
+
+
+class WhatIfForm(AccessibleForm):
+    product = forms.ChoiceField(label=_("Product"))
+    percent = forms.DecimalField(
+        label=_("Percentage van de baliecontacten dat online gaat"),
+        min_value=0,
+        max_value=100,
+        max_digits=5,
+        decimal_places=1,
+        help_text=_("Tussen 0 en 100."),
+    )
+
+    def __init__(self, *args, products: list[tuple[str, str]], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["product"].choices = products

@@ -115,3 +115,62 @@ class BreachAlert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.breach_id} → {self.recipient_id}"
+
+
+# --- Daily roll-ups: what the cockpit pages read instead of scanning the raw rows ------------
+
+
+class DailyContactVolume(models.Model):
+    """Contacts per local day, channel, product ('' for a general question) and outcome, rebuilt
+    per day from ``nudges.Contact`` by ``nudges.cockpit.rollups.rollups_refresh``."""
+
+    day = models.DateField()
+    channel = models.CharField(max_length=30)
+    product_code = models.CharField(max_length=40, blank=True)
+    outcome = models.CharField(max_length=20)
+    contacts = models.PositiveIntegerField()
+    handling_seconds = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "channel", "product_code", "outcome"], name="daily_contact_volume_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.channel} {self.product_code} {self.outcome}: {self.contacts}"
+
+
+class DailyAppointmentVolume(models.Model):
+    """Appointments per local day of the visit, product, booking channel and status (booking's
+    plain facts), rebuilt per day like the contacts."""
+
+    day = models.DateField()
+    product_code = models.CharField(max_length=40)
+    channel = models.CharField(max_length=10)
+    status = models.CharField(max_length=12)
+    appointments = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "product_code", "channel", "status"], name="daily_appointment_volume_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.product_code} {self.channel} {self.status}: {self.appointments}"
+
+
+class ExperimentCountsSnapshot(models.Model):
+    """Per experiment, the grouped counts per variant (``nudges.selectors.experiment_counts``)
+    as last computed by the roll-up job, so the portfolio never scans a million exposures while
+    a manager waits. The statistics are computed from these counts on the page."""
+
+    experiment = models.OneToOneField("Experiment", on_delete=models.CASCADE, related_name="+")
+    counts = models.JSONField()
+    computed_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.experiment_id} @ {self.computed_at:%Y-%m-%d %H:%M}"
