@@ -111,7 +111,7 @@ def _detail_page(request: HttpRequest, experiment, *, errors: list[str] | None =
         "nudges/manager/detail.html",
         {
             "experiment": experiment,
-            "results": selectors.experiment_results(experiment),
+            "results": services.experiment_look(experiment=experiment),
             "problems": selectors.start_problems(experiment) if experiment.status == "draft" else [],
             "errors": errors or [],
             "typical_effect_points": statistics.TYPICAL_EFFECT * 100,

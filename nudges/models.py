@@ -178,6 +178,9 @@ class Experiment(models.Model):
     planned_end = models.DateField(_("gepland einde"), null=True, blank=True)
     started_at = models.DateTimeField(_("gestart op"), null=True, blank=True)
     finished_at = models.DateTimeField(_("afgerond op"), null=True, blank=True)
+    # Fixed-horizon analysis: the first look at which every arm had its planned sample. The
+    # analysis is as of this moment from then on (later page views do not re-test).
+    analysis_frozen_at = models.DateTimeField(_("analyse vastgelegd op"), null=True, blank=True, editable=False)
     conclusion_nl = models.TextField(_("conclusie (NL)"), blank=True)
     conclusion_en = models.TextField(_("conclusie (EN)"), blank=True)
     created_at = models.DateTimeField(_("aangemaakt"), auto_now_add=True)

@@ -9,7 +9,9 @@ Public:
   ``appointment_status_changed`` (registered on ``booking.hooks`` in ``NudgesConfig.ready``),
   for the visitor's unit of an online booking and for the appointment's own reminder unit;
 - experiments: ``experiment_create``, ``experiment_update``, ``experiment_start``,
-  ``experiment_pause``, ``experiment_resume``, ``experiment_finish``;
+  ``experiment_pause``, ``experiment_resume``, ``experiment_finish``, and ``experiment_look``
+  (a manager's look at the results: freezes the analysis at the first look where the planned
+  sample is reached);
 - ``integration_client_create``, ``integration_client_authenticate``.
 
 Every row written holds a pseudonymous unit hash only. Logging is idempotent: one exposure per
@@ -455,10 +457,32 @@ def experiment_resume(*, experiment: Experiment) -> Experiment:
     return experiment
 
 
+def experiment_analysis_freeze(*, experiment: Experiment, now: datetime | None = None) -> Experiment:
+    """Fix the analysis moment at ``now`` if every arm has its planned sample and it is not
+    fixed yet (fixed-horizon design: one test, at the first look where the sample is there)."""
+    now = now or timezone.now()
+    if experiment.analysis_frozen_at is not None or experiment.status not in COLLECTING_STATUSES:
+        return experiment
+    if selectors.experiment_sample_reached(experiment, now=now):
+        # Only the first look wins, also when two managers look at once.
+        Experiment.objects.filter(pk=experiment.pk, analysis_frozen_at__isnull=True).update(analysis_frozen_at=now)
+        experiment.refresh_from_db(fields=["analysis_frozen_at"])
+    return experiment
+
+
+def experiment_look(*, experiment: Experiment, now: datetime | None = None) -> selectors.ExperimentResults:
+    """A look at the results (manager page, results API): freezes the analysis when due, then
+    the results as of the experiment's analysis moment."""
+    experiment = experiment_analysis_freeze(experiment=experiment, now=now)
+    return selectors.experiment_results(experiment, now=now)
+
+
 @transaction.atomic
 def experiment_finish(*, experiment: Experiment, conclusion_nl: str = "", now: datetime | None = None) -> Experiment:
+    now = now or timezone.now()
+    experiment_analysis_freeze(experiment=experiment, now=now)
     experiment = _transition(experiment, COLLECTING_STATUSES, ExperimentStatus.FINISHED)
-    experiment.finished_at = now or timezone.now()
+    experiment.finished_at = now
     fields = ["status", "finished_at"]
     if conclusion_nl:
         experiment.conclusion_nl = conclusion_nl

@@ -10,9 +10,18 @@ Everything is computed with maintained libraries (statsmodels, scipy):
 - the sample-ratio-mismatch check: chi-square goodness of fit of the arm sizes against the
   weights (flagged below p = NUDGES_SRM_ALPHA, default 0.001);
 - power: the minimal detectable effect (80% power, alpha split over the comparisons) at the
-  planned and the current sample, and the sample a typical 1.4-point effect would need;
-- a verdict: no "winner" before every arm has reached its planned sample, without a
-  sample-ratio mismatch, and in the metric's desirable direction.
+  planned and the current sample, and the sample a typical 1.4-point effect would need, both in
+  the metric's desirable direction (downwards for lower-is-better metrics such as no-shows);
+- a verdict per metric (``VERDICTS``): a fixed-horizon design. Tests count only in the one
+  final analysis, once every arm has its planned sample (``final``: the caller says whether
+  this is that analysis, see ``selectors.experiment_results``). Before that the analysis is
+  provisional: rates and intervals per arm, but no p-values, difference intervals or
+  significance. A treatment significantly better than control (after Holm) is a ``winner``;
+  one significantly worse in the undesirable direction is ``worse`` (harm is called harm); a
+  sample-ratio mismatch overrides everything (``srm``).
+
+Display: ``ArmResult.rate_exact`` and ``diff_exact`` are exact fractions, rounded half up by
+``round_half_up`` (binary floats would show 23/80 as 28,7%).
 """
 
 from __future__ import annotations
@@ -20,6 +29,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
 
 from scipy import stats as scipy_stats
 from statsmodels.stats.multitest import multipletests
@@ -33,6 +44,26 @@ TYPICAL_EFFECT = 0.014
 # Below this many units in control, its rate is too unsteady to plan with; 50% is the
 # conservative (largest-variance) assumption instead.
 MIN_BASELINE_N = 100
+
+NO_DATA, COLLECTING, SRM, WINNER, WORSE, NO_DIFFERENCE = (
+    "no_data",
+    "collecting",
+    "srm",
+    "winner",
+    "worse",
+    "no_difference",
+)
+VERDICTS = (NO_DATA, COLLECTING, SRM, WINNER, WORSE, NO_DIFFERENCE)
+# Per treatment arm in a final analysis
+BETTER, ARM_WORSE, ARM_NO_DIFFERENCE = "better", "worse", "no_difference"
+
+
+def round_half_up(value: Fraction, decimals: int) -> Decimal:
+    """``value`` rounded half away from zero to ``decimals`` places, exactly (integer
+    arithmetic on the fraction: no binary float in between)."""
+    scale = 10**decimals
+    rounded = (2 * abs(value.numerator) * scale + value.denominator) // (2 * value.denominator)
+    return Decimal(-rounded if value < 0 else rounded).scaleb(-decimals)
 
 
 @dataclass(frozen=True)
@@ -63,6 +94,12 @@ class ArmResult:
     test: str | None = None
     significant: bool = False
     sample_reached: bool = False
+    # better | worse | no_difference: treatment arms in a final analysis only
+    verdict: str | None = None
+
+    @property
+    def rate_exact(self) -> Fraction | None:
+        return Fraction(self.conversions, self.n) if self.n else None
 
 
 @dataclass
@@ -88,11 +125,24 @@ class Analysis:
     n_for_typical_effect: int | None
     lower_is_better: bool
     winner: str | None
-    verdict: str  # "no_data" | "collecting" | "srm" | "winner" | "no_difference"
+    verdict: str  # one of VERDICTS
+    # True only in the one final analysis; before it nothing is tested (see the module doc).
+    final: bool = False
+    worse: list[str] = field(default_factory=list)  # arms significantly worse than control
 
     @property
     def control(self) -> ArmResult | None:
         return next((a for a in self.arms if a.is_control), None)
+
+    @property
+    def provisional(self) -> bool:
+        return not self.final
+
+    def diff_exact(self, arm: ArmResult) -> Fraction | None:
+        control = self.control
+        if arm.is_control or control is None or not arm.n or not control.n:
+            return None
+        return Fraction(arm.conversions, arm.n) - Fraction(control.conversions, control.n)
 
 
 def wilson_interval(conversions: int, n: int, alpha: float = ALPHA) -> tuple[float, float]:
@@ -145,35 +195,49 @@ def sample_ratio_check(arms: Sequence[ArmCounts], *, alpha: float) -> Srm:
     )
 
 
-def _absolute_from_h(baseline: float, h: float) -> float:
-    """Cohen's h back to percentage points around the baseline (upwards; downwards if the
-    baseline is too high to go up)."""
+def _absolute_from_h(baseline: float, h: float, *, lower_is_better: bool = False) -> float:
+    """Cohen's h back to percentage points from the baseline, in the desirable direction
+    (downwards for lower-is-better metrics); the other way only where that one has no room."""
     phi = 2 * math.asin(math.sqrt(baseline))
-    up = phi + h
-    if up <= math.pi:
-        return math.sin(up / 2) ** 2 - baseline
-    return baseline - math.sin((phi - h) / 2) ** 2
+    up, down = phi + h, phi - h
+    if (lower_is_better and down >= 0) or up > math.pi:
+        return baseline - math.sin(down / 2) ** 2
+    return math.sin(up / 2) ** 2 - baseline
 
 
 def minimal_detectable_effect(
-    *, baseline: float, n_treatment: int, n_control: int, alpha: float, power: float = POWER
+    *,
+    baseline: float,
+    n_treatment: int,
+    n_control: int,
+    alpha: float,
+    power: float = POWER,
+    lower_is_better: bool = False,
 ) -> float | None:
-    """Smallest absolute difference detectable with this power (two-sided) at these sizes."""
+    """Smallest absolute difference detectable with this power (two-sided) at these sizes, in
+    the metric's desirable direction."""
     if n_treatment < 2 or n_control < 2:
         return None
     h = NormalIndPower().solve_power(
         effect_size=None, nobs1=n_treatment, alpha=alpha, power=power, ratio=n_control / n_treatment
     )
-    return _absolute_from_h(baseline, float(h))
+    return _absolute_from_h(baseline, float(h), lower_is_better=lower_is_better)
 
 
 def sample_size_for_effect(
-    *, baseline: float, effect: float, alpha: float, power: float = POWER, ratio: float = 1.0
+    *,
+    baseline: float,
+    effect: float,
+    alpha: float,
+    power: float = POWER,
+    ratio: float = 1.0,
+    lower_is_better: bool = False,
 ) -> int:
-    """Units per treatment arm to detect ``effect`` (absolute) from ``baseline``."""
-    target = min(max(baseline + effect, 0.0), 1.0)
-    if target == baseline:
-        target = baseline - effect
+    """Units per treatment arm to detect ``effect`` (absolute) from ``baseline`` in the
+    metric's desirable direction."""
+    target = baseline - effect if lower_is_better else baseline + effect
+    if not 0.0 <= target <= 1.0:
+        target = baseline + effect if lower_is_better else baseline - effect
     h = abs(2 * math.asin(math.sqrt(target)) - 2 * math.asin(math.sqrt(baseline)))
     n = NormalIndPower().solve_power(effect_size=h, nobs1=None, alpha=alpha, power=power, ratio=ratio)
     return math.ceil(float(n))
@@ -187,9 +251,14 @@ def analyse(
     comparable: bool = True,
     alpha: float = ALPHA,
     srm_alpha: float = 0.001,
+    final: bool | None = None,
+    srm: Srm | None = None,
 ) -> Analysis:
     """The full analysis of one metric. ``comparable=False`` (a metric only nudge groups can
-    produce) gives rates and intervals but no tests against control."""
+    produce) gives rates and intervals but no tests against control. ``final=False``: this is
+    not the experiment's one analysis moment, so nothing is tested even if the sample is
+    there (``None``: final as soon as every arm has its planned sample). ``srm``: the sample-ratio check when the arms' denominators are not the exposed
+    units (per-booker metrics); by default it is computed from these arms."""
     results = [
         ArmResult(key=a.key, is_control=a.is_control, weight=a.weight, n=a.n, conversions=a.conversions) for a in arms
     ]
@@ -199,11 +268,16 @@ def analyse(
             result.ci_low, result.ci_high = wilson_interval(result.conversions, result.n, alpha)
         result.sample_reached = bool(planned_per_arm) and result.n >= planned_per_arm
 
+    srm = srm if srm is not None else sample_ratio_check(arms, alpha=srm_alpha)
+    sample_reached = bool(results) and all(r.sample_reached for r in results)
+    total = sum(r.n for r in results)
+    final = (sample_reached if final is None else final) and total > 0
+
     control = next((r for r in results if r.is_control), None)
     treatments = [r for r in results if not r.is_control]
     comparisons = max(len(treatments), 1)
     tested = []
-    if comparable and control is not None and control.n > 0:
+    if final and comparable and control is not None and control.n > 0:
         for result in treatments:
             if result.n == 0:
                 continue
@@ -211,50 +285,60 @@ def analyse(
                 result.conversions, result.n, control.conversions, control.n, alpha
             )
             tested.append(result)
+    elif control is not None and control.n > 0:
+        # Provisional: the point estimate only; an interval or p-value would invite a verdict.
+        for result in treatments:
+            if result.n > 0:
+                result.diff = result.conversions / result.n - control.conversions / control.n
     adjusted, rejected = holm([r.p_value for r in tested], alpha)
     for result, p_adj, reject in zip(tested, adjusted, rejected, strict=True):
         result.p_adjusted, result.significant = p_adj, reject
-
-    srm = sample_ratio_check(arms, alpha=srm_alpha)
-    sample_reached = bool(results) and all(r.sample_reached for r in results)
+        better = (result.diff < 0) if lower_is_better else (result.diff > 0)  # type: ignore[operator]
+        result.verdict = ARM_NO_DIFFERENCE if not reject else (BETTER if better else ARM_WORSE)
 
     baseline_assumed = control is None or control.n < MIN_BASELINE_N
     baseline = 0.5 if baseline_assumed else control.conversions / control.n
     # Plan with the same baseline but never exactly 0 or 1 (no variance to detect anything).
     baseline = min(max(baseline, 0.01), 0.99)
     alpha_each = alpha / comparisons  # Holm's first step; conservative for the others
+    direction = {"lower_is_better": lower_is_better}
     mde_planned = (
         minimal_detectable_effect(
-            baseline=baseline, n_treatment=planned_per_arm, n_control=planned_per_arm, alpha=alpha_each
+            baseline=baseline, n_treatment=planned_per_arm, n_control=planned_per_arm, alpha=alpha_each, **direction
         )
         if planned_per_arm
         else None
     )
     smallest_treatment = min((r.n for r in treatments), default=0)
     mde_now = minimal_detectable_effect(
-        baseline=baseline, n_treatment=smallest_treatment, n_control=control.n if control else 0, alpha=alpha_each
+        baseline=baseline,
+        n_treatment=smallest_treatment,
+        n_control=control.n if control else 0,
+        alpha=alpha_each,
+        **direction,
     )
-    n_typical = sample_size_for_effect(baseline=baseline, effect=TYPICAL_EFFECT, alpha=alpha_each)
+    n_typical = sample_size_for_effect(baseline=baseline, effect=TYPICAL_EFFECT, alpha=alpha_each, **direction)
 
     winner = None
-    total = sum(r.n for r in results)
+    worse = [r.key for r in tested if r.verdict == ARM_WORSE]
     if total == 0:
-        verdict = "no_data"
-    elif not sample_reached:
-        verdict = "collecting"
+        verdict = NO_DATA
     elif srm.mismatch:
-        verdict = "srm"
+        verdict = SRM
+        for result in results:  # no conclusion from a broken split
+            result.significant, result.verdict = False, None
+        worse = []
+    elif not final:
+        verdict = COLLECTING
     else:
-        good = [
-            r
-            for r in tested
-            if r.significant and ((r.diff < 0) if lower_is_better else (r.diff > 0))  # type: ignore[operator]
-        ]
+        good = [r for r in tested if r.verdict == BETTER]
         if good:
             best = min(good, key=lambda r: r.diff) if lower_is_better else max(good, key=lambda r: r.diff)
-            winner, verdict = best.key, "winner"
+            winner, verdict = best.key, WINNER
+        elif worse:
+            verdict = WORSE
         else:
-            verdict = "no_difference"
+            verdict = NO_DIFFERENCE
     return Analysis(
         arms=results,
         alpha=alpha,
@@ -269,4 +353,6 @@ def analyse(
         lower_is_better=lower_is_better,
         winner=winner,
         verdict=verdict,
+        final=final and verdict != SRM,
+        worse=worse,
     )

@@ -89,7 +89,7 @@ def register(request: HttpRequest) -> HttpResponse:
     experiments = selectors.register_experiments()
     active = [e for e in experiments if e.status != ExperimentStatus.FINISHED]
     finished = [
-        (e, selectors.experiment_results(e, now=e.finished_at))
+        (e, selectors.experiment_results(e))  # as of the finish (or the frozen analysis)
         for e in experiments
         if e.status == ExperimentStatus.FINISHED
     ]

@@ -8,7 +8,7 @@ from rest_framework import serializers
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.response import Response
 
-from nudges import selectors
+from nudges import selectors, services
 
 from .base import CanManageExperiments, NudgeApiView, NudgeErrorSerializer
 
@@ -25,11 +25,12 @@ class ArmSerializer(serializers.Serializer):
     diff = serializers.FloatField(allow_null=True, help_text=_("Verschil met controle (fractie)"))
     diff_ci_low = serializers.FloatField(allow_null=True)
     diff_ci_high = serializers.FloatField(allow_null=True)
-    p_value = serializers.FloatField(allow_null=True)
+    p_value = serializers.FloatField(allow_null=True, help_text=_("Alleen in de definitieve analyse"))
     p_adjusted = serializers.FloatField(allow_null=True, help_text="Holm–Bonferroni")
     test = serializers.CharField(allow_null=True, help_text="z | fisher")
-    significant = serializers.BooleanField()
+    significant = serializers.BooleanField(help_text=_("Nooit waar zolang de analyse voorlopig is"))
     sample_reached = serializers.BooleanField()
+    verdict = serializers.CharField(allow_null=True, help_text="better | worse | no_difference")
 
 
 class SrmSerializer(serializers.Serializer):
@@ -52,7 +53,10 @@ class AnalysisSerializer(serializers.Serializer):
     n_for_typical_effect = serializers.IntegerField(allow_null=True)
     lower_is_better = serializers.BooleanField()
     winner = serializers.CharField(allow_null=True)
-    verdict = serializers.CharField()
+    worse = serializers.ListField(child=serializers.CharField())
+    verdict = serializers.CharField(help_text="no_data | collecting | srm | winner | worse | no_difference")
+    final = serializers.BooleanField()
+    provisional = serializers.BooleanField()
 
 
 class MetricResultSerializer(serializers.Serializer):
@@ -60,7 +64,10 @@ class MetricResultSerializer(serializers.Serializer):
     label = serializers.CharField()
     role = serializers.CharField()
     comparable = serializers.BooleanField()
+    lower_is_better = serializers.BooleanField()
+    denominator = serializers.CharField(help_text="exposed | bookers | matured")
     analysis = AnalysisSerializer()
+    per_exposed = AnalysisSerializer(allow_null=True)
 
 
 class ExperimentResultsApi(NudgeApiView):
@@ -72,7 +79,13 @@ class ExperimentResultsApi(NudgeApiView):
         experiment = serializers.IntegerField(source="experiment.pk")
         name = serializers.CharField(source="experiment.name")
         status = serializers.CharField(source="experiment.status")
-        computed_at = serializers.DateTimeField()
+        computed_at = serializers.DateTimeField(help_text=_("Het analysemoment"))
+        analysis_frozen_at = serializers.DateTimeField(source="experiment.analysis_frozen_at", allow_null=True)
+        final = serializers.BooleanField()
+        provisional = serializers.BooleanField()
+        verdict = serializers.CharField(help_text="no_data | collecting | srm | winner | worse | no_difference")
+        winner = serializers.CharField(allow_null=True)
+        blocked_by = serializers.ListField(child=serializers.CharField())
         total_exposures = serializers.IntegerField()
         primary = MetricResultSerializer(allow_null=True)
         guardrails = MetricResultSerializer(many=True)
@@ -83,10 +96,12 @@ class ExperimentResultsApi(NudgeApiView):
         description=_(
             "Per variant: blootstellingen, conversies, percentage met 95%-Wilson-interval; verschil met controle "
             "met 95%-interval (Newcombe) en p-waarde (z-toets of Fisher), Holm–Bonferroni-correctie, "
-            "sample-ratio-mismatch-toets, minimaal detecteerbaar effect. Geen winnaar vóór de geplande steekproef."
+            "sample-ratio-mismatch-toets, minimaal detecteerbaar effect. Vaste horizon: één definitieve analyse, "
+            "vastgelegd bij de eerste blik waarop elke variant de geplande steekproef heeft; daarvoor geen "
+            "p-waarden en niets significant."
         ),
         responses={200: OutputSerializer, 403: NudgeErrorSerializer, 404: NudgeErrorSerializer},
     )
     def get(self, request, experiment_id: int):
         experiment = selectors.experiment_get(experiment_id)
-        return Response(self.OutputSerializer(selectors.experiment_results(experiment)).data)
+        return Response(self.OutputSerializer(services.experiment_look(experiment=experiment)).data)

@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from booking import selectors as booking_selectors
 from nudges import selectors as nudge_selectors
+from nudges import services as nudge_services
 from nudges.constants import ExperimentStatus, Metric, Touchpoint
 from nudges.models import Experiment
 
@@ -57,6 +58,7 @@ class ArmEffect:
     effect: Interval | None  # difference against control, in proportion points
     p_adjusted: float | None
     significant: bool
+    verdict: str | None = None  # better | worse | no_difference, only in the final analysis
     visits: Interval | None = None  # counter visits (or no-shows) freed per 1,000
     minutes: Interval | None = None
     euros: Interval | None = None
@@ -94,7 +96,10 @@ def experiment_snapshots_refresh(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     done = 0
     for experiment in Experiment.objects.exclude(status=ExperimentStatus.DRAFT):
-        counts = nudge_selectors.experiment_counts(experiment, now=now)
+        # A look like the manager's results page: it fixes the analysis moment once the
+        # planned sample is there (fixed horizon), so the cockpit and that page agree.
+        experiment = nudge_services.experiment_analysis_freeze(experiment=experiment, now=now)
+        counts = nudge_selectors.experiment_counts_as_analysed(experiment, now=now)
         with transaction.atomic():
             ExperimentCountsSnapshot.objects.update_or_create(
                 experiment=experiment,
@@ -189,6 +194,7 @@ def portfolio(*, metric_override: str | None = None) -> list[PortfolioRow]:
                 effect=effect,
                 p_adjusted=arm.p_adjusted,
                 significant=arm.significant,
+                verdict=arm.verdict if results.final else None,
             )
             _translate(item, metric, experiment.touchpoint, minutes, saving, counter_cost)
             arms.append(item)
@@ -204,8 +210,9 @@ def portfolio(*, metric_override: str | None = None) -> list[PortfolioRow]:
                 planned_per_arm=analysis.planned_per_arm,
                 reached_per_arm=min((a.n for a in analysis.arms), default=0),
                 sample_reached=analysis.sample_reached,
-                verdict=analysis.verdict if analysis.sample_reached else None,
-                winner=analysis.winner if analysis.sample_reached else None,
+                # Only the final (fixed-horizon) analysis gives a verdict, guardrails included.
+                verdict=results.verdict if results.final else None,
+                winner=results.winner if results.final else None,
                 control_n=control.n if control else 0,
                 control_rate=control.rate if control else None,
                 arms=arms,

@@ -29,6 +29,8 @@ class Migration(migrations.Migration):
     dependencies = [
         ("booking", "0005_appointment_confirmed"),
         ("nudges", "0012_contact_channels_and_permission"),
+        # measure (issue 15) added its own 0011 beside contacts' 0011: this joins the two.
+        ("nudges", "0011_experiment_analysis_frozen_at"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

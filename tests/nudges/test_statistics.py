@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 from scipy import stats
 
-from nudges import selectors, statistics
+from nudges import selectors, services, statistics
 from nudges.constants import OutcomeKind, Touchpoint
 from nudges.models import Exposure, Outcome
 
@@ -60,7 +60,7 @@ def known_experiment(brp, interventions, online_history):
             {"key": "attractive", "intervention": interventions["attractive"], "weight": 1},
             {"key": "social", "intervention": interventions["social"], "weight": 1},
         ],
-        planned=2000,
+        planned=1990,
     )
     exposed_at = timezone.now() - timedelta(days=5)
     variants = {v.key: v for v in experiment.variants.all()}
@@ -99,7 +99,8 @@ def test_results_match_an_independent_computation(known_experiment, django_asser
         counts = selectors.experiment_counts(known_experiment)
     assert sorted((c["n"], c["booked"]) for c in counts.values()) == sorted(DATASET.values())
 
-    results = selectors.experiment_results(known_experiment)
+    results = services.experiment_look(experiment=known_experiment)
+    assert results.final and known_experiment.analysis_frozen_at is not None
     analysis = results.primary.analysis
     arms = {a.key: a for a in analysis.arms}
     n0, k0 = DATASET["controle"]
@@ -135,8 +136,9 @@ def test_results_match_an_independent_computation(known_experiment, django_asser
     assert analysis.srm.p_value == pytest.approx(stats.chi2.sf(chi2, df=3))
     assert not analysis.srm.mismatch
 
-    # Planned sample (2000 per arm) not reached by two arms: no winner, whatever the p-values.
-    assert not analysis.sample_reached and analysis.winner is None and analysis.verdict == "collecting"
+    # Planned sample (1990 per arm) reached and no arm significant after Holm.
+    assert analysis.sample_reached and analysis.winner is None and analysis.verdict == "no_difference"
+    assert results.verdict == "no_difference"
     assert 0.03 < analysis.mde_planned < 0.06
 
 
@@ -146,7 +148,9 @@ def test_no_winner_before_the_planned_sample_even_when_significant():
         statistics.ArmCounts("easy", False, 1, 3000, 1500),
     ]
     early = statistics.analyse(arms, planned_per_arm=5000, lower_is_better=True)
-    assert early.arms[1].significant and early.winner is None and early.verdict == "collecting"
+    assert early.winner is None and early.verdict == "collecting" and early.provisional
+    # Provisional: nothing is tested, so nothing can look significant.
+    assert not early.arms[1].significant and early.arms[1].p_value is None and early.arms[1].diff_ci_low is None
     done = statistics.analyse(arms, planned_per_arm=3000, lower_is_better=True)
     assert done.winner == "easy" and done.verdict == "winner"
     wrong_direction = statistics.analyse(arms, planned_per_arm=3000, lower_is_better=False)

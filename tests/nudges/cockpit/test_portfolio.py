@@ -108,26 +108,45 @@ def test_effects_and_what_they_freed_equal_a_recomputation_from_the_raw_rows(kno
     assert attractive.visits.value == pytest.approx(50)
 
 
-def test_the_portfolio_reads_the_snapshot_not_the_live_rows(known):
-    portfolio.experiment_snapshots_refresh()
+def expose(experiment, key: str, n: int, prefix: str) -> None:
     Exposure.objects.bulk_create(
-        [
-            Exposure(
-                experiment=known,
-                variant=known.variants.get(key="easy"),
-                unit_hash=f"late-{i}".ljust(64, "0"),
-                touchpoint=Touchpoint.PRODUCT_CHOICE,
-                product=known.products.first(),
-                exposed_at=timezone.now(),
-            )
-            for i in range(10)
-        ]
+        Exposure(
+            experiment=experiment,
+            variant=experiment.variants.get(key=key),
+            unit_hash=f"{prefix}-{i}".ljust(64, "0"),
+            touchpoint=Touchpoint.PRODUCT_CHOICE,
+            product=experiment.products.first(),
+            exposed_at=timezone.now(),
+        )
+        for i in range(n)
     )
+
+
+def test_the_portfolio_reads_the_snapshot_not_the_live_rows(brp, interventions, online_history):
+    experiment = build_experiment(
+        [brp],
+        [
+            {"key": "controle", "intervention": None, "weight": 1},
+            {"key": "easy", "intervention": interventions["easy"], "weight": 1},
+        ],
+        planned=5000,
+    )
+    expose(experiment, "easy", 10, "first")
+    portfolio.experiment_snapshots_refresh()
+    expose(experiment, "easy", 10, "late")
+    assert portfolio.portfolio()[0].arms[0].n == 10
+    portfolio.experiment_snapshots_refresh()
+    assert portfolio.portfolio()[0].arms[0].n == 20
+
+
+def test_late_exposures_do_not_change_a_frozen_analysis(known):
+    portfolio.experiment_snapshots_refresh()
+    known.refresh_from_db()
+    assert known.analysis_frozen_at is not None
+    expose(known, "easy", 10, "late")
+    portfolio.experiment_snapshots_refresh()
     easy = next(a for a in portfolio.portfolio()[0].arms if a.key == "easy")
     assert easy.n == 1000
-    portfolio.experiment_snapshots_refresh()
-    easy = next(a for a in portfolio.portfolio()[0].arms if a.key == "easy")
-    assert easy.n == 1010
 
 
 def test_no_verdict_before_the_planned_sample(brp, interventions, online_history):
