@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cached_property
 
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -26,8 +26,10 @@ from .constants import (
     BoundKind,
     BoundStatus,
 )
-from .models import Bound, BoundMeasurement, BoundVersion, Breach
+from .models import Bound, BoundMeasurement, BoundVersion, Breach, DailyContactVolume
 
+NOT_HANDLED_WINDOW_DAYS = 28
+NOT_HANDLED_OUTCOME = "not_handled"
 # Lead time when nothing is free within the booking horizon: worse than any limit a frame sets.
 NO_FREE_TIME = Decimal(999)
 
@@ -62,6 +64,18 @@ class Facts:
     @cached_property
     def prices(self) -> list[booking_selectors.PriceFact]:
         return booking_selectors.product_price_facts()
+
+    @cached_property
+    def not_handled(self) -> dict[str, tuple[int, int]]:
+        """Per contact channel: (not handled, all contacts) over the last ``NOT_HANDLED_WINDOW_DAYS``
+        (the daily roll-up)."""
+        rows = (
+            DailyContactVolume.objects.filter(day__gt=self.today - timedelta(days=NOT_HANDLED_WINDOW_DAYS))
+            .values("channel")
+            .annotate(total=Sum("contacts"), missed=Sum("contacts", filter=Q(outcome=NOT_HANDLED_OUTCOME)))
+            .order_by()
+        )
+        return {r["channel"]: (r["missed"] or 0, r["total"]) for r in rows}
 
     @cached_property
     def satisfaction(self) -> dict[str, float]:
@@ -146,8 +160,15 @@ def _cost_rule(facts: Facts, bound: Bound) -> Measured:
 
 
 def _not_handled(facts: Facts, bound: Bound) -> Measured:
-    # Contacts per channel arrive with the contacts register; until then there is nothing to measure.
-    return Measured(None)
+    found = [
+        (_dec(100 * missed / total), channel)
+        for channel, (missed, total) in facts.not_handled.items()
+        if total and (not bound.channel or channel == bound.channel)
+    ]
+    if not found:
+        return Measured(None)
+    value, channel = max(found)
+    return Measured(value, channel)
 
 
 MEASURES = {

@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand
 
 from booking.demo import demo_summary, seed_appointments, seed_reference_data
 from booking.staff.demo import DEMO_PASSWORD, DEMO_USERS, seed_staff_users, seed_today_appointments
+from nudges.cockpit.demo import seed_cockpit
 from nudges.demo import seed_nudges
 
 
@@ -24,6 +25,7 @@ class Command(BaseCommand):
         summary = demo_summary()
         seed_staff_users()
         nudges = seed_nudges()
+        cockpit = seed_cockpit()
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {counts['locations']} locations, {counts['desks']} desks, "
@@ -40,4 +42,9 @@ class Command(BaseCommand):
             f"Nudges: experiment '{nudges['running'].name}' running with variants "
             f"{', '.join(nudges['variants'])}; a finished pilot in the register at /transparantie/; "
             "results at /medewerkers/experimenten/ (log in as manager)."
+        )
+        self.stdout.write(
+            f"Cockpit: {cockpit['contacts']} contacts of six months added; policy frame, channel mix, cost and "
+            f"what the nudges achieved at /medewerkers/cockpit/ (log in as manager); "
+            f"{cockpit['breaches_opened']} bound breached now (alert e-mailed to the managers)."
         )
