@@ -49,17 +49,17 @@ BASE = {
 }
 
 
-def _contacts(*, rng: random.Random, now: datetime) -> int:
+def _contacts(*, rng: random.Random, now: datetime, days: int) -> int:
     if Contact.objects.filter(source=SOURCE_DEMO).exists():
         return 0
     known = set(Product.objects.filter(is_active=True).values_list("code", flat=True))
     rows = []
     today = timezone.localdate(now)
-    for back in range(HISTORY_DAYS, 0, -1):
+    for back in range(days, 0, -1):
         day = today - timedelta(days=back)
         if day.weekday() >= 5:
             continue
-        progress = 1 - back / HISTORY_DAYS  # 0 six months ago, 1 yesterday
+        progress = 1 - back / days  # 0 six months ago, 1 yesterday
         for code, channels in BASE.items():
             if code not in known:
                 continue
@@ -246,15 +246,17 @@ def _renovation(*, now: datetime) -> None:
     )
 
 
-def seed_cockpit(*, now: datetime | None = None) -> dict[str, int]:
+def seed_cockpit(*, now: datetime | None = None, history_days: int = HISTORY_DAYS) -> dict[str, int]:
     now = now or timezone.now()
     rng = random.Random(13)  # noqa: S311 - demo data, not security
     with transaction.atomic():
-        contacts = _contacts(rng=rng, now=now)
+        contacts = _contacts(rng=rng, now=now, days=history_days)
         _experiments(rng=rng, now=now)
         _bounds(now=now)
     _renovation(now=now)
-    rows = rollups_refresh(date_from=timezone.localdate(now) - timedelta(days=HISTORY_DAYS + 7))
+    rows = rollups_refresh(
+        date_from=timezone.localdate(now) - timedelta(days=history_days + 7), date_to=timezone.localdate(now)
+    )
     experiment_snapshots_refresh(now=now)
     checked = services.bounds_check(now=now)
     return {"contacts": contacts, "rollup_rows": rows, "breaches_opened": checked.opened}
