@@ -4,6 +4,7 @@ without JavaScript (the charts are server-side SVG) and is saved as a screenshot
 
 from __future__ import annotations
 
+import importlib
 import re
 
 import pytest
@@ -13,6 +14,7 @@ from booking.demo import seed_reference_data
 from booking.staff.demo import DEMO_PASSWORD, seed_staff_users
 from nudges.cockpit.demo import seed_cockpit
 from nudges.demo import seed_interventions
+from nudges.models import ContactChannel
 from nudges.roles import nudges_roles_ensure
 
 from .conftest import check_accessibility, screenshot
@@ -29,8 +31,25 @@ PAGES = [
 ]
 
 
+def contact_channels_ensure() -> None:
+    """The channels data migration 0012 creates; a transactional test before this one emptied them."""
+    frozen = importlib.import_module("nudges.migrations.0012_contact_channels_and_permission").CHANNELS
+    for code, name_nl, name_en, kind, cost_channel, position in frozen:
+        ContactChannel.objects.get_or_create(
+            code=code,
+            defaults={
+                "name_nl": name_nl,
+                "name_en": name_en,
+                "kind": kind,
+                "cost_channel": cost_channel,
+                "position": position,
+            },
+        )
+
+
 @pytest.fixture(autouse=True)
 def demo():
+    contact_channels_ensure()
     seed_reference_data()
     seed_staff_users()
     nudges_roles_ensure()
