@@ -441,12 +441,17 @@ def experiment_counts_as_analysed(experiment: Experiment, *, now: datetime | Non
 
 
 def experiment_results(
-    experiment: Experiment, *, now: datetime | None = None, counts: dict[int, dict[str, int]] | None = None
+    experiment: Experiment,
+    *,
+    now: datetime | None = None,
+    counts: dict[int, dict[str, int]] | None = None,
+    descriptive: bool = True,
 ) -> ExperimentResults:
     """The results as of the experiment's analysis moment (``analysis_moment``); ``now`` only
     matters for an experiment that is neither frozen nor finished (a provisional look). Pure
     read: freezing the analysis at the first look is ``services.experiment_look``'s job.
-    ``counts``: ``experiment_counts_as_analysed`` computed earlier (the cockpit's snapshot)."""
+    ``counts``: ``experiment_counts_as_analysed`` computed earlier (the cockpit's snapshot);
+    ``descriptive=False`` leaves out the metrics that are neither primary nor guardrail."""
     as_of, stored = analysis_moment(experiment, now=now)
     variants = arms(experiment)
     counts = counts if counts is not None else experiment_counts_as_analysed(experiment, now=now)
@@ -460,7 +465,9 @@ def experiment_results(
         result(m, "guardrail") for m in experiment.guardrail_metrics if m in METRICS and m != experiment.primary_metric
     ]
     shown = {experiment.primary_metric, *experiment.guardrail_metrics}
-    descriptive = [result(m, "descriptive") for m in metrics_for(experiment.touchpoint) if m not in shown]
+    descriptive_results = (
+        [result(m, "descriptive") for m in metrics_for(experiment.touchpoint) if m not in shown] if descriptive else []
+    )
     verdict, winner, blocked_by = _experiment_verdict(primary, guardrails)
     return ExperimentResults(
         experiment=experiment,
@@ -469,7 +476,7 @@ def experiment_results(
         counts=counts,
         primary=primary,
         guardrails=guardrails,
-        descriptive=descriptive,
+        descriptive=descriptive_results,
         final=final and verdict != statistics.SRM,
         verdict=verdict,
         winner=winner,

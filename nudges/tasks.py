@@ -51,7 +51,10 @@ def refresh_cockpit_rollups() -> int:
     """Every COCKPIT_ROLLUP_MINUTES (CELERY_BEAT_SCHEDULE): rebuild yesterday's and today's
     contact and appointment roll-ups and recount the experiments, so the cockpit pages read
     small tables. Safe to run twice: days are rebuilt whole under a lock."""
-    from .cockpit.portfolio import experiment_snapshots_refresh
+    from .cockpit.portfolio import experiment_snapshots_refresh, portfolio_cached
     from .cockpit.rollups import rollups_refresh
 
-    return rollups_refresh() + experiment_snapshots_refresh()
+    done = rollups_refresh() + experiment_snapshots_refresh()
+    portfolio_cached()  # warm the cache, so the first manager after a refresh does not wait
+    portfolio_cached(metric_override="no_show")
+    return done

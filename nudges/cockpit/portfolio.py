@@ -18,10 +18,12 @@ Counts come from ``ExperimentCountsSnapshot`` (refreshed by the roll-up job) whe
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
@@ -34,6 +36,7 @@ from nudges.models import Experiment
 from .models import ExperimentCountsSnapshot
 
 PER = 1000
+CACHE_SECONDS = 6 * 3600
 COUNTER_METRICS = {Metric.BOOKED, Metric.CONTINUED_TO_COUNTER, Metric.ATTENDED}
 ONLINE_METRICS = {Metric.CHOSE_ONLINE, Metric.COMPLETED_ONLINE}
 
@@ -162,8 +165,9 @@ def portfolio(*, metric_override: str | None = None) -> list[PortfolioRow]:
     for experiment in experiments:
         snapshot = snapshots.get(experiment.pk)
         counts = {int(k): v for k, v in snapshot.counts.items()} if snapshot else None
-        results = nudge_selectors.experiment_results(experiment, counts=counts)
         metric = metric_override or experiment.primary_metric
+        analysed = {experiment.primary_metric, *experiment.guardrail_metrics}
+        results = nudge_selectors.experiment_results(experiment, counts=counts, descriptive=metric not in analysed)
         found = [
             m
             for m in (results.primary, *results.guardrails, *results.descriptive)
@@ -234,3 +238,25 @@ def forest_rows(rows: list[PortfolioRow]) -> list[tuple[str, float, float, float
 
 def as_decimal(value: float | None, places: str = "0.1") -> Decimal | None:
     return None if value is None else Decimal(str(value)).quantize(Decimal(places))
+
+
+def _cache_key(metric_override: str | None) -> str:
+    """Changes whenever a snapshot is refreshed or an experiment changes state, so a cached
+    portfolio is never stale against its counts."""
+    state = list(ExperimentCountsSnapshot.objects.order_by("experiment_id").values_list("experiment_id", "computed_at"))
+    experiments = list(
+        Experiment.objects.order_by("pk").values_list("pk", "status", "analysis_frozen_at", "finished_at")
+    )
+    digest = hashlib.sha256(repr((state, experiments)).encode()).hexdigest()[:32]
+    return f"cockpit:portfolio:{metric_override or 'primary'}:{digest}"
+
+
+def portfolio_cached(*, metric_override: str | None = None) -> list[PortfolioRow]:
+    """``portfolio`` from the cache when nothing changed since it was computed (the statistics
+    per experiment cost tens of milliseconds each; the roll-up job warms this after each refresh)."""
+    key = _cache_key(metric_override)
+    rows = cache.get(key)
+    if rows is None:
+        rows = portfolio(metric_override=metric_override)
+        cache.set(key, rows, timeout=CACHE_SECONDS)
+    return rows

@@ -67,7 +67,7 @@ def cost_table(*, date_from: date, date_to: date) -> Table:
 
 def portfolio_table() -> Table:
     rows = []
-    for row in portfolio.portfolio():
+    for row in portfolio.portfolio_cached():
         for arm in row.arms:
             rows.append(
                 [

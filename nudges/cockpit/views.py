@@ -187,8 +187,8 @@ def cost(request: HttpRequest) -> HttpResponse:
 @cockpit_required
 @require_GET
 def nudges(request: HttpRequest) -> HttpResponse:
-    rows = portfolio.portfolio()
-    no_shows = portfolio.portfolio(metric_override=Metric.NO_SHOW)
+    rows = portfolio.portfolio_cached()
+    no_shows = portfolio.portfolio_cached(metric_override=Metric.NO_SHOW)
     forest = portfolio.forest_rows(rows)
     chart = (
         charts.forest(
@@ -247,7 +247,7 @@ def report(request: HttpRequest) -> HttpResponse:
     totals = mix.per_channel_totals(found)
     grand = sum(totals.values())
     cost_table = mix.cost_table(date_from=date_from, date_to=date_to)
-    rows = portfolio.portfolio()
+    rows = portfolio.portfolio_cached()
     forest = portfolio.forest_rows(rows)
     return cockpit_render(
         request,
