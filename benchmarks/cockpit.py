@@ -67,7 +67,7 @@ JOIN LATERAL (SELECT id FROM nudges_contactchannel ORDER BY position OFFSET (g %
 SEED_CONTACT_PRODUCTS = """
 INSERT INTO nudges_contact_products (contact_id, product_id)
 SELECT c.id, p.id FROM nudges_contact c
-JOIN LATERAL (SELECT id FROM booking_product ORDER BY id OFFSET (c.id %% 5) LIMIT 1) p ON true
+JOIN LATERAL (SELECT id FROM booking_product ORDER BY id OFFSET (c.id % 5) LIMIT 1) p ON true
 WHERE c.source = 'bench'
 """
 SEED_EXPOSURES = """

@@ -168,8 +168,8 @@ class CostTable:
     def channel_totals(self) -> list[Decimal | None]:
         totals = []
         for i in range(len(self.channels)):
-            costs = [r.cells[i].cost for r in self.rows if r.cells[i].contacts]
-            totals.append(sum((c for c in costs if c is not None), Decimal(0)) if costs else None)
+            known = [r.cells[i].cost for r in self.rows if r.cells[i].contacts and r.cells[i].cost is not None]
+            totals.append(sum(known, Decimal(0)) if known else None)
         return totals
 
 

@@ -66,6 +66,11 @@ class ArmEffect:
     minutes: Interval | None = None
     euros: Interval | None = None
 
+    @property
+    def effect_points(self) -> Interval | None:
+        """The effect in percentage points."""
+        return self.effect.scaled(100) if self.effect else None
+
 
 @dataclass
 class PortfolioRow:
