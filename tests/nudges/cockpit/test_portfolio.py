@@ -17,6 +17,7 @@ from nudges.cockpit.models import ExperimentCountsSnapshot
 from nudges.constants import OutcomeKind, Touchpoint
 from nudges.models import Exposure, Outcome
 from tests.nudges.conftest import build_experiment
+from tests.nudges.measurement_data import fill
 
 pytestmark = pytest.mark.django_db
 
@@ -35,34 +36,12 @@ def known(brp, interventions, online_history):
         ],
         planned=1000,
     )
-    at = timezone.now() - timedelta(days=5)
-    variants = {v.key: v for v in experiment.variants.all()}
-    exposures, outcomes = [], []
-    for key, (n, booked) in DATASET.items():
-        for i in range(n):
-            unit = f"{key}-{i:05d}".ljust(64, "0")
-            exposures.append(
-                Exposure(
-                    experiment=experiment,
-                    variant=variants[key],
-                    unit_hash=unit,
-                    touchpoint=Touchpoint.PRODUCT_CHOICE,
-                    product=brp,
-                    exposed_at=at,
-                )
-            )
-            if i < booked:
-                outcomes.append(
-                    Outcome(
-                        experiment=experiment,
-                        variant=variants[key],
-                        unit_hash=unit,
-                        kind=OutcomeKind.BOOKED,
-                        occurred_at=at + timedelta(hours=1),
-                    )
-                )
-    Exposure.objects.bulk_create(exposures)
-    Outcome.objects.bulk_create(outcomes)
+    fill(
+        experiment,
+        brp,
+        {key: {"n": n, OutcomeKind.BOOKED: booked} for key, (n, booked) in DATASET.items()},
+        exposed_at=timezone.now() - timedelta(days=5),
+    )
     return experiment
 
 
