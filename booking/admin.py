@@ -16,7 +16,7 @@ from .models import (
 )
 
 
-class InvalidatesAvailability:
+class InvalidatesAvailability(admin.ModelAdmin):
     """Schedule changes made here must show in availability at once."""
 
     def save_model(self, request, obj, form, change):

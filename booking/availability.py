@@ -12,6 +12,8 @@ Public: ``Slot``, ``appointment_duration``, ``public_holidays``, ``eligible_desk
 ``availability_for_products``, ``availability_snapshot``, ``availability_version``, ``free_desks_for_period``, ``is_on_grid``,
 ``invalidate_availability``; for staff overviews ``open_intervals``,
 ``free_intervals`` and ``at_local``.
+
+Size (over 400 lines): the interval arithmetic, the grid and its cache change together.
 """
 
 from __future__ import annotations
@@ -287,6 +289,7 @@ def _grid_starts(interval: Interval, duration: timedelta, grid_minutes: int) -> 
     wall = local.replace(second=0, microsecond=0) + timedelta(minutes=offset)
     step = timedelta(minutes=grid_minutes)
     utc_offset = a.astimezone(tz).utcoffset()
+    assert utc_offset is not None  # an aware datetime in a real zone  # noqa: S101
     if b - a <= _NO_TRANSITION_SPAN and all(
         t.astimezone(tz).utcoffset() == utc_offset for t in (a - _DST_MARGIN, b, b + _DST_MARGIN)
     ):
@@ -352,7 +355,7 @@ _GLOBAL_VERSION_KEY = "availability:v:global"
 _ANY_LOCATION_VERSION_KEY = "availability:v:any"
 
 
-def _location_version_key(location_id: int) -> str:
+def _location_version_key(location_id: int | str) -> str:
     return f"availability:v:loc:{location_id}"
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 from datetime import date, time, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -18,7 +19,7 @@ from .services import appointment_book
 
 DEMO_EMAIL_DOMAIN = "voorbeeld.nl"
 
-PRODUCTS = [
+PRODUCTS: list[dict[str, Any]] = [
     {
         "code": "paspoort",
         "name_nl": "Paspoort",
@@ -99,7 +100,7 @@ PRODUCTS = [
     },
 ]
 
-LOCATIONS = [
+LOCATIONS: list[dict[str, Any]] = [
     {
         "name": "Stadhuis",
         "street": "Markt 1",

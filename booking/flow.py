@@ -66,6 +66,14 @@ class Draft:
         return _parse(self.start)
 
     @property
+    def required_start(self) -> datetime:
+        """The chosen time, for the steps after it (the views redirect when it is missing)."""
+        start = self.start_at
+        if start is None:
+            raise RuntimeError("No time chosen")
+        return start
+
+    @property
     def hold_expires(self) -> datetime | None:
         return _parse(self.hold_expires_at)
 

@@ -9,8 +9,9 @@ lists the errors for the error summary at the top of the page.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import cast
 
 from django import forms
 from django.conf import settings
@@ -36,6 +37,7 @@ class AccessibleForm(forms.Form):
     group_widgets = (forms.RadioSelect, forms.CheckboxSelectMultiple)
     # Where the error summary links to, when not the field's own input.
     anchors: dict[str, str] = {}
+    _errors: forms.utils.ErrorDict | None  # set by Django's BaseForm; read without validating
 
     def __init__(self, *args, **kwargs) -> None:
         kwargs.setdefault("label_suffix", "")
@@ -106,11 +108,13 @@ class ProductsForm(AccessibleForm):
         required=False,
     )
 
-    def __init__(self, *args, products: Sequence[Product], **kwargs) -> None:
+    def __init__(self, *args, products: Iterable[Product], **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.products_by_code = {p.code: p for p in products}
-        self.fields["products"].choices = [(p.code, p.name) for p in products]
-        self.fields["persons"].choices = [(n, str(n)) for n in range(1, settings.BOOKING_MAX_PERSONS + 1)]
+        cast(forms.ChoiceField, self.fields["products"]).choices = [(p.code, p.name) for p in products]
+        cast(forms.ChoiceField, self.fields["persons"]).choices = [
+            (n, str(n)) for n in range(1, settings.BOOKING_MAX_PERSONS + 1)
+        ]
 
     def product_options(self) -> list[tuple]:
         """(checkbox, product) pairs, to show each product's duration and fee next to it."""
@@ -128,7 +132,7 @@ class LocationForm(AccessibleForm):
     def __init__(self, *args, locations: Sequence[Location], **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.locations_by_id = {loc.pk: loc for loc in locations}
-        self.fields["location"].choices = [(loc.pk, loc.name) for loc in locations]
+        cast(forms.ChoiceField, self.fields["location"]).choices = [(loc.pk, loc.name) for loc in locations]
 
     def location_options(self) -> list[tuple]:
         return [(option, self.locations_by_id[int(option.data["value"])]) for option in self["location"]]
@@ -195,7 +199,8 @@ class DetailsForm(AccessibleForm):
         return phone
 
     def clean(self) -> dict:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if cleaned.get("remind_by_sms") and "phone" not in self.errors:
             if not cleaned.get("phone"):
                 self.add_error("phone", _("Vul uw telefoonnummer in als u een herinnering per sms wilt."))

@@ -26,7 +26,7 @@ class RenderedEmail:
     subject: str
     text: str
     html: str
-    attachments: tuple[tuple[str, str, str], ...] = field(default=())  # (filename, content, mimetype)
+    attachments: tuple[tuple[str, str | bytes, str], ...] = field(default=())  # (filename, content, mimetype)
 
 
 def render_templated_email(*, template_prefix: str, context: dict, language: str) -> tuple[str, str, str]:
@@ -75,7 +75,7 @@ def closure_apology_email(appointment_id: int) -> RenderedEmail | None:
     not cancelled for a closure or has no e-mail address (a walk-in, or already anonymised)."""
     appointment = _appointment(appointment_id, AppointmentStatus.CANCELLED)
     cancellation = appointment_cancellation(appointment_id) if appointment else None
-    if cancellation is None or cancellation.reason != CancelReason.CLOSURE:
+    if appointment is None or cancellation is None or cancellation.reason != CancelReason.CLOSURE:
         return None
     closure = closure_covering(appointment)
     subject, text, html = render_templated_email(

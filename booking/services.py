@@ -1,10 +1,14 @@
-"""Write side of booking: hold, book, cancel, reschedule, and the citizen's "I'm coming".
+"""Write side of booking: hold, book (also a held time in place of an appointment:
+``appointment_book_held_time``), cancel, reschedule, and the citizen's "I'm coming".
 
 Every service owns its transaction. The sequence for taking a time is always: validate the
-request, lock the contact (anti-hoarding), then for each candidate desk in ascending id: lock
-it, clear expired holds that overlap, re-check that nothing blocks, insert. PostgreSQL's
-exclusion constraint is the last word; a violation becomes ``SlotUnavailable`` (HTTP 409)
-with the nearest free alternatives, never a 500.
+request, then take ``booking.locks`` in the order written there (the contact for
+anti-hoarding, desks in ascending id each claimed with ``desk_period_claim``, then the
+appointment rows), insert or update. PostgreSQL's exclusion constraint is the last word; a
+violation becomes ``SlotUnavailable`` (HTTP 409) with the nearest free alternatives, never a 500.
+
+Size (over 400 lines on purpose): these services share the validation, the desk-taking and
+the insert, and read best next to each other; the staff's write side is in ``booking.staff.services``.
 """
 
 from __future__ import annotations
@@ -13,11 +17,11 @@ import logging
 import secrets
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -26,12 +30,10 @@ from .audit import record_event
 from .availability import (
     appointment_duration,
     availability_for_products,
-    blocking_appointments_q,
     free_desks_for_period,
     invalidate_availability,
     is_on_grid,
     local_tz,
-    overlapping_appointments,
 )
 from .constants import (
     MAX_APPOINTMENT_DURATION_MINUTES,
@@ -52,8 +54,8 @@ from .exceptions import (
     SlotUnavailable,
     TooManyActiveAppointments,
 )
-from .locks import lock_contact, lock_desk
-from .models import Appointment, Closure, Desk, IntegrationClient, Location, Product
+from .locks import desk_period_claim, lock_appointment, lock_appointments, lock_contact, lock_desk
+from .models import Appointment, Desk, IntegrationClient, Location, Product
 from .phones import phone_normalise
 
 logger = logging.getLogger(__name__)
@@ -141,7 +143,8 @@ def _take_desk(
     now: datetime,
     exclude_appointment_id: int | None = None,
 ) -> Desk:
-    """Lock and return a desk on which [start, end) is free; SlotUnavailable if none is."""
+    """Lock and return a desk on which [start, end) is free; SlotUnavailable if none is.
+    Candidates in ascending id (booking.locks' order), each claimed under its lock."""
     for desk in free_desks_for_period(
         products=products,
         location_id=location.pk,
@@ -150,20 +153,7 @@ def _take_desk(
         now=now,
         exclude_appointment_id=exclude_appointment_id,
     ):
-        lock_desk(desk.pk)
-        # A closure created since the free desks were read: closures are made under the same
-        # desk locks, so after taking the lock this check sees every closure that applies.
-        if Closure.objects.filter(
-            Q(desk__isnull=True) | Q(desk=desk), location_id=desk.location_id, starts_at__lt=end, ends_at__gt=start
-        ).exists():
-            continue
-        overlapping = overlapping_appointments([desk.pk], start, end)
-        # An expired hold no longer blocks, but its row would still trip the constraint.
-        overlapping.filter(status=AppointmentStatus.HELD, hold_expires_at__lte=now).delete()
-        blocking = overlapping.filter(blocking_appointments_q(now))
-        if exclude_appointment_id is not None:
-            blocking = blocking.exclude(pk=exclude_appointment_id)
-        if not blocking.exists():
+        if desk_period_claim(desk, start, end, now=now, exclude_appointment_id=exclude_appointment_id):
             return desk
     raise SlotUnavailable(field="start")
 
@@ -229,7 +219,7 @@ def _with_alternatives(exc: SlotUnavailable, *, now: datetime, **request) -> Slo
 
 def _changed(event: str, appointment: Appointment, *location_ids: int) -> None:
     for location_id in set(location_ids):
-        transaction.on_commit(lambda lid=location_id: invalidate_availability(lid))
+        transaction.on_commit(partial(invalidate_availability, location_id))
     hooks.emit(event, appointment.pk)
 
 
@@ -363,17 +353,9 @@ def appointment_book(
                     ),
                     products,
                 )
-            record_event(
-                appointment,
-                AppointmentAction.BOOKED,
-                actor=actor,
-                client=source_client,
-                channel=channel,
-                changes={"status": [None, appointment.status], "start": [None, appointment.start]},
+            _record_booked(
+                appointment, actor=actor, client=source_client, channel=channel, send_confirmation=send_confirmation
             )
-            _changed(hooks.APPOINTMENT_BOOKED, appointment, location.pk)
-            if send_confirmation:
-                hooks.emit(hooks.CONFIRMATION_WANTED, appointment.pk)
     except HoldExpired as exc:
         raise _with_alternatives(exc, now=now, **request) from None
     except SlotUnavailable as exc:
@@ -381,6 +363,120 @@ def appointment_book(
             raise _with_alternatives(HoldExpired(field="start"), now=now, **request) from None
         raise _with_alternatives(exc, now=now, **request) from None
     logger.info("Appointment %s booked (channel %s)", appointment.reference, channel)
+    return appointment
+
+
+def _record_booked(
+    appointment: Appointment,
+    *,
+    actor: Any,
+    channel: str,
+    send_confirmation: bool,
+    client: IntegrationClient | None = None,
+) -> None:
+    record_event(
+        appointment,
+        AppointmentAction.BOOKED,
+        actor=actor,
+        client=client,
+        channel=channel,
+        changes={"status": [None, appointment.status], "start": [None, appointment.start]},
+    )
+    _changed(hooks.APPOINTMENT_BOOKED, appointment, appointment.desk.location_id)
+    if send_confirmation:
+        hooks.emit(hooks.CONFIRMATION_WANTED, appointment.pk)
+
+
+def appointment_book_held_time(
+    *,
+    hold_token: str,
+    products: Sequence[Product],
+    persons: int,
+    name: str,
+    email: str,
+    phone: str = "",
+    language: str = "nl",
+    remind_by_email: bool = True,
+    remind_by_sms: bool = False,
+    replaces: Appointment | None = None,
+    cancel_reason: str = CancelReason.MOVED_EARLIER,
+    channel: str = Channel.ONLINE,
+    send_confirmation: bool = True,
+    now: datetime | None = None,
+) -> Appointment:
+    """Book a held time for someone, in place of the appointment they have (``replaces``).
+
+    One transaction, in booking.locks' order (the contact, the desk, then the rows of the hold
+    and of the appointment replaced, ascending): either they have the held time and the old
+    appointment is cancelled (``cancel_reason``), or nothing changed. A ``replaces`` that is no
+    longer booked or already begun is left as it is. The hold may have been placed for another
+    request (products, persons): the time is then booked for this request on a desk that is
+    free for it, and the hold goes. The held time is free for this request even if the hold
+    has just expired, as long as nobody else took it. Raises ``SlotUnavailable`` when the time
+    cannot be had, and the usual booking errors (limit, validation)."""
+    now = now or timezone.now()
+    hold = (
+        Appointment.objects.select_related("desk__location")
+        .filter(manage_token=hold_token, status=AppointmentStatus.HELD)
+        .first()
+    )
+    if hold is None:
+        raise SlotUnavailable(field="start")
+    location, start = hold.desk.location, hold.start
+    end = _validate_request(products=products, persons=persons, location=location, start=start, now=now)
+    name, email, phone = _normalise_contact(name, email, phone)
+    if language not in dict(settings.LANGUAGES):
+        language = settings.LANGUAGE_CODE
+    same_request = (
+        hold.persons == persons
+        and hold.end == end
+        and set(hold.products.values_list("pk", flat=True)) == {p.pk for p in products}
+    )
+    with transaction.atomic():
+        lock_contact(email)
+        if same_request and hold.hold_expires_at is not None and hold.hold_expires_at > now:
+            desk = hold.desk
+            if not desk_period_claim(desk, start, end, now=now, exclude_appointment_id=hold.pk):
+                raise SlotUnavailable(field="start")
+        else:
+            desk = _take_desk(
+                products=products, location=location, start=start, end=end, now=now, exclude_appointment_id=hold.pk
+            )
+        rows = lock_appointments([hold.pk, replaces.pk if replaces is not None else None])
+        locked_hold = rows.get(hold.pk)  # None: it expired and was cleared under the desk's lock
+        if locked_hold is not None and locked_hold.status != AppointmentStatus.HELD:
+            raise SlotUnavailable(field="start")  # confirmed by its holder meanwhile
+        current = rows.get(replaces.pk) if replaces is not None else None
+        if current is not None and current.status == AppointmentStatus.BOOKED and current.start > now:
+            # Cancelled first, so the one-appointment-per-product limit sees it gone.
+            appointment_cancel(appointment=current, channel=channel, reason=cancel_reason, now=now)
+        _check_active_limit(email=email, products=products, now=now)
+        contact = {
+            "name": name,
+            "email": email,
+            "phone": phone,
+            "language": language,
+            "remind_by_email": remind_by_email,
+            "remind_by_sms": remind_by_sms,
+            "channel": channel,
+            "status": AppointmentStatus.BOOKED,
+            "booked_at": now,
+            "manage_token": new_token(),
+        }
+        if locked_hold is not None and same_request and locked_hold.desk_id == desk.pk:
+            for field, value in contact.items():
+                setattr(locked_hold, field, value)
+            locked_hold.hold_expires_at = None
+            locked_hold.save()
+            appointment = locked_hold
+        else:
+            if locked_hold is not None:
+                locked_hold.delete()
+            appointment = appointment_insert(
+                Appointment(desk=desk, start=start, end=end, persons=persons, **contact), products
+            )
+        _record_booked(appointment, actor=None, channel=channel, send_confirmation=send_confirmation)
+    logger.info("Held time booked as appointment %s", appointment.reference)
     return appointment
 
 
@@ -400,8 +496,8 @@ def _confirmable_hold(token: str, *, request: dict, end: datetime, now: datetime
     ):
         raise HoldMismatch(field="hold_token")
     lock_desk(hold.desk_id)
-    hold = Appointment.objects.select_for_update().get(pk=hold.pk)
-    if hold.hold_expires_at <= now:
+    hold = lock_appointment(hold.pk)
+    if hold.hold_expires_at is None or hold.hold_expires_at <= now:
         hold.delete()
         return None
     return hold
@@ -422,7 +518,7 @@ def appointment_cancel(
     citizen told us (a ``CancelReason``); all in the audit trail."""
     now = now or timezone.now()
     with transaction.atomic():
-        appointment = Appointment.objects.select_for_update(of=("self",)).select_related("desk").get(pk=appointment.pk)
+        appointment = lock_appointment(appointment.pk)
         if appointment.status == AppointmentStatus.CANCELLED:
             return appointment
         if appointment.status != AppointmentStatus.BOOKED:
@@ -434,7 +530,7 @@ def appointment_cancel(
         appointment.status = AppointmentStatus.CANCELLED
         appointment.cancelled_at = now
         appointment.save(update_fields=["status", "cancelled_at", "updated_at"])
-        changes = {"status": [AppointmentStatus.BOOKED, AppointmentStatus.CANCELLED]}
+        changes: dict[str, list[Any]] = {"status": [AppointmentStatus.BOOKED, AppointmentStatus.CANCELLED]}
         if reason:
             changes["cancel_reason"] = ["", CancelReason(reason).value]
         record_event(
@@ -451,7 +547,7 @@ def appointment_confirm(*, appointment: Appointment, now: datetime | None = None
     appointment cannot be confirmed."""
     now = now or timezone.now()
     with transaction.atomic():
-        appointment = Appointment.objects.select_for_update(of=("self",)).select_related("desk").get(pk=appointment.pk)
+        appointment = lock_appointment(appointment.pk)
         if appointment.status == AppointmentStatus.BOOKED and appointment.confirmed_at is not None:
             return appointment
         if appointment.status != AppointmentStatus.BOOKED:
@@ -484,19 +580,16 @@ def appointment_reschedule(
     products = list(current.products.all())
     end = _validate_request(products=products, persons=current.persons, location=location, start=start, now=now)
     request = {"products": products, "persons": current.persons, "location": location, "start": start}
+    _check_reschedulable(current, now)
     try:
         with transaction.atomic():
-            current = Appointment.objects.select_for_update(of=("self",)).select_related("desk").get(pk=appointment.pk)
-            if current.status != AppointmentStatus.BOOKED:
-                raise InvalidStateTransition()
-            if current.start <= now:
-                raise InvalidStateTransition(
-                    _("Deze afspraak is al begonnen of voorbij en kan niet meer worden verzet.")
-                )
-            old_location_id, old_start, old_desk = current.desk.location_id, current.start, current.desk.name
+            # booking.locks' order: the new desk first, then the appointment's row.
             desk = _take_desk(
                 products=products, location=location, start=start, end=end, now=now, exclude_appointment_id=current.pk
             )
+            current = lock_appointment(appointment.pk)
+            _check_reschedulable(current, now)
+            old_location_id, old_start, old_desk = current.desk.location_id, current.start, current.desk.name
             # A confirmation ("I'm coming") was for the old time.
             current.desk, current.start, current.end, current.confirmed_at = desk, start, end, None
             try:
@@ -520,6 +613,13 @@ def appointment_reschedule(
         raise _with_alternatives(exc, now=now, **request) from None
     logger.info("Appointment %s rescheduled", current.reference)
     return current
+
+
+def _check_reschedulable(appointment: Appointment, now: datetime) -> None:
+    if appointment.status != AppointmentStatus.BOOKED:
+        raise InvalidStateTransition()
+    if appointment.start <= now:
+        raise InvalidStateTransition(_("Deze afspraak is al begonnen of voorbij en kan niet meer worden verzet."))
 
 
 def holds_purge_expired(*, now: datetime | None = None) -> int:

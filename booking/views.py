@@ -6,6 +6,9 @@ and ``booking.flow`` the reads and the visitor's draft. A domain error becomes a
 one place (``forms.add_booking_error``) and is shown on the step it belongs to. Every booking
 and manage page is rate limited per client and answers a friendly 429 when over the limit.
 Opening a manage link never changes anything: cancelling and moving need a POST (with CSRF).
+
+Size (over 400 lines): the five steps share the draft, the error routing and the page
+helpers; split it per step only together with ``booking.flow``.
 """
 
 from __future__ import annotations
@@ -76,7 +79,7 @@ def product_detail(request: HttpRequest, code: str) -> HttpResponse:
     try:
         (product,) = products_by_codes([code])
     except BookingError:
-        return render(request, "booking/not_found.html", status=404)
+        return render(request, "404.html", status=404)
     return render(
         request,
         "booking/product_detail.html",
@@ -105,6 +108,19 @@ class Chosen:
             with suppress(BookingError):
                 chosen.location = location_get(draft.location_id)
         return chosen
+
+    # For the steps after _missing_step let the request through: the choice is there.
+    @property
+    def required_products(self) -> list[Product]:
+        if not self.products:
+            raise RuntimeError("No products chosen: _missing_step should have redirected")
+        return self.products
+
+    @property
+    def required_location(self) -> Location:
+        if self.location is None:
+            raise RuntimeError("No location chosen: _missing_step should have redirected")
+        return self.location
 
 
 def _missing_step(draft: flow.Draft, chosen: Chosen, *, needs: int) -> HttpResponse | None:
@@ -190,7 +206,7 @@ def _location_page(request: HttpRequest, draft: flow.Draft, chosen: Chosen, form
         (
             option,
             location,
-            flow.next_free_slot(products=chosen.products, persons=draft.persons, location_id=location.pk),
+            flow.next_free_slot(products=chosen.required_products, persons=draft.persons, location_id=location.pk),
         )
         for option, location in form.location_options()
     ]
@@ -264,9 +280,9 @@ def _booking_time_page(request, draft: flow.Draft, chosen: Chosen, form: TimeFor
         request,
         "booking/flow/time.html",
         picker_url=reverse("booking:time"),
-        products=chosen.products,
+        products=chosen.required_products,
         persons=draft.persons,
-        location=chosen.location,
+        location=chosen.required_location,
         form=form,
         alternatives=alternatives,
         context=_step_context(3, draft=draft),
@@ -288,9 +304,9 @@ def time_step(request: HttpRequest) -> HttpResponse:
         return _booking_time_page(request, draft, chosen, form)
     try:
         hold = services.appointment_hold(
-            products=chosen.products,
+            products=chosen.required_products,
             persons=draft.persons,
-            location=chosen.location,
+            location=chosen.required_location,
             start=form.cleaned_data["start"],
             channel=Channel.ONLINE,
             release_hold_token=draft.hold_token,
@@ -301,7 +317,7 @@ def time_step(request: HttpRequest) -> HttpResponse:
         return _booking_time_page(request, draft, chosen, form, alternatives)
     draft.start = hold.start.astimezone(local_tz()).isoformat()
     draft.hold_token = hold.manage_token
-    draft.hold_expires_at = hold.hold_expires_at.isoformat()
+    draft.hold_expires_at = hold.hold_expires_at.isoformat() if hold.hold_expires_at else None
     flow.draft_save(request, draft)
     return redirect("booking:details")
 
@@ -348,24 +364,26 @@ def _check_page(request: HttpRequest, draft: flow.Draft, chosen: Chosen, errors:
 def _booking_error_page(request: HttpRequest, draft: flow.Draft, chosen: Chosen, exc: BookingError) -> HttpResponse:
     """Show a failed booking on the step where the visitor can put it right."""
     if exc.field in ("products", "persons"):
-        form = ProductsForm({"products": draft.products, "persons": draft.persons}, products=product_list())
-        add_booking_error(form, exc)
-        return _products_page(request, form)
+        products_form = ProductsForm({"products": draft.products, "persons": draft.persons}, products=product_list())
+        add_booking_error(products_form, exc)
+        return _products_page(request, products_form)
     if exc.field == "location":
-        form = LocationForm({"location": draft.location_id}, locations=list(location_list(products=chosen.products)))
-        add_booking_error(form, exc)
-        return _location_page(request, draft, chosen, form)
+        location_form = LocationForm(
+            {"location": draft.location_id}, locations=list(location_list(products=chosen.products))
+        )
+        add_booking_error(location_form, exc)
+        return _location_page(request, draft, chosen, location_form)
     if exc.field in ("start", "hold_token") or isinstance(exc, SlotUnavailable):
-        form = TimeForm({"start": draft.start})
-        add_booking_error(form, exc)
+        time_form = TimeForm({"start": draft.start})
+        add_booking_error(time_form, exc)
         draft.forget_time()  # the hold is gone; keep its token so the next hold releases it
         flow.draft_save(request, draft)
         alternatives = exc.alternatives if isinstance(exc, SlotUnavailable) else None
-        return _booking_time_page(request, draft, chosen, form, alternatives)
+        return _booking_time_page(request, draft, chosen, time_form, alternatives)
     if exc.field in DetailsForm.base_fields:
-        form = DetailsForm(draft.contact)
-        add_booking_error(form, exc)
-        return _details_page(request, draft, chosen, form)
+        details_form = DetailsForm(draft.contact)
+        add_booking_error(details_form, exc)
+        return _details_page(request, draft, chosen, details_form)
     return _check_page(request, draft, chosen, errors=[str(exc.message)])
 
 
@@ -379,13 +397,13 @@ def check_step(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         return _check_page(request, draft, chosen)
 
-    contact = draft.contact
+    contact = draft.contact or {}
     try:
         appointment = services.appointment_book(
-            products=chosen.products,
+            products=chosen.required_products,
             persons=draft.persons,
-            location=chosen.location,
-            start=draft.start_at,
+            location=chosen.required_location,
+            start=draft.required_start,
             name=contact["name"],
             email=contact["email"],
             phone=contact.get("phone", ""),

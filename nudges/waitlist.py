@@ -31,9 +31,9 @@ matching entries in order of joining: every product served at the desk the hold 
 location or any, their products and persons fit in the freed time, earlier than they asked
 for, and no other open offer of theirs. One e-mail per offer goes through the outbox.
 
-Accepting locks every offer of that hold (ascending id), then the entry, then booking's
-locks in booking's order (the contact, then desks). The first accept books the held time for
-the entry's contact (and, when the entry came from an appointment, cancels that one in the
+Accepting locks every offer of that hold (ascending id) and the entry, then calls booking's
+``appointment_book_held_time``, which takes booking's locks in booking's order. The first
+accept books the held time for the entry's contact (and, when the entry came from an appointment, cancels that one in the
 same transaction: either they have the new time and the old one is cancelled, or nothing
 changed); the other offers become "gone" and get a short e-mail saying so; those people stay
 on the list. The cancelled old time is in turn offered to the list by the same hook.
@@ -60,7 +60,7 @@ from booking.exceptions import BookingError, SlotUnavailable
 from booking.locks import lock_contact
 from booking.models import Appointment, Location, Product
 from booking.selectors import location_list
-from booking.services import appointment_book, appointment_cancel, appointment_hold, new_token
+from booking.services import appointment_book_held_time, appointment_hold, new_token
 
 from . import tasks
 from .constants import MessageChannel, MessageKind
@@ -392,54 +392,27 @@ def waitlist_offers_make(*, freed_appointment_id: int, now: datetime | None = No
 
 
 def _book_for(entry: WaitlistEntry, offer: WaitlistOffer, *, now: datetime) -> Appointment:
-    """Inside the accept transaction: move the entry's current appointment (if any) to the
-    held time, or book it afresh. Raises BookingError when that cannot be done."""
-    hold = (
-        Appointment.objects.select_related("desk__location")
-        .filter(pk=offer.hold_id, status=AppointmentStatus.HELD, manage_token=offer.hold_token)
-        .first()
-    )
-    if hold is None:
-        raise SlotUnavailable()
-    # booking's lock order: the contact first, then desks (the hold and the booking take those).
-    lock_contact(entry.email)
-    products = list(entry.products.all())
-    contact = {"phone": "", "remind_by_email": True, "remind_by_sms": False}
+    """Inside the accept transaction: book the held time for the entry, in place of the entry's
+    current appointment (if any), with booking's service (booking's locks, booking's order).
+    Raises BookingError when that cannot be done."""
     current = Appointment.objects.filter(pk=entry.appointment_id).first() if entry.appointment_id else None
+    contact = {"phone": "", "remind_by_email": True, "remind_by_sms": False}
     if current is not None and current.status == AppointmentStatus.BOOKED and current.start > now:
-        # Cancelled first, so booking's one-appointment-per-product limit sees it gone; if the
-        # booking below fails, the whole transaction (this cancel too) is rolled back.
-        appointment_cancel(appointment=current, channel=Channel.ONLINE, reason=CancelReason.MOVED_EARLIER, now=now)
         contact = {
             "phone": current.phone,
             "remind_by_email": current.remind_by_email,
             "remind_by_sms": current.remind_by_sms,
         }
-    hold_token = offer.hold_token
-    same_request = hold.persons == entry.persons and set(hold.products.values_list("pk", flat=True)) == {
-        p.pk for p in products
-    }
-    if not same_request:
-        # The freed time was held as the cancelled appointment was; re-hold exactly this
-        # entry's request in its place (it fits: checked when the offer was made).
-        hold_token = appointment_hold(
-            products=products,
-            persons=entry.persons,
-            location=hold.desk.location,
-            start=hold.start,
-            release_hold_token=offer.hold_token,
-            now=now,
-        ).manage_token
-    return appointment_book(
-        products=products,
+    return appointment_book_held_time(
+        hold_token=offer.hold_token,
+        products=list(entry.products.all()),
         persons=entry.persons,
-        location=hold.desk.location,
-        start=hold.start,
         name=entry.name,
         email=entry.email,
-        channel=Channel.ONLINE,
-        hold_token=hold_token,
         language=entry.language,
+        replaces=current,
+        cancel_reason=CancelReason.MOVED_EARLIER,
+        channel=Channel.ONLINE,
         send_confirmation=True,
         now=now,
         **contact,

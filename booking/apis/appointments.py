@@ -1,12 +1,14 @@
 """Holds and appointments. A citizen's appointment is addressed by its secret manage token."""
 
+from collections.abc import Sequence
+
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.throttling import BaseThrottle, ScopedRateThrottle
 from rest_framework.views import APIView
 
 from booking import services
@@ -60,7 +62,7 @@ class AppointmentOutputSerializer(serializers.Serializer):
 
 
 class BookingThrottleMixin:
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes: Sequence[type[BaseThrottle]] = [ScopedRateThrottle]
     throttle_scope = "booking"
 
 

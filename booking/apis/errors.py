@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -32,7 +34,7 @@ class ConflictSerializer(ErrorSerializer):
 def booking_error_response(exc: BookingError) -> Response:
     if exc.http_status == status.HTTP_400_BAD_REQUEST:
         return Response({exc.field or "non_field_errors": [str(exc.message)]}, status=exc.http_status)
-    body = {"detail": str(exc.message), "code": exc.code}
+    body: dict[str, Any] = {"detail": str(exc.message), "code": exc.code}
     if isinstance(exc, SlotUnavailable):
         body["alternatives"] = SlotSerializer(exc.alternatives, many=True).data
     return Response(body, status=exc.http_status)

@@ -4,6 +4,7 @@ possible. ``add_domain_error`` is the one place a domain error becomes a form er
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from typing import cast
 
 from django import forms
 from django.conf import settings
@@ -118,13 +119,15 @@ class WalkInForm(StaffForm):
 
     def __init__(self, *args, location: Location, **kwargs) -> None:
         super().__init__(*args, prefix="inloop", **kwargs)
-        self.fields["product"].queryset = (
+        cast(forms.ModelChoiceField, self.fields["product"]).queryset = (
             Product.objects.filter(is_active=True, desks__location=location, desks__is_active=True)
             .distinct()
             .order_by("name_nl")
         )
-        self.fields["desk"].queryset = Desk.objects.filter(location=location, is_active=True).order_by("name")
-        self.fields["persons"].choices = _persons_choices()
+        cast(forms.ModelChoiceField, self.fields["desk"]).queryset = Desk.objects.filter(
+            location=location, is_active=True
+        ).order_by("name")
+        cast(forms.ChoiceField, self.fields["persons"]).choices = _persons_choices()
 
 
 # --- phone ----------------------------------------------------------------------------------
@@ -140,7 +143,8 @@ class SearchForm(StaffForm):
     day = _date_field(_("Datum van de afspraak"), required=False)
 
     def clean(self) -> dict:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if not self.errors and not (cleaned.get("q") or "").strip() and not cleaned.get("day"):
             raise forms.ValidationError(_("Vul een referentie, naam, e-mailadres of datum in."))
         return cleaned
@@ -167,7 +171,7 @@ class SlotSearchForm(StaffForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["persons"].choices = _persons_choices()
+        cast(forms.ChoiceField, self.fields["persons"]).choices = _persons_choices()
 
 
 class StartForm(StaffForm):
@@ -218,7 +222,9 @@ class OpeningHoursForm(StaffForm):
 
     def __init__(self, *args, location: Location, **kwargs) -> None:
         super().__init__(*args, prefix="uren", **kwargs)
-        self.fields["desk"].queryset = Desk.objects.filter(location=location).order_by("name")
+        cast(forms.ModelChoiceField, self.fields["desk"]).queryset = Desk.objects.filter(location=location).order_by(
+            "name"
+        )
 
 
 class OpeningHoursEndForm(StaffForm):
@@ -258,10 +264,13 @@ class ClosureForm(StaffForm):
 
     def __init__(self, *args, location: Location, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["desk"].queryset = Desk.objects.filter(location=location).order_by("name")
+        cast(forms.ModelChoiceField, self.fields["desk"]).queryset = Desk.objects.filter(location=location).order_by(
+            "name"
+        )
 
     def clean(self) -> dict:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         start_date, end_date = cleaned.get("start_date"), cleaned.get("end_date")
         if start_date and end_date:
             tz = local_tz()
@@ -361,7 +370,8 @@ class ProductForm(StaffForm):
     def clean(self) -> dict:
         from .services import product_price_problems
 
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         for name, message in product_price_problems(cleaned).items():
             if name not in self.errors:
                 self.add_error(name, message)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
+from typing import TYPE_CHECKING
 
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
@@ -19,6 +20,9 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 
 from . import roles
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 def user_can(user, *permissions: str) -> bool:
@@ -44,7 +48,7 @@ def staff_required(*permissions: str) -> Callable:
     return decorator
 
 
-NAV = (
+NAV: tuple[tuple[str, StrOrPromise, tuple[str, ...]], ...] = (
     ("staff:board", _("Dagbord"), (roles.RUN_DESK,)),
     ("staff:phone", _("Telefoon"), (roles.BOOK_BY_PHONE,)),
     ("staff:schedules", _("Planning"), (roles.PLAN_SCHEDULES,)),
@@ -53,16 +57,16 @@ NAV = (
 )
 
 
-_registered_nav: list[tuple[str, str, tuple[str, ...]]] = []
+_registered_nav: list[tuple[str, StrOrPromise, tuple[str, ...]]] = []
 
 
-def register_nav(url_name: str, label: str, *permissions: str) -> None:
+def register_nav(url_name: str, label: StrOrPromise, *permissions: str) -> None:
     """Add another app's staff page to the staff navigation (call from its ``AppConfig.ready``;
     booking never imports the other app)."""
     if all(name != url_name for name, _label, _perms in _registered_nav):
         _registered_nav.append((url_name, label, permissions))
 
 
-def nav_items(user) -> list[tuple[str, str]]:
+def nav_items(user) -> list[tuple[str, StrOrPromise]]:
     """(url name, label) of the staff pages this user may open."""
     return [(name, label) for name, label, perms in (*NAV, *_registered_nav) if user_can(user, *perms)]

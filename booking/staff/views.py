@@ -5,6 +5,9 @@ and finding, booking, moving and cancelling appointments on a caller's behalf.
 Views stay thin: forms check input, ``booking.staff.services`` do every write and
 ``booking.staff.selectors`` the reads. Every view is wrapped in ``staff_required`` with the
 permission of its role. Every change is a POST (with CSRF) answered by a redirect (PRG).
+
+Size (over 400 lines): the desk and phone pages share the board's parameters and the
+redirects back to it; the planning pages are already apart (``planning_views``).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import LoginView
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -93,7 +97,7 @@ def _login_rate(group: str, request: HttpRequest) -> str:
 
 @ratelimit(group="staff-login", key="ip", rate=_login_rate, method="POST", block=False)
 @ratelimit(group="staff-login-user", key="post:username", rate=_login_rate, method="POST", block=False)
-def login_view(request: HttpRequest) -> HttpResponse:
+def login_view(request: HttpRequest) -> HttpResponseBase:
     """Django's login, limited per client and per user name against password guessing."""
     if getattr(request, "limited", False):
         response = render(request, "staff/too_many_requests.html", status=429)
@@ -114,7 +118,9 @@ def home(request: HttpRequest) -> HttpResponse:
 def _board_params(request: HttpRequest) -> tuple[Location | None, date, BoardFilterForm]:
     """The location and day asked for; else the last location used and today."""
     remembered = request.session.get(SESSION_LOCATION_KEY)
-    default_location = location_list().filter(pk=remembered).first() or location_list().first()
+    default_location = (
+        location_list().filter(pk=remembered).first() if remembered else None
+    ) or location_list().first()
     data = {
         "location": request.GET.get("location") or (default_location.pk if default_location else ""),
         "day": request.GET.get("day") or _today().isoformat(),
