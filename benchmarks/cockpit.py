@@ -151,7 +151,7 @@ def measure(requests: int) -> list[tuple[str, float, float, float]]:
     from django.contrib.auth import get_user_model
     from django.test import Client
 
-    client = Client()
+    client = Client(HTTP_HOST="localhost")
     client.force_login(get_user_model().objects.get(username="manager"))
     rows = []
     for name, path in PAGES:
@@ -198,6 +198,7 @@ def main() -> None:
 
     rollups_refresh(date_from=timezone.localdate() - timedelta(days=DAYS + 7))
     timings["roll-up: full rebuild of 190 days"] = time.monotonic() - started
+    print(timings, flush=True)
     started = time.monotonic()
     rollups_refresh()
     timings["roll-up: yesterday and today (the 15-minute job)"] = time.monotonic() - started
@@ -209,6 +210,7 @@ def main() -> None:
     started = time.monotonic()
     bounds_check()
     timings["daily bound check"] = time.monotonic() - started
+    print(timings, flush=True)
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM nudges_contact")
         contacts = cursor.fetchone()[0]
