@@ -19,6 +19,7 @@ migrations-check:
 
 deploy-check:
 	DJANGO_SETTINGS_MODULE=config.settings.production DJANGO_SECRET_KEY=$$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(50))') \
+		NUDGES_UNIT_HASH_KEY=$$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(50))') \
 		.venv/bin/python manage.py check --deploy --fail-level WARNING
 
 ci:

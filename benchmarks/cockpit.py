@@ -95,9 +95,9 @@ def seed_cockpit() -> dict:
 
     from booking.models import Product
     from booking.staff.demo import seed_staff_users
-    from nudges import services
     from nudges.constants import ExperimentStatus, Metric, Touchpoint
     from nudges.demo import seed_interventions
+    from nudges.experiments import services
     from nudges.models import Experiment
     from nudges.roles import nudges_roles_ensure
 

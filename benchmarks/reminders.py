@@ -237,7 +237,7 @@ def check(mail_dir: Path, messages: int) -> dict:
 
 
 def run_baseline(messages: int) -> dict:
-    from nudges.messaging import messages_dispatch_due, messages_reconcile_stuck
+    from nudges.outbox.dispatch import messages_dispatch_due, messages_reconcile_stuck
 
     log(f"(a) one process, no Celery: the dispatch task's work in a loop (load {load()})")
     ticks, cpu, began = machine_ticks(), time.process_time(), time.perf_counter()
@@ -371,6 +371,7 @@ def main() -> int:
     os.environ.update(
         DJANGO_SETTINGS_MODULE="config.settings.production",
         DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
+        NUDGES_UNIT_HASH_KEY=secrets.token_urlsafe(50),
         DJANGO_SECURE_SSL_REDIRECT="0",
         DATABASE_URL=f"{SERVER_URL}/{DB_NAME}",
         KANAALWIJZER_VAR_DIR=str(RESULTS / "var"),

@@ -74,6 +74,7 @@ def app_env(args: argparse.Namespace, **extra: str) -> dict[str, str]:
         {
             "DJANGO_SETTINGS_MODULE": "config.settings.production",
             "DJANGO_SECRET_KEY": args.secret_key,
+            "NUDGES_UNIT_HASH_KEY": args.secret_key[::-1],
             "DJANGO_SECURE_SSL_REDIRECT": "0",
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
             "DATABASE_URL": f"{args.pg_url}/{args.db}",
@@ -129,7 +130,7 @@ class Server:
     def __init__(self, args: argparse.Namespace, name: str, **env: str) -> None:
         self.args, self.name = args, name
         self.env = app_env(args, **env)
-        self.port = free_port()
+        self.port = getattr(args, "port", 0) or free_port()
         self.proc: subprocess.Popen | None = None
         self.log_path = RESULTS / f"gunicorn-{name}.log"
 
@@ -174,7 +175,7 @@ class Server:
         return self
 
     def wait_ready(self) -> None:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120  # workers boot slowly on a busy machine
         conn = client.Connection(HOST, self.port, timeout=5)
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -183,7 +184,7 @@ class Server:
                 conn.close()
                 return
             time.sleep(0.2)
-        raise RuntimeError(f"gunicorn did not answer within 30 s; see {self.log_path}")
+        raise RuntimeError(f"gunicorn did not answer within 120 s; see {self.log_path}")
 
     def describe(self) -> str:
         text = f"{self.args.workers} {self.args.worker_class} workers"
@@ -371,19 +372,24 @@ def race(args: argparse.Namespace, server: Server, seed: dict) -> dict:
     return summary
 
 
+def double_bookings(conn: psycopg.Connection) -> int:
+    """Pairs of active appointments that overlap on one desk, over the whole table."""
+    return conn.execute(
+        """
+        SELECT count(*) FROM booking_appointment a
+        JOIN booking_appointment b
+          ON a.desk_id = b.desk_id AND a.id < b.id
+         AND tstzrange(a.start, a."end") && tstzrange(b.start, b."end")
+        WHERE a.status = ANY(%(active)s) AND b.status = ANY(%(active)s)
+        """,
+        {"active": list(ACTIVE)},
+    ).fetchone()[0]
+
+
 def verify(args: argparse.Namespace, parts: dict) -> dict:
     active = list(ACTIVE)
     with psycopg.connect(f"{args.pg_url}/{args.db}") as conn:
-        double = conn.execute(
-            """
-            SELECT count(*) FROM booking_appointment a
-            JOIN booking_appointment b
-              ON a.desk_id = b.desk_id AND a.id < b.id
-             AND tstzrange(a.start, a."end") && tstzrange(b.start, b."end")
-            WHERE a.status = ANY(%(active)s) AND b.status = ANY(%(active)s)
-            """,
-            {"active": active},
-        ).fetchone()[0]
+        double = double_bookings(conn)
         booked_b = conn.execute(
             "SELECT count(*) FROM booking_appointment WHERE email LIKE %s AND status = ANY(%s)",
             [parts["b"]["bookings"]["email_prefix"] + "%", active],
@@ -549,19 +555,25 @@ def evaluate(results: dict) -> list[dict]:
 # --- main -----------------------------------------------------------------------------------
 
 
-def parse_args() -> argparse.Namespace:
-    p = argparse.ArgumentParser(description="Kanaalwijzer benchmark (see benchmarks/README.md)")
+def add_server_arguments(p: argparse.ArgumentParser, *, db: str, worker_class: str, threads: int) -> None:
+    """Database, cache, server and wrk options shared with rush.py."""
     p.add_argument("--pg-url", default=os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432"))
-    p.add_argument("--db", default="kanaalwijzer_bench", help="dropped and recreated")
+    p.add_argument("--db", default=os.environ.get("BENCH_DB", db), help="dropped and recreated")
     p.add_argument("--cache-url", default=os.environ.get("BENCH_CACHE_URL", "redis://127.0.0.1:6379/5"))
+    p.add_argument("--port", type=int, default=int(os.environ.get("BENCH_PORT", "0")), help="0: a free port")
     p.add_argument("--appointments", type=int, default=200_000)
     p.add_argument("--workers", type=int, default=4)
-    p.add_argument("--worker-class", default="sync", choices=["sync", "gthread"])
-    p.add_argument("--threads", type=int, default=4, help="per worker, gthread only")
+    p.add_argument("--worker-class", default=worker_class, choices=["sync", "gthread"])
+    p.add_argument("--threads", type=int, default=threads, help="per worker, gthread only")
     p.add_argument("--throttle-rate", default="1000000/second")
     p.add_argument("--wrk", default=shutil.which("wrk") or "wrk")
     p.add_argument("--wrk-threads", type=int, default=1)
-    p.add_argument("--connections", type=int, default=8, help="wrk connections for (a)")
+    p.add_argument("--connections", type=int, default=8, help="wrk connections")
+
+
+def parse_args() -> argparse.Namespace:
+    p = argparse.ArgumentParser(description="Kanaalwijzer benchmark (see benchmarks/README.md)")
+    add_server_arguments(p, db="kanaalwijzer_bench", worker_class="sync", threads=4)
     p.add_argument("--duration", type=int, default=15, help="seconds per wrk run")
     p.add_argument("--clients", type=int, default=32, help="(b) concurrent booking clients")
     p.add_argument("--bookings-per-client", type=int, default=20)

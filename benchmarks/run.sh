@@ -17,4 +17,9 @@ fi
 if ! "$PYTHON" -c "import django, gunicorn, psycopg, redis" 2>/dev/null; then
     "$PYTHON" -m pip install -q -r requirements.txt
 fi
-exec "$PYTHON" benchmarks/run.py "$@"
+SCRIPT=benchmarks/run.py
+if [ "${1:-}" = "--rush" ]; then  # benchmarks/rush.sh
+    shift
+    SCRIPT=benchmarks/rush.py
+fi
+exec "$PYTHON" "$SCRIPT" "$@"

@@ -1,6 +1,25 @@
 """Counter appointments: locations, desks, products, schedules, appointments, availability.
 
-Public surface for other apps (``nudges`` included): ``booking.services`` (writes),
-``booking.selectors`` and ``booking.availability`` (reads), ``booking.exceptions`` and
-``booking.hooks`` (explicit notifications out of booking; booking never imports nudges).
+Public surface: other apps import only these modules (``booking`` itself never imports them):
+
+- ``booking.services``: writes (book, hold, cancel, book a held time in place of another).
+- ``booking.selectors``: reads; for other apps, plain facts (``AppointmentFacts`` and counts)
+  rather than rows. ``booking.availability``: the availability engine (reads, local time).
+- ``booking.constants``, ``booking.exceptions``: the vocabulary and the error hierarchy
+  (``DomainError`` is the root of every app's errors); ``booking.apis.errors``: the one
+  mapping of errors to HTTP and the error schema, for every app's API.
+- ``booking.converters`` (path converters for tokens, references and days) and
+  ``booking.dates`` (the window of dates any input may name).
+- Extension points, registered from ``AppConfig.ready``: ``booking.hooks`` (events),
+  ``booking.flow`` (product step, page links), ``booking.retention`` (erasure steps),
+  ``booking.staff.permissions.register_nav`` (staff navigation).
+- ``booking.notifications`` (booking's own e-mails, rendered for an outbox) and
+  ``booking.web`` (UI helpers for every app's citizen pages: rate-limited page, form base);
+  ``booking.phones``, ``booking.ics`` (phone numbers, manage links); ``booking.demo`` and
+  ``booking.staff.demo`` (demo data, for the ``seed_demo`` command).
+- ``booking.integrations`` (integration clients: create, authenticate, ``register_scope`` for an
+  app's own API scope) and ``booking.apis.auth`` (the DRF authentication, scope permission and
+  per-client throttle for any app's API views).
+- ``booking.models``: for foreign keys, type hints and reference data passed in by booking's
+  selectors only; other apps do not query booking's tables.
 """

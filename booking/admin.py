@@ -1,6 +1,8 @@
 """Admin as a fallback for every booking model; the purpose-built staff pages come first."""
 
 from django.contrib import admin
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group, User
 
 from .availability import invalidate_availability
 from .models import (
@@ -73,8 +75,24 @@ class HolidayOpeningAdmin(InvalidatesAvailability, admin.ModelAdmin):
     list_display = ["location", "date", "note"]
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """To look into only: changes go through the services (audit trail, hooks, availability)."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Appointment)
-class AppointmentAdmin(admin.ModelAdmin):
+class AppointmentAdmin(ReadOnlyAdmin):
+    """Appointments change through the staff pages and the citizen's link: those record the
+    audit trail and tell the other apps (apology, waiting list, availability)."""
+
     list_display = ["reference", "start", "desk", "persons", "channel", "source_client", "status"]
     list_filter = ["status", "channel", "source_client", "desk__location"]
     search_fields = ["reference"]
@@ -85,7 +103,7 @@ class AppointmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(AppointmentEvent)
-class AppointmentEventAdmin(admin.ModelAdmin):
+class AppointmentEventAdmin(ReadOnlyAdmin):
     """The audit trail is append-only: readable here, never written or removed."""
 
     list_display = ["at", "appointment", "action", "actor", "client", "channel"]
@@ -95,14 +113,33 @@ class AppointmentEventAdmin(admin.ModelAdmin):
     list_select_related = ["appointment", "actor", "client"]
     readonly_fields = ["appointment", "at", "actor", "client", "action", "channel", "changes"]
 
-    def has_add_permission(self, request):
-        return False
+
+class SuperuserOnlyAdmin:
+    """Users, groups and permissions: only a superuser changes them, whatever permissions a
+    group was given by hand (a Beheerder must not be able to make itself superuser)."""
+
+    def has_add_permission(self, request, *args):
+        return request.user.is_superuser
 
     def has_change_permission(self, request, obj=None):
-        return False
+        return request.user.is_superuser
 
     def has_delete_permission(self, request, obj=None):
-        return False
+        return request.user.is_superuser
+
+
+class StaffUserAdmin(SuperuserOnlyAdmin, UserAdmin):
+    pass
+
+
+class StaffGroupAdmin(SuperuserOnlyAdmin, GroupAdmin):
+    pass
+
+
+admin.site.unregister(User)
+admin.site.unregister(Group)
+admin.site.register(User, StaffUserAdmin)
+admin.site.register(Group, StaffGroupAdmin)
 
 
 @admin.register(IntegrationClient)

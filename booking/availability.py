@@ -9,9 +9,9 @@ chosen product. All interval arithmetic is done in UTC, so a day with a daylight
 change is neither an hour short nor an hour long.
 
 Public: ``Slot``, ``appointment_duration``, ``public_holidays``, ``eligible_desks``,
-``availability_for_products``, ``availability_snapshot``, ``availability_version``, ``free_desks_for_period``, ``is_on_grid``,
-``invalidate_availability``; for staff overviews ``open_intervals``,
-``free_intervals`` and ``at_local``.
+``availability_for_products``, ``availability_snapshot``, ``availability_versions``,
+``free_desks_for_period``, ``is_on_grid``, ``invalidate_availability``, ``local_days``; for staff
+overviews ``open_intervals``, ``free_intervals`` and ``at_local``.
 
 Size (over 400 lines): the interval arithmetic, the grid and its cache change together.
 """
@@ -19,26 +19,33 @@ Size (over 400 lines): the interval arithmetic, the grid and its cache change to
 from __future__ import annotations
 
 import hashlib
+import secrets
+import threading
+import time as _time
 from array import array
 from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import holidays
+from cachetools import TLRUCache
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import BigIntegerField, Count, Func, Q
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from .constants import MAX_APPOINTMENT_DURATION_MINUTES, AppointmentStatus
 from .models import Appointment, Closure, Desk, HolidayOpening, OpeningHours, Product
 
 Interval = tuple[datetime, datetime]
+# The interval arithmetic works on aware datetimes and on integer microseconds alike.
+_Moment = TypeVar("_Moment", datetime, int)
 
 
 @dataclass(frozen=True)
@@ -123,14 +130,16 @@ def at_local(day: date, clock: time) -> datetime:
     return datetime.combine(day, clock, tzinfo=local_tz()).astimezone(UTC)
 
 
-def _subtract(intervals: list[Interval], blocks: list[Interval]) -> list[Interval]:
+def _subtract(
+    intervals: list[tuple[_Moment, _Moment]], blocks: list[tuple[_Moment, _Moment]]
+) -> list[tuple[_Moment, _Moment]]:
     """Remove the (sorted or not) blocks from sorted, non-overlapping intervals.
 
     Linear after sorting: merged, the blocks are ordered by start and by end alike, so one
     pointer walks them once for all intervals (six weeks of a busy desk is thousands of
     blocks; rescanning them per interval was the main cost of an uncached availability read).
     """
-    result: list[Interval] = []
+    result: list[tuple[_Moment, _Moment]] = []
     blocks = _merge(blocks)
     first, n = 0, len(blocks)
     for a, b in intervals:
@@ -151,40 +160,163 @@ def _subtract(intervals: list[Interval], blocks: list[Interval]) -> list[Interva
     return result
 
 
-def _merge(intervals: list[Interval]) -> list[Interval]:
-    merged: list[Interval] = []
+def _merge(intervals: list[tuple[_Moment, _Moment]]) -> list[tuple[_Moment, _Moment]]:
+    merged: list[tuple[_Moment, _Moment]] = []
     for a, b in sorted(intervals):
         if merged and a <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], b))
+            merged[-1] = (merged[-1][0], b if b > merged[-1][1] else merged[-1][1])
         else:
             merged.append((a, b))
     return merged
 
 
-class _EpochMicroseconds(Func):
-    """A timestamp as integer microseconds since the Unix epoch (PostgreSQL only; exact from
-    PostgreSQL 14 on, where EXTRACT returns numeric)."""
-
-    template = "(EXTRACT(EPOCH FROM %(expressions)s) * 1000000)::bigint"
-    output_field = BigIntegerField()
-
-
 _UNIX_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MINUTE_US = 60_000_000
+_DAY_US = 86_400_000_000
+# Times inside the engine are integer microseconds since the epoch (UTC): a six-week answer is
+# thousands of interval and grid operations, and ints cost a fraction of aware datetimes.
+UsInterval = tuple[int, int]
 
 
-def _periods(appointments) -> Iterable[tuple[int, datetime, datetime]]:
-    """(desk id, start, end) of the appointments, in UTC.
+def _to_us(moment: datetime) -> int:
+    return (moment - _UNIX_EPOCH) // timedelta(microseconds=1)
 
-    On PostgreSQL the times travel as integers: loading a few thousand timestamptz values
-    through the driver's text loader took about half of an uncached six-week availability
-    read; integers load several times faster and convert back exactly.
-    """
+
+def _from_us(microseconds: int) -> datetime:
+    return _UNIX_EPOCH + timedelta(microseconds=microseconds)
+
+
+# The blocking appointments of some desks in a span, each desk's merged by PostgreSQL
+# (range_agg) and sent as integers: the same rows as ``overlapping_appointments(...)
+# .filter(blocking_appointments_q(now))``, without compiling an ORM query on every read and with
+# a fraction of the rows to load (back-to-back appointments arrive as one block).
+_BUSY_SQL = """
+SELECT desk_id, (EXTRACT(EPOCH FROM lower(busy)) * 1000000)::bigint, (EXTRACT(EPOCH FROM upper(busy)) * 1000000)::bigint
+FROM (
+    SELECT desk_id, unnest(range_agg(tstzrange(start, "end"))) AS busy
+    FROM booking_appointment
+    WHERE desk_id = ANY(%(desks)s) AND start < %(until)s AND start > %(since)s AND "end" > %(from)s
+      AND (status = ANY(%(blocking)s) OR (status = %(held)s AND hold_expires_at > %(now)s))
+      AND id <> %(exclude)s
+    GROUP BY desk_id
+) AS merged
+"""
+
+
+def _busy(
+    desk_ids: Sequence[int], start: datetime, end: datetime, *, now: datetime, exclude_appointment_id: int | None
+) -> dict[int, list[UsInterval]]:
+    """Blocking appointments that overlap [start, end), as (start, end) in microseconds per
+    desk id (one query)."""
+    busy: dict[int, list[UsInterval]] = defaultdict(list)
     if connection.vendor != "postgresql":
-        yield from appointments.values_list("desk_id", "start", "end")
-        return
-    rows = appointments.annotate(start_us=_EpochMicroseconds("start"), end_us=_EpochMicroseconds("end"))
-    for desk_id, start_us, end_us in rows.values_list("desk_id", "start_us", "end_us"):
-        yield desk_id, _UNIX_EPOCH + timedelta(microseconds=start_us), _UNIX_EPOCH + timedelta(microseconds=end_us)
+        appointments = overlapping_appointments(desk_ids, start, end).filter(blocking_appointments_q(now))
+        for desk_id, a, b in appointments.exclude(pk=exclude_appointment_id).values_list("desk_id", "start", "end"):
+            busy[desk_id].append((_to_us(a), _to_us(b)))
+        return busy
+    params: dict[str, Any] = {
+        "desks": list(desk_ids),
+        "until": end,
+        "since": start - timedelta(minutes=MAX_APPOINTMENT_DURATION_MINUTES),
+        "from": start,
+        "blocking": [AppointmentStatus.BOOKED.value, AppointmentStatus.CHECKED_IN.value],
+        "held": AppointmentStatus.HELD.value,
+        "now": now,
+        "exclude": exclude_appointment_id or 0,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_BUSY_SQL, params)
+        for desk_id, a, b in cursor.fetchall():
+            busy[desk_id].append((a, b))
+    return busy
+
+
+@dataclass
+class _Schedule:
+    """Opening hours, closures and opened holidays of some desks as read from the database
+    (three queries), and each desk-day's open intervals worked out from them on demand."""
+
+    hours: dict[int, list[tuple]]
+    closures_by_location: dict[int, list[UsInterval]]
+    closures_by_desk: dict[int, list[UsInterval]]
+    opened_holidays: set[tuple[int, date]]
+    first: date
+    last: date
+    open_days: dict[tuple[int, date], list[UsInterval]] = field(default_factory=dict)
+    eligible: dict[tuple, list[Desk]] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, location_ids: Iterable[int] | None, first: date, last: date, *, closures: bool = True) -> _Schedule:
+        """The facts for the local days first..last at these locations (None: all)."""
+        span_start, span_end = at_local(first, time.min), at_local(last + timedelta(days=1), time.min)
+        located = Q() if location_ids is None else Q(desk__location_id__in=list(location_ids))
+        hours: dict[int, list[tuple]] = defaultdict(list)
+        for desk_id, weekday, opens, closes, valid_from, valid_until in (
+            OpeningHours.objects.filter(located, valid_from__lte=last)
+            .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=first))
+            .values_list("desk_id", "weekday", "opens", "closes", "valid_from", "valid_until")
+        ):
+            hours[desk_id].append((weekday, opens, closes, valid_from, valid_until))
+        by_location: dict[int, list[UsInterval]] = defaultdict(list)
+        by_desk: dict[int, list[UsInterval]] = defaultdict(list)
+        if closures:
+            at = Q() if location_ids is None else Q(location_id__in=list(location_ids))
+            for location_id, desk_id, starts_at, ends_at in Closure.objects.filter(
+                at, starts_at__lt=span_end, ends_at__gt=span_start
+            ).values_list("location_id", "desk_id", "starts_at", "ends_at"):
+                target = by_location[location_id] if desk_id is None else by_desk[desk_id]
+                target.append((_to_us(starts_at), _to_us(ends_at)))
+        in_span = public_holidays(first, last)
+        at = Q() if location_ids is None else Q(location_id__in=list(location_ids))
+        opened = (
+            set(HolidayOpening.objects.filter(at, date__in=list(in_span)).values_list("location_id", "date"))
+            if in_span
+            else set()
+        )
+        return cls(
+            hours=hours,
+            closures_by_location=by_location,
+            closures_by_desk=by_desk,
+            opened_holidays=opened,
+            first=first,
+            last=last,
+        )
+
+    def eligible_desks(self, products: Sequence[Product], location_id: int | None) -> list[Desk]:
+        key = (location_id, frozenset(p.pk for p in products))
+        found = self.eligible.get(key)
+        if found is None:
+            found = self.eligible[key] = eligible_desks(products, location_id)
+        return found
+
+    def open_on(self, desk: Desk, day: date) -> list[UsInterval]:
+        """The desk's open intervals on a local day: its opening hours, unless the day is a
+        public holiday its location did not open, minus closures."""
+        key = (desk.pk, day)
+        found = self.open_days.get(key)
+        if found is None:
+            found = []
+            if day not in public_holidays(day, day) or (desk.location_id, day) in self.opened_holidays:
+                weekday = day.weekday()
+                found = _merge(
+                    [
+                        (_to_us(at_local(day, opens)), _to_us(at_local(day, closes)))
+                        for wd, opens, closes, valid_from, valid_until in self.hours.get(desk.pk, ())
+                        if wd == weekday and valid_from <= day and (valid_until is None or day <= valid_until)
+                    ]
+                )
+                closed = self.closures_by_location.get(desk.location_id, []) + self.closures_by_desk.get(desk.pk, [])
+                if found and closed:
+                    found = _subtract(found, closed)
+            self.open_days[key] = found
+        return found
+
+    def open_in(self, desk: Desk, days: Iterable[date]) -> list[UsInterval]:
+        return [interval for day in days for interval in self.open_on(desk, day)]
+
+
+def _as_datetimes(intervals: dict[int, list[UsInterval]]) -> dict[int, list[Interval]]:
+    return {desk_id: [(_from_us(a), _from_us(b)) for a, b in found] for desk_id, found in intervals.items()}
 
 
 def open_intervals(
@@ -195,50 +327,23 @@ def open_intervals(
     if not desks:
         return {}
     days = _local_days(window_start, window_end)
-    desk_ids = [d.pk for d in desks]
-    location_ids = {d.location_id for d in desks}
+    schedule = _Schedule.load({d.location_id for d in desks}, days[0], days[-1], closures=subtract_closures)
+    return _as_datetimes({desk.pk: schedule.open_in(desk, days) for desk in desks})
+
+
+def _free(
+    desks: Sequence[Desk],
+    days: Sequence[date],
+    schedule: _Schedule,
+    *,
+    now: datetime,
+    exclude_appointment_id: int | None = None,
+) -> dict[int, list[UsInterval]]:
+    """Free intervals per desk id on the days: open minus blocking appointments (one query)."""
     span_start = at_local(days[0], time.min)
     span_end = at_local(days[-1] + timedelta(days=1), time.min)
-
-    hours: dict[int, list[tuple]] = defaultdict(list)
-    for desk_id, weekday, opens, closes, valid_from, valid_until in (
-        OpeningHours.objects.filter(desk_id__in=desk_ids, valid_from__lte=days[-1])
-        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=days[0]))
-        .values_list("desk_id", "weekday", "opens", "closes", "valid_from", "valid_until")
-    ):
-        hours[desk_id].append((weekday, opens, closes, valid_from, valid_until))
-
-    closures_by_location: dict[int, list[Interval]] = defaultdict(list)
-    closures_by_desk: dict[int, list[Interval]] = defaultdict(list)
-    if subtract_closures:
-        for location_id, desk_id, starts_at, ends_at in Closure.objects.filter(
-            location_id__in=location_ids, starts_at__lt=span_end, ends_at__gt=span_start
-        ).values_list("location_id", "desk_id", "starts_at", "ends_at"):
-            if desk_id is None:
-                closures_by_location[location_id].append((starts_at, ends_at))
-            else:
-                closures_by_desk[desk_id].append((starts_at, ends_at))
-
-    holidays_in_span = public_holidays(days[0], days[-1])
-    opened_holidays = set(
-        HolidayOpening.objects.filter(location_id__in=location_ids, date__in=list(holidays_in_span)).values_list(
-            "location_id", "date"
-        )
-    )
-
-    result: dict[int, list[Interval]] = {}
-    for desk in desks:
-        intervals: list[Interval] = []
-        for day in days:
-            if day in holidays_in_span and (desk.location_id, day) not in opened_holidays:
-                continue
-            weekday = day.weekday()
-            for wd, opens, closes, valid_from, valid_until in hours.get(desk.pk, ()):
-                if wd == weekday and valid_from <= day and (valid_until is None or day <= valid_until):
-                    intervals.append((at_local(day, opens), at_local(day, closes)))
-        closed = closures_by_location.get(desk.location_id, []) + closures_by_desk.get(desk.pk, [])
-        result[desk.pk] = _subtract(_merge(intervals), closed)
-    return result
+    busy = _busy([d.pk for d in desks], span_start, span_end, now=now, exclude_appointment_id=exclude_appointment_id)
+    return {desk.pk: _subtract(schedule.open_in(desk, days), busy.get(desk.pk, [])) for desk in desks}
 
 
 def free_intervals(
@@ -254,154 +359,177 @@ def free_intervals(
     if not desks:
         return {}
     days = _local_days(window_start, window_end)
-    span_start = at_local(days[0], time.min)
-    span_end = at_local(days[-1] + timedelta(days=1), time.min)
-    busy: dict[int, list[Interval]] = defaultdict(list)
-    appointments = overlapping_appointments([d.pk for d in desks], span_start, span_end).filter(
-        blocking_appointments_q(now)
-    )
-    if exclude_appointment_id is not None:
-        appointments = appointments.exclude(pk=exclude_appointment_id)
-    for desk_id, start, end in _periods(appointments):
-        busy[desk_id].append((start, end))
-    return {
-        desk_id: _subtract(intervals, busy.get(desk_id, []))
-        for desk_id, intervals in open_intervals(desks, window_start, window_end).items()
-    }
+    schedule = _Schedule.load({d.location_id for d in desks}, days[0], days[-1])
+    return _as_datetimes(_free(desks, days, schedule, now=now, exclude_appointment_id=exclude_appointment_id))
 
 
 # Two daylight-saving changes are months apart: an interval this short with the same UTC offset
 # at both ends has none inside it.
-_NO_TRANSITION_SPAN = timedelta(days=2)
+_NO_TRANSITION_SPAN = 2 * _DAY_US
 # More than any daylight-saving shift (at most two hours anywhere).
-_DST_MARGIN = timedelta(hours=3)
+_DST_MARGIN = 3 * 60 * _MINUTE_US
 
 
-def _grid_starts(interval: Interval, duration: timedelta, grid_minutes: int) -> Iterable[datetime]:
-    """Start times on the local wall-clock grid whose appointment fits inside the interval."""
+@lru_cache(maxsize=8192)
+def _utc_offset(minute: int) -> tuple[int, str]:
+    """The local UTC offset at a UTC minute (microseconds) and as ISO 8601 writes it."""
+    moment = _from_us(minute * _MINUTE_US).astimezone(local_tz())
+    return (moment.utcoffset() or timedelta(0)) // timedelta(microseconds=1), moment.isoformat()[-6:]
+
+
+@lru_cache(maxsize=4096)
+def _iso_day(day_number: int) -> str:
+    return (date(1970, 1, 1) + timedelta(days=day_number)).isoformat()
+
+
+def _iso_local(us: int) -> str:
+    """Local time with its offset, as ``datetime.astimezone(tz).isoformat()`` writes it."""
+    if us % _MINUTE_US:
+        return _from_us(us).astimezone(local_tz()).isoformat()
+    return _iso_minute(us // _MINUTE_US)
+
+
+@lru_cache(maxsize=65536)
+def _iso_minute(minute: int) -> str:
+    """A UTC minute as local ISO 8601 (slots start and end on whole minutes, and the same few
+    thousand recur in every answer: rendering them was most of a computed answer's time)."""
+    offset, suffix = _utc_offset(minute)
+    day_number, rest = divmod(minute * _MINUTE_US + offset, _DAY_US)
+    minutes = rest // _MINUTE_US
+    return "%sT%02d:%02d:00%s" % (_iso_day(day_number), minutes // 60, minutes % 60, suffix)  # noqa: UP031
+
+
+def _grid_starts(first: int, last: int, grid_minutes: int) -> Iterable[int]:
+    """Start times on the local wall-clock grid from ``first`` to ``last`` (inclusive)."""
+    offset = _utc_offset(first // _MINUTE_US)[0]
+    step = grid_minutes * _MINUTE_US
+    if last - first <= _NO_TRANSITION_SPAN and all(
+        _utc_offset(t // _MINUTE_US)[0] == offset for t in (first - _DST_MARGIN, last, last + _DST_MARGIN)
+    ):
+        # Fast path: the UTC offset is the same from a few hours before the range to a few hours
+        # after it, so no daylight-saving change (nor a repeated wall-clock hour) touches it and
+        # the wall-clock grid is a plain step in UTC.
+        local = first + offset
+        midnight = local - local % _DAY_US  # the grid counts from local midnight
+        start = midnight + -(-(local - midnight) // step) * step - offset
+        return range(start, last + 1, step)
+    return [_to_us(s) for s in _grid_starts_across_a_change(_from_us(first), _from_us(last), grid_minutes)]
+
+
+def _grid_starts_across_a_change(first: datetime, last: datetime, grid_minutes: int) -> Iterable[datetime]:
+    """The grid in local wall time, from ``first`` to ``last``, near a daylight-saving change."""
     tz = local_tz()
-    a, b = interval
-    local = a.astimezone(tz).replace(tzinfo=None)
+    local = first.astimezone(tz).replace(tzinfo=None)
     minute_of_day = local.hour * 60 + local.minute
     offset = (-minute_of_day) % grid_minutes
     if offset == 0 and (local.second or local.microsecond):
         offset = grid_minutes
     wall = local.replace(second=0, microsecond=0) + timedelta(minutes=offset)
     step = timedelta(minutes=grid_minutes)
-    utc_offset = a.astimezone(tz).utcoffset()
-    assert utc_offset is not None  # an aware datetime in a real zone  # noqa: S101
-    if b - a <= _NO_TRANSITION_SPAN and all(
-        t.astimezone(tz).utcoffset() == utc_offset for t in (a - _DST_MARGIN, b, b + _DST_MARGIN)
-    ):
-        # Fast path: the UTC offset is the same from a few hours before the interval to a few
-        # hours after it, so no daylight-saving change (nor a repeated wall-clock hour) touches
-        # it and the wall-clock grid is a plain step in UTC.
-        start = (wall - utc_offset).replace(tzinfo=UTC)
-        last = b - duration
-        while start <= last:
-            yield start
-            start += step
-        return
     while True:
-        aware = wall.replace(tzinfo=tz)
-        start = aware.astimezone(UTC)
+        start = wall.replace(tzinfo=tz).astimezone(UTC)
         # Skip wall times that do not exist (the spring-forward gap) before the end check: read
         # with the winter offset they lie after the first start past the gap, and would end
-        # the interval early. A repeated wall time is offered once (its first occurrence).
+        # the range early. A repeated wall time is offered once (its first occurrence).
         if start.astimezone(tz).replace(tzinfo=None) != wall:
             wall += step
             continue
-        if start + duration > b:
+        if start > last:
             return
-        if start >= a:
+        if start >= first:
             yield start
         wall += step
 
 
-def _compute_slots(
-    desks: Sequence[Desk], duration: timedelta, date_from: date, date_to: date, *, now: datetime
-) -> list[Slot]:
-    window_start = at_local(date_from, time.min)
-    window_end = at_local(date_to + timedelta(days=1), time.min)
-    free = free_intervals(desks, window_start, window_end, now=now)
+def _compute_starts(
+    desks: Sequence[Desk], duration: timedelta, days: Sequence[date], schedule: _Schedule, *, now: datetime
+) -> list[tuple[int, int]]:
+    """(start, location id) of every offered slot on the consecutive days, in order."""
+    free = _free(desks, days, schedule, now=now)
+    length = duration // timedelta(microseconds=1)
     # A start time is offered when it lies in [a, b - duration] for a free interval [a, b) of
     # some desk. Merging those ranges per location first yields each grid time once, instead
     # of once per desk followed by a de-duplicating set.
-    start_ranges: dict[int, list[Interval]] = defaultdict(list)
+    start_ranges: dict[int, list[UsInterval]] = defaultdict(list)
     grid: dict[int, int] = {}
     for desk in desks:
         grid[desk.location_id] = desk.location.grid_minutes
         for a, b in free.get(desk.pk, ()):
-            if b - a >= duration:
-                start_ranges[desk.location_id].append((a, b - duration))
-    slots = [
-        Slot(start=start, end=start + duration, location_id=location_id)
+            if b - a >= length:
+                start_ranges[desk.location_id].append((a, b - length))
+    starts = [
+        (start, location_id)
         for location_id, ranges in start_ranges.items()
         for first, last in _merge(ranges)
-        for start in _grid_starts((first, last + duration), duration, grid[location_id])
+        for start in _grid_starts(first, last, grid[location_id])
     ]
-    slots.sort(key=lambda s: (s.start, s.location_id))
-    return slots
+    if len(start_ranges) > 1:
+        starts.sort()
+    return starts
 
 
 # --- Caching ----------------------------------------------------------------------------------
-# Each location has a version number in the cache; any booking change at a location bumps it
-# after commit, any schedule change bumps the global one. Results also expire after
+# Answers are cached per local day: a day's slots for one query (products, persons, location or
+# all locations) are a "day part", and a range joins its days' parts. A part's key holds three
+# versions: the schedule's (global: products, holidays, admin edits), the location's (its
+# opening hours, closures, desks and skills) and that location-day's, which every booking,
+# cancellation, hold or move bumps after commit for the days it touches. A query over all
+# locations reads the "*" versions, which are bumped together with every location's. So a
+# booking makes one day's part stale, not the location's weeks, and a range that was read
+# before is rebuilt by computing that one day. Parts also expire after
 # BOOKING_AVAILABILITY_CACHE_SECONDS, which bounds how long an expired hold stays hidden.
-# A stale result is never a safety problem: booking re-checks under a lock.
+# A stale part is never a safety problem: booking re-checks under a lock.
 
-_GLOBAL_VERSION_KEY = "availability:v:global"
-# Bumped with every location's version: what a query over all locations depends on.
-_ANY_LOCATION_VERSION_KEY = "availability:v:any"
+_SCHEDULE_VERSION_KEY = "availability:v:global"
 
 
-def _location_version_key(location_id: int | str) -> str:
-    return f"availability:v:loc:{location_id}"
+def _location_version_key(location_id: int | str | None) -> str:
+    return f"availability:v:loc:{location_id or '*'}"
 
 
-def invalidate_availability(location_id: int | None = None) -> None:
-    keys = (
-        [_GLOBAL_VERSION_KEY]
-        if location_id is None
-        else [_location_version_key(location_id), _ANY_LOCATION_VERSION_KEY]
-    )
-    for key in keys:
-        try:
-            cache.incr(key)
-        except ValueError:
-            cache.set(key, 1, timeout=None)
+def _day_version_key(location_id: int | str | None, day: date) -> str:
+    return f"availability:v:day:{location_id or '*'}:{day.isoformat()}"
 
 
-def availability_version(location_id: int | str | None) -> str:
-    """The cache version that answers for this location (or all locations) depend on:
-    schedule data (the global version) and that location's appointments. One cache read."""
-    location_key = _ANY_LOCATION_VERSION_KEY if location_id is None else _location_version_key(location_id)
-    versions = cache.get_many([_GLOBAL_VERSION_KEY, location_key])
-    return f"{versions.get(_GLOBAL_VERSION_KEY, 0)}.{versions.get(location_key, 0)}"
+def local_days(start: datetime, end: datetime) -> list[date]:
+    """The local dates a period [start, end) touches."""
+    return _local_days(start, end)
 
 
-def _cache_key(
-    products: Sequence[Product], persons: int, location_id: int | None, date_from: date, date_to: date
-) -> str:
-    raw = "|".join(
-        [
-            ",".join(sorted(p.code for p in products)),
-            str(persons),
-            str(location_id or "*"),
-            date_from.isoformat(),
-            date_to.isoformat(),
-            availability_version(location_id),
-        ]
-    )
-    return "availability:slots:v2:" + hashlib.sha256(raw.encode()).hexdigest()  # v2: the JSON as bytes
+def invalidate_availability(location_id: int | None = None, days: Iterable[date] | None = None) -> None:
+    """Make cached answers stale (call after commit): with no location every answer (a schedule
+    change), with a location all of its days, with days only those days at that location."""
+    if location_id is None:
+        keys = [_SCHEDULE_VERSION_KEY]
+    elif days is None:
+        keys = [_location_version_key(location_id), _location_version_key(None)]
+    else:
+        keys = [key for day in set(days) for key in (_day_version_key(location_id, day), _day_version_key(None, day))]
+    # A fresh random value rather than a counter: one round trip for all keys, no read.
+    cache.set_many(dict.fromkeys(keys, secrets.token_hex(6)), timeout=None)
+
+
+def availability_versions(location_id: int | str | None, days: Sequence[date]) -> list[str]:
+    """The versions an answer for this location (or all locations) on these days depends on:
+    the schedule's, the location's, then one per day (one cache round trip)."""
+    keys = [_SCHEDULE_VERSION_KEY, _location_version_key(location_id)]
+    keys += [_day_version_key(location_id, day) for day in days]
+    found = cache.get_many(keys)
+    if len(found) < len(keys):
+        # Never seen (or evicted, or the cache was flushed): a new random version, so nothing
+        # cached under an earlier value of the key can be read again.
+        missing = dict.fromkeys((key for key in keys if key not in found), secrets.token_hex(6))
+        cache.set_many(missing, timeout=None)
+        found.update(missing)
+    return [found[key] for key in keys]
 
 
 @dataclass(frozen=True)
 class _SlotTable:
-    """What the cache holds for one query, compact so a hit unpickles little: each slot as
-    (start, end) in integer microseconds since the epoch plus its location, and the slots as
-    API JSON in one ASCII byte string with each slot's offset in it. ``starts`` (a flat array) serves
-    bisecting at the minimum notice."""
+    """What the cache holds for one day (and what a range joins), compact so a hit unpickles
+    little: each slot as (start, end) in integer microseconds since the epoch plus its
+    location, and the slots as API JSON in one ASCII byte string with each slot's offset in it.
+    ``starts`` (a flat array) serves bisecting at the minimum notice."""
 
     rows: list[tuple[int, int, int]]
     starts: array
@@ -409,13 +537,12 @@ class _SlotTable:
     offsets: array
 
     @classmethod
-    def build(cls, slots: list[Slot]) -> _SlotTable:
-        tz = local_tz()
-        rows = [(_to_us(s.start), _to_us(s.end), s.location_id) for s in slots]
+    def build(cls, starts: Sequence[tuple[int, int]], length: int) -> _SlotTable:
+        """From (start, location id) pairs in order and the appointment's length (µs)."""
+        rows = [(start, start + length, location_id) for start, location_id in starts]
         items = [
-            '{"start":"%s","end":"%s","location":%d}'  # noqa: UP031 - hot path, plain %
-            % (s.start.astimezone(tz).isoformat(), s.end.astimezone(tz).isoformat(), s.location_id)
-            for s in slots
+            '{"start":"%s","end":"%s","location":%d}' % (_iso_local(a), _iso_local(b), loc)  # noqa: UP031 - hot path
+            for a, b, loc in rows
         ]
         offsets, position = array("q"), 0
         for item in items:
@@ -424,16 +551,135 @@ class _SlotTable:
         body = ",".join(items).encode("ascii")
         return cls(rows=rows, starts=array("q", (row[0] for row in rows)), json=body, offsets=offsets)
 
+    @classmethod
+    def join(cls, parts: Sequence[_SlotTable]) -> _SlotTable:
+        """Consecutive days' tables as one (their slots are already in order)."""
+        parts = [p for p in parts if p.rows]
+        if len(parts) == 1:
+            return parts[0]
+        rows: list[tuple[int, int, int]] = []
+        starts, offsets, base = array("q"), array("q"), 0
+        for part in parts:
+            rows += part.rows
+            starts += part.starts
+            offsets.extend([offset + base for offset in part.offsets])
+            base += len(part.json) + 1
+        return cls(rows=rows, starts=starts, json=b",".join(p.json for p in parts), offsets=offsets)
+
     def slots(self, first: int) -> list[Slot]:
         return [Slot(start=_from_us(a), end=_from_us(b), location_id=loc) for a, b, loc in self.rows[first:]]
 
 
-def _to_us(moment: datetime) -> int:
-    return (moment - _UNIX_EPOCH) // timedelta(microseconds=1)
+_EMPTY_TABLE = _SlotTable(rows=[], starts=array("q"), json=b"", offsets=array("q"))
 
 
-def _from_us(microseconds: int) -> datetime:
-    return _UNIX_EPOCH + timedelta(microseconds=microseconds)
+def _day_tables(
+    products: Sequence[Product],
+    persons: int,
+    location_id: int | None,
+    days: Sequence[date],
+    now: datetime,
+    schedule: _Schedule | None = None,
+) -> dict[date, _SlotTable]:
+    """Compute the tables of these days: one engine run per stretch of consecutive days.
+    Without a (cached) schedule it is read from the database."""
+    if schedule is None:
+        schedule = _Schedule.load(None if location_id is None else [location_id], min(days), max(days))
+    desks = schedule.eligible_desks(products, location_id)
+    if not desks:
+        return dict.fromkeys(days, _EMPTY_TABLE)
+    duration = appointment_duration(products, persons)
+    length = duration // timedelta(microseconds=1)
+    tables: dict[date, _SlotTable] = {}
+    stretches: list[list[date]] = []
+    for day in sorted(days):
+        if stretches and (day - stretches[-1][-1]).days == 1:
+            stretches[-1].append(day)
+        else:
+            stretches.append([day])
+    for stretch in stretches:
+        starts = _compute_starts(desks, duration, stretch, schedule, now=now)
+        i = 0
+        for day in stretch:
+            day_end = _to_us(at_local(day + timedelta(days=1), time.min))
+            j = bisect_left(starts, (day_end, 0), lo=i)
+            tables[day] = _SlotTable.build(starts[i:j], length)
+            i = j
+    return tables
+
+
+# Parts already fetched or computed by this process, for the rest of their lifetime: a range
+# rebuilt after a booking then reads one new part instead of all of them from the cache server.
+_LOCAL_PARTS_MAX = 4096
+_local_parts: TLRUCache = TLRUCache(maxsize=_LOCAL_PARTS_MAX, ttu=lambda key, entry, now: entry[0], timer=_time.time)
+_local_lock = threading.Lock()
+
+
+def local_parts_clear() -> None:
+    """Forget this process's copies (tests; the shared cache was flushed)."""
+    with _local_lock:
+        _local_parts.clear()
+        _local_schedules.clear()
+
+
+# Each process keeps the schedule it read (opening hours, closures, opened holidays, eligible
+# desks) per location until a schedule change there bumps a version it is keyed by, for at most
+# this long; then a missing day costs one query (its appointments) and the arithmetic.
+_SCHEDULE_SECONDS = 60
+_SCHEDULE_DAYS = 400
+_local_schedules: TLRUCache = TLRUCache(
+    maxsize=64, ttu=lambda key, value, now: now + _SCHEDULE_SECONDS, timer=_time.time
+)
+
+
+def _read_schedule(location_id: int | None, versions: Sequence[str], days: Sequence[date]) -> _Schedule:
+    today = timezone.localdate()
+    key = (location_id, *versions, today)
+    with _local_lock:
+        schedule = _local_schedules.get(key)
+    if schedule is None or max(days) > schedule.last:
+        last = max(today + timedelta(days=_SCHEDULE_DAYS), max(days))
+        schedule = _Schedule.load(None if location_id is None else [location_id], min(today, min(days)), last)
+        with _local_lock:
+            _local_schedules[key] = schedule
+    return schedule
+
+
+def _cached_day_tables(
+    products: Sequence[Product],
+    persons: int,
+    location_id: int | None,
+    days: Sequence[date],
+    now: datetime,
+    versions: Sequence[str],
+    schedule: _Schedule,
+) -> list[_SlotTable]:
+    head = "|".join([",".join(sorted(p.code for p in products)), str(persons), str(location_id or "*"), *versions[:2]])
+    keys = [
+        "availability:day:v3:" + hashlib.sha256(f"{head}|{day.isoformat()}|{version}".encode()).hexdigest()
+        for day, version in zip(days, versions[2:], strict=True)
+    ]
+    found: dict[str, _SlotTable] = {}
+    with _local_lock:
+        for key in keys:
+            entry = _local_parts.get(key)
+            if entry is not None:
+                found[key] = entry[1]
+    lifetime = settings.BOOKING_AVAILABILITY_CACHE_SECONDS
+    fetched = cache.get_many([key for key in keys if key not in found]) if len(found) < len(keys) else {}
+    missing = [day for day, key in zip(days, keys, strict=True) if key not in found and key not in fetched]
+    computed = _day_tables(products, persons, location_id, missing, now, schedule) if missing else {}
+    fresh = {key: computed[day] for day, key in zip(days, keys, strict=True) if day in computed}
+    if fresh:
+        cache.set_many(fresh, timeout=lifetime)
+    # The local copy must not outlive the shared one; a fetched part lives at most this long.
+    expires = _time.time() + lifetime
+    with _local_lock:
+        for key, table in (fetched | fresh).items():
+            _local_parts[key] = (expires, table)
+    found.update(fetched)
+    found.update(fresh)
+    return [found[key] for key in keys]
 
 
 def _slot_table(
@@ -446,7 +692,7 @@ def _slot_table(
     now: datetime,
     use_cache: bool,
 ) -> tuple[_SlotTable, int] | None:
-    """The (cached) slot table and the index of the first slot after the minimum notice."""
+    """The slot table and the index of the first slot after the minimum notice."""
     today = now.astimezone(local_tz()).date()
     horizon_end = today + timedelta(days=min(p.booking_horizon_days for p in products))
     earliest = now + timedelta(minutes=max(p.min_notice_minutes for p in products))
@@ -454,17 +700,19 @@ def _slot_table(
     date_to = min(date_to, horizon_end)
     if date_from > date_to:
         return None
-    table = None
-    key = _cache_key(products, persons, location_id, date_from, date_to) if use_cache else None
-    if key:
-        table = cache.get(key)
-    if table is None:
-        desks = eligible_desks(products, location_id)
-        duration = appointment_duration(products, persons)
-        slots = _compute_slots(desks, duration, date_from, date_to, now=now) if desks else []
-        table = _SlotTable.build(slots)
-        if key:
-            cache.set(key, table, timeout=settings.BOOKING_AVAILABILITY_CACHE_SECONDS)
+    days = [date_from + timedelta(days=i) for i in range((date_to - date_from).days + 1)]
+    if not use_cache:
+        computed = _day_tables(products, persons, location_id, days, now)
+        parts = [computed[day] for day in days]
+    elif settings.BOOKING_AVAILABILITY_CACHE_SECONDS:
+        versions = availability_versions(location_id, days)
+        schedule = _read_schedule(location_id, versions[:2], days)
+        parts = _cached_day_tables(products, persons, location_id, days, now, versions, schedule)
+    else:  # answers not cached (the schedule still is, by its versions)
+        schedule = _read_schedule(location_id, availability_versions(location_id, []), days)
+        computed = _day_tables(products, persons, location_id, days, now, schedule)
+        parts = [computed[day] for day in days]
+    table = _SlotTable.join(parts) if parts else _EMPTY_TABLE
     return table, bisect_left(table.starts, _to_us(earliest))
 
 
@@ -555,7 +803,17 @@ def free_desks_for_period(
     now: datetime,
     exclude_appointment_id: int | None = None,
 ) -> list[Desk]:
-    """Desks at the location that serve the products and are open and free for [start, end)."""
-    desks = eligible_desks(products, location_id)
-    free = free_intervals(desks, start, end, now=now, exclude_appointment_id=exclude_appointment_id)
-    return [d for d in desks if any(a <= start and end <= b for a, b in free.get(d.pk, ()))]
+    """Desks at the location that serve the products and are open and free for [start, end).
+
+    Read before any lock, to choose the desks to try: the schedule comes from this process's
+    copy (as for availability reads; its versions are bumped after every schedule change), the
+    appointments from the database (one query). Whoever takes the desk re-checks under its lock.
+    """
+    days = _local_days(start, end)
+    schedule = _read_schedule(location_id, availability_versions(location_id, []), days)
+    desks = schedule.eligible_desks(products, location_id)
+    if not desks:
+        return []
+    free = _free(desks, days, schedule, now=now, exclude_appointment_id=exclude_appointment_id)
+    first, last = _to_us(start), _to_us(end)
+    return [d for d in desks if any(a <= first and last <= b for a, b in free.get(d.pk, ()))]

@@ -70,6 +70,16 @@ PRODUCTS: list[dict[str, Any]] = [
         "online_requirements_en": "2 minutes with DigiD, ready at once as a PDF",
         "checklist_nl": "Uw identiteitsbewijs",
         "checklist_en": "Your identity document",
+        "online_requires_digid": True,
+        "online_requires_payment": True,
+        "description_nl": "Een uittreksel uit de Basisregistratie Personen (BRP): het bewijs van waar u woont "
+        "en andere gegevens, bijvoorbeeld voor een werkgever, een woningcorporatie of een visum.",
+        "description_en": "An extract from the Personal Records Database (BRP): proof of where you live and "
+        "other details, for an employer, a housing association or a visa.",
+        "kcc_text_nl": "U kunt dit uittreksel ook meteen online aanvragen met DigiD. Dat kost € 6,90 in plaats "
+        "van € 9,40 aan de balie en u hebt het direct als pdf. Zal ik u de link sturen?",
+        "kcc_text_en": "You can also request this extract online right away with DigiD. It costs € 6.90 "
+        "instead of € 9.40 at the counter and you get it at once as a PDF. Shall I send you the link?",
     },
     {
         "code": "verhuizing",
@@ -86,6 +96,15 @@ PRODUCTS: list[dict[str, Any]] = [
         "online_requirements_en": "5 minutes with DigiD; you get a confirmation at once",
         "checklist_nl": "Uw identiteitsbewijs\nHuurcontract, koopakte of toestemming van de hoofdbewoner",
         "checklist_en": "Your identity document\nTenancy agreement, deed of sale or the main occupant's consent",
+        "online_requires_digid": True,
+        "description_nl": "Binnen de gemeente of naar de gemeente verhuizen: geef het door tussen vier weken "
+        "voor en vijf dagen na de verhuisdatum.",
+        "description_en": "Moving within or into the municipality: register it between four weeks before "
+        "and five days after the moving date.",
+        "kcc_text_nl": "Een verhuizing geeft u in vijf minuten online door met DigiD, u krijgt direct een "
+        "bevestiging. Zal ik u de link sturen?",
+        "kcc_text_en": "You can register a move online in five minutes with DigiD and get a confirmation at "
+        "once. Shall I send you the link?",
     },
     {
         "code": "geboorteaangifte",

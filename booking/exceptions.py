@@ -1,6 +1,7 @@
-"""The domain errors of booking. Each carries a user-facing message (translated) and, where it
-applies, the input field it belongs to. API and form layers map them once: see
-``booking.apis.errors`` (HTTP) and the forms' use of ``field``."""
+"""The domain errors, one hierarchy for the whole product: ``DomainError`` is the root, booking's
+errors derive from ``BookingError`` and other apps derive their own base from ``DomainError``. Each carries a user-facing message (translated), a ``code`` and,
+where it applies, the input field it belongs to. API and form layers map them once: see
+``booking.apis.errors`` (HTTP: 400/404/409/429, one error body) and the forms' use of ``field``."""
 
 from __future__ import annotations
 
@@ -9,18 +10,26 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 
 
-class BookingError(Exception):
-    """Base class. ``http_status`` is used by the API layer only."""
+class DomainError(Exception):
+    """Root of every domain error. ``http_status`` is used by the API layer only: 400, 404,
+    409 or 429."""
 
     http_status = 400
-    code = "booking_error"
-    default_message = _("De afspraak kon niet worden verwerkt.")
+    code = "invalid"
+    default_message = _("Dit kon niet worden verwerkt.")
 
     def __init__(self, message: Any = None, *, field: str | None = None, **extra: Any) -> None:
         self.message = message or self.default_message
         self.field = field
         self.extra = extra
         super().__init__(str(self.message))
+
+
+class BookingError(DomainError):
+    """Base class of booking's errors."""
+
+    code = "booking_error"
+    default_message = _("De afspraak kon niet worden verwerkt.")
 
 
 class InvalidRequest(BookingError):

@@ -12,8 +12,14 @@ Public:
   the flow calls each registered step in order with the request and a ``ProductChoice``; the
   first one that returns an ``HttpResponse`` is shown instead of the location step. Such a page
   must offer a way on to ``choice.continue_url`` (the location step: never block). Default: no
-  steps. ``booking`` never imports ``nudges``; an app registers its step in ``AppConfig.ready``.
+  steps. ``booking`` never imports the apps built on it; an app registers its step in ``AppConfig.ready``.
   A step that raises is logged and skipped: the booking always goes on.
+- Page links (the place for "not the right time? join the waiting list"):
+  ``register_page_link(place, build)`` and ``page_links(place, **facts)``. ``place`` is
+  ``TIME_STEP`` (facts: ``products``, ``location``, ``persons``) or ``MANAGE_PAGE`` (facts:
+  ``appointment``, shown while it can still change); ``build(**facts)`` returns a ``PageLink``
+  or None. The page shows each link under its own lead text. A builder that raises is logged
+  and skipped.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .availability import Slot, availability_for_products, local_tz
+from .dates import datetime_parse, day_parse
 from .models import Product
 
 logger = logging.getLogger(__name__)
@@ -87,13 +94,8 @@ class Draft:
 
 
 def _parse(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed if timezone.is_aware(parsed) else None
+    parsed = datetime_parse(value)
+    return parsed if parsed is not None and timezone.is_aware(parsed) else None
 
 
 def draft_get(request: HttpRequest) -> Draft:
@@ -149,6 +151,42 @@ def run_product_steps(request: HttpRequest, choice: ProductChoice) -> HttpRespon
         if response is not None:
             return response
     return None
+
+
+# --- page links -----------------------------------------------------------------------------
+
+TIME_STEP = "time_step"
+MANAGE_PAGE = "manage_page"
+
+
+@dataclass(frozen=True)
+class PageLink:
+    lead: str  # the question the link answers, e.g. "Geen geschikte tijd?"
+    text: str
+    url: str
+
+
+PageLinkBuilder = Callable[..., PageLink | None]
+_page_links: dict[str, list[PageLinkBuilder]] = {}
+
+
+def register_page_link(place: str, build: PageLinkBuilder) -> None:
+    builders = _page_links.setdefault(place, [])
+    if build not in builders:
+        builders.append(build)
+
+
+def page_links(place: str, **facts) -> list[PageLink]:
+    links = []
+    for build in list(_page_links.get(place, [])):
+        try:
+            link = build(**facts)
+        except Exception:
+            logger.exception("Page link %r failed; the page is shown without it", build)
+            continue
+        if link is not None:
+            links.append(link)
+    return links
 
 
 # --- the time picker ------------------------------------------------------------------------
@@ -225,10 +263,7 @@ def _monday(day: date) -> date:
 
 
 def parse_day(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
+    return day_parse(value)
 
 
 def build_time_picker(

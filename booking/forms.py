@@ -2,8 +2,7 @@
 
 ``add_booking_error`` is the one place where a domain error (``booking.exceptions``) becomes
 a form error: next to its field when the form has that field, at the top otherwise.
-``AccessibleForm`` wires hints and error messages to their inputs (``aria-describedby``) and
-lists the errors for the error summary at the top of the page.
+The accessible form base all of them build on is ``booking.web.AccessibleForm``.
 """
 
 from __future__ import annotations
@@ -18,9 +17,11 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .dates import datetime_parse
 from .exceptions import BookingError
 from .models import Location, Product
 from .phones import phone_normalise
+from .web import AccessibleForm
 
 PHONE_RE = re.compile(r"^\+?[0-9 ()\-]+$")
 
@@ -30,56 +31,6 @@ def add_booking_error(form: forms.Form, exc: BookingError) -> None:
     form.is_valid()  # make sure the form has been cleaned before adding to its errors
     field = exc.field if exc.field in form.fields else None
     form.add_error(field, str(exc.message))
-
-
-class AccessibleForm(forms.Form):
-    # Fields rendered as one group (radios, checkboxes): describe the fieldset, not each input.
-    group_widgets = (forms.RadioSelect, forms.CheckboxSelectMultiple)
-    # Where the error summary links to, when not the field's own input.
-    anchors: dict[str, str] = {}
-    _errors: forms.utils.ErrorDict | None  # set by Django's BaseForm; read without validating
-
-    def __init__(self, *args, **kwargs) -> None:
-        kwargs.setdefault("label_suffix", "")
-        super().__init__(*args, **kwargs)
-        self._wire_descriptions()
-
-    def add_error(self, field, error) -> None:
-        super().add_error(field, error)
-        self._wire_descriptions()
-
-    def _wire_descriptions(self) -> None:
-        for name, field in self.fields.items():
-            if isinstance(field.widget, (*self.group_widgets, forms.HiddenInput)):
-                continue
-            bound = self[name]
-            ids = []
-            if field.help_text:
-                ids.append(f"{bound.auto_id}_hint")
-            if self._errors and name in self._errors:
-                ids.append(f"{bound.auto_id}_error")
-            if ids:
-                field.widget.attrs["aria-describedby"] = " ".join(ids)
-            else:
-                field.widget.attrs.pop("aria-describedby", None)
-
-    def error_summary(self) -> list[dict]:
-        """[{"anchor": id or None, "message": text}] in the order of the fields."""
-        if not self.is_bound or not self.errors:
-            return []
-        items = [{"anchor": None, "message": message} for message in self.non_field_errors()]
-        for name in self.fields:
-            for message in self.errors.get(name, []):
-                items.append({"anchor": self.anchor(name), "message": message})
-        return items
-
-    def anchor(self, name: str) -> str:
-        if name in self.anchors:
-            return self.anchors[name]
-        bound = self[name]
-        if isinstance(self.fields[name].widget, self.group_widgets):
-            return f"{bound.auto_id}_0"
-        return bound.auto_id
 
 
 class ProductsForm(AccessibleForm):
@@ -147,11 +98,8 @@ class TimeForm(AccessibleForm):
     anchors = {"start": "kies-tijd"}
 
     def clean_start(self) -> datetime:
-        try:
-            start = datetime.fromisoformat(self.cleaned_data["start"])
-        except ValueError:
-            raise forms.ValidationError(_("Kies een tijd uit de lijst."), code="invalid") from None
-        if timezone.is_naive(start):
+        start = datetime_parse(self.cleaned_data["start"])
+        if start is None or timezone.is_naive(start):
             raise forms.ValidationError(_("Kies een tijd uit de lijst."), code="invalid")
         return start
 

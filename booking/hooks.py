@@ -1,6 +1,6 @@
 """Explicit notifications out of booking.
 
-``booking`` never imports ``nudges``; an app that must react to booking events registers a
+``booking`` never imports the apps built on it; an app that must react to booking events registers a
 callback here in its ``AppConfig.ready``. Callbacks get the appointment id and must not raise:
 a failing listener never undoes a booking; it is logged.
 

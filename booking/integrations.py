@@ -14,6 +14,7 @@ import hashlib
 import secrets
 from collections.abc import Iterable
 from datetime import timedelta
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -25,18 +26,18 @@ from .models import IntegrationClient
 
 SCOPE_APPOINTMENTS = "appointments"
 
-_scopes: dict[str, str] = {SCOPE_APPOINTMENTS: gettext_lazy("Afspraken boeken en annuleren (Qmatic-koppeling)")}
+_scopes: dict[str, Any] = {SCOPE_APPOINTMENTS: gettext_lazy("Afspraken boeken en annuleren (Qmatic-koppeling)")}
 
 # Tokens are 43 characters (32 random bytes, URL-safe); anything much longer is not ours.
 _MAX_TOKEN_LENGTH = 128
 
 
-def register_scope(code: str, label: str) -> None:
+def register_scope(code: str, label: Any) -> None:
     """Make a scope known (idempotent), from an app's ``AppConfig.ready``."""
     _scopes[code] = label
 
 
-def known_scopes() -> dict[str, str]:
+def known_scopes() -> dict[str, Any]:
     return dict(_scopes)
 
 

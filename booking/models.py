@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import F, Func, Q
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords  # type: ignore[import-untyped]
 
 from .constants import ACTIVE_STATUSES, AppointmentAction, AppointmentStatus, Channel, OnlinePossible, OnlineReason
 
@@ -110,6 +111,18 @@ class Product(models.Model):
     online_requirements_en = models.TextField(_("wat is nodig online (EN)"), blank=True)
     checklist_nl = models.TextField(_("meenemen (NL)"), blank=True, help_text=_("Eén punt per regel."))
     checklist_en = models.TextField(_("meenemen (EN)"), blank=True, help_text=_("One item per line."))
+    # The product knowledge base every channel shows (booking.knowledge): what it is, what the
+    # online route takes, and what the KCC reads to a caller.
+    description_nl = models.TextField(_("wat is het (NL)"), blank=True)
+    description_en = models.TextField(_("wat is het (EN)"), blank=True)
+    online_requires_digid = models.BooleanField(_("online: DigiD nodig"), default=False)
+    online_requires_payment = models.BooleanField(_("online: betalen met iDEAL"), default=False)
+    kcc_text_nl = models.TextField(
+        _("tekst voor de beller (NL)"),
+        blank=True,
+        help_text=_("Wat het KCC voorleest als iemand belt over dit product."),
+    )
+    kcc_text_en = models.TextField(_("tekst voor de beller (EN)"), blank=True)
     reminder_days = models.CharField(
         _("herinneringen (dagen van tevoren)"),
         max_length=20,
@@ -118,6 +131,8 @@ class Product(models.Model):
         help_text=_("Bijvoorbeeld 5,1: vijf dagen en één dag van tevoren. Leeg: de standaard van de gemeente."),
     )
     is_active = models.BooleanField(_("actief"), default=True)
+    # Every change, with who made it (the staff product form, the admin).
+    history = HistoricalRecords(excluded_fields=["reminder_days"])
 
     class Meta:
         ordering = ["name_nl"]

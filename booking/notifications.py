@@ -1,6 +1,6 @@
 """E-mail to citizens about their appointment (confirmation, apologies): what it says.
 
-Booking only writes the messages; sending them is the outbox's job (``nudges.messaging``), which
+Booking only writes the messages; sending them is an outbox's job (another app's), which
 asks for them through ``booking.hooks`` (``CONFIRMATION_WANTED``; a cancellation with reason
 ``CancelReason.CLOSURE``). One way to render: ``render_templated_email``, from
 ``<template_prefix>.subject.txt``, ``.txt`` and ``.html`` in the citizen's language.

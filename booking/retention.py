@@ -6,8 +6,8 @@ Public:
   command ``anonymise_expired`` call it): booking's own anonymisation, then every step other
   apps registered;
 - ``appointments_anonymise_expired``: booking's part only;
-- ``register_retention_step``: how another app adds its own erasure (``nudges`` erases free-text
-  satisfaction comments) without booking importing it; call it from ``AppConfig.ready``.
+- ``register_retention_step``: how another app adds its own erasure (e.g. erasing free-text
+  survey comments) without booking importing it; call it from ``AppConfig.ready``.
 
 What is erased from an appointment: name, e-mail address and phone number (emptied), and the
 manage token (replaced by a fresh random one, so the link in old e-mails opens nothing any

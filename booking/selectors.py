@@ -93,6 +93,75 @@ def appointment_cancellation(appointment_id: int) -> Cancellation | None:
     return Cancellation(channel=event["channel"], reason=reason[1] or "")
 
 
+@dataclass(frozen=True)
+class AppointmentFacts:
+    """What another app may know about one appointment (reminders, outcomes, the satisfaction
+    question): plain values, plus its products as reference data."""
+
+    id: int
+    status: str
+    channel: str
+    start: datetime
+    language: str
+    email: str
+    phone: str
+    remind_by_email: bool
+    remind_by_sms: bool
+    handled_at: datetime | None
+    anonymised_at: datetime | None
+    products: tuple[Product, ...]
+    cancelled_at: datetime | None = None
+    booked_at: datetime | None = None
+    checked_in_at: datetime | None = None
+
+    @property
+    def product_ids(self) -> tuple[int, ...]:
+        return tuple(product.pk for product in self.products)
+
+
+def appointment_facts(appointment_id: int) -> AppointmentFacts | None:
+    """The facts of an appointment (held ones included), or None when there is none."""
+    appointment = (
+        Appointment.objects.filter(pk=appointment_id)
+        .only(
+            "status",
+            "channel",
+            "start",
+            "language",
+            "email",
+            "phone",
+            "remind_by_email",
+            "remind_by_sms",
+            "handled_at",
+            "cancelled_at",
+            "anonymised_at",
+            "booked_at",
+            "checked_in_at",
+        )
+        .prefetch_related("products")
+        .first()
+    )
+    if appointment is None:
+        return None
+    return AppointmentFacts(
+        id=appointment.pk,
+        status=appointment.status,
+        channel=appointment.channel,
+        start=appointment.start,
+        language=appointment.language,
+        email=appointment.email,
+        phone=appointment.phone,
+        remind_by_email=appointment.remind_by_email,
+        remind_by_sms=appointment.remind_by_sms,
+        handled_at=appointment.handled_at,
+        anonymised_at=appointment.anonymised_at,
+        products=tuple(appointment.products.all()),
+        cancelled_at=appointment.cancelled_at,
+        booked_at=appointment.booked_at,
+        checked_in_at=appointment.checked_in_at,
+    )
+
+
 def closure_covering(appointment: Appointment) -> Closure | None:
     """The closure that took out an appointment's time (its location, or its desk), the latest
     if several overlap."""
@@ -105,41 +174,6 @@ def closure_covering(appointment: Appointment) -> Closure | None:
         )
         .order_by("-pk")
         .first()
-    )
-
-
-@dataclass(frozen=True)
-class AppointmentFacts:
-    """What another app may know about an appointment: no contact data."""
-
-    id: int
-    channel: str
-    status: str
-    booked_at: object  # aware datetime or None
-    handled_at: object  # aware datetime or None
-    checked_in_at: object  # aware datetime or None
-    product_ids: tuple[int, ...]
-
-
-def appointment_facts(appointment_id: int) -> AppointmentFacts | None:
-    row = (
-        Appointment.objects.filter(pk=appointment_id)
-        .values("pk", "channel", "status", "booked_at", "handled_at", "checked_in_at")
-        .first()
-    )
-    if row is None:
-        return None
-    product_ids = tuple(
-        Appointment.products.through.objects.filter(appointment_id=appointment_id).values_list("product_id", flat=True)
-    )
-    return AppointmentFacts(
-        id=row["pk"],
-        channel=row["channel"],
-        status=row["status"],
-        booked_at=row["booked_at"],
-        handled_at=row["handled_at"],
-        checked_in_at=row["checked_in_at"],
-        product_ids=product_ids,
     )
 
 

@@ -17,7 +17,6 @@ import logging
 import secrets
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -33,6 +32,7 @@ from .availability import (
     free_desks_for_period,
     invalidate_availability,
     is_on_grid,
+    local_days,
     local_tz,
 )
 from .constants import (
@@ -217,9 +217,17 @@ def _with_alternatives(exc: SlotUnavailable, *, now: datetime, **request) -> Slo
     return exc
 
 
-def _changed(event: str, appointment: Appointment, *location_ids: int) -> None:
-    for location_id in set(location_ids):
-        transaction.on_commit(partial(invalidate_availability, location_id))
+def _invalidate_on_commit(location_id: int, start: datetime, end: datetime) -> None:
+    """After commit, make stale the cached availability of the days [start, end) touches at
+    the location, and nothing else."""
+    days = local_days(start, end)
+    transaction.on_commit(lambda: invalidate_availability(location_id, days))
+
+
+def _changed(event: str, appointment: Appointment, *periods: tuple[int, datetime, datetime]) -> None:
+    """Tell listeners, and invalidate each (location, start, end) the change freed or took."""
+    for location_id, start, end in set(periods):
+        _invalidate_on_commit(location_id, start, end)
     hooks.emit(event, appointment.pk)
 
 
@@ -249,7 +257,10 @@ def appointment_hold(
     try:
         with transaction.atomic():
             if release_hold_token:
-                Appointment.objects.filter(manage_token=release_hold_token, status=AppointmentStatus.HELD).delete()
+                released = Appointment.objects.filter(manage_token=release_hold_token, status=AppointmentStatus.HELD)
+                for location_id, old_start, old_end in released.values_list("desk__location_id", "start", "end"):
+                    _invalidate_on_commit(location_id, old_start, old_end)
+                released.delete()
             desk = _take_desk(products=products, location=location, start=start, end=end, now=now)
             hold = appointment_insert(
                 Appointment(
@@ -264,7 +275,7 @@ def appointment_hold(
                 ),
                 products,
             )
-            transaction.on_commit(lambda: invalidate_availability(location.pk))
+            _invalidate_on_commit(location.pk, start, end)
     except SlotUnavailable as exc:
         raise _with_alternatives(exc, now=now, **request) from None
     logger.info("Hold %s placed on desk %s", hold.reference, desk.pk)
@@ -382,7 +393,7 @@ def _record_booked(
         channel=channel,
         changes={"status": [None, appointment.status], "start": [None, appointment.start]},
     )
-    _changed(hooks.APPOINTMENT_BOOKED, appointment, appointment.desk.location_id)
+    _changed(hooks.APPOINTMENT_BOOKED, appointment, (appointment.desk.location_id, appointment.start, appointment.end))
     if send_confirmation:
         hooks.emit(hooks.CONFIRMATION_WANTED, appointment.pk)
 
@@ -471,6 +482,7 @@ def appointment_book_held_time(
             appointment = locked_hold
         else:
             if locked_hold is not None:
+                _invalidate_on_commit(location.pk, locked_hold.start, locked_hold.end)
                 locked_hold.delete()
             appointment = appointment_insert(
                 Appointment(desk=desk, start=start, end=end, persons=persons, **contact), products
@@ -536,7 +548,11 @@ def appointment_cancel(
         record_event(
             appointment, AppointmentAction.CANCELLED, actor=actor, client=client, channel=channel, changes=changes
         )
-        _changed(hooks.APPOINTMENT_CANCELLED, appointment, appointment.desk.location_id)
+        _changed(
+            hooks.APPOINTMENT_CANCELLED,
+            appointment,
+            (appointment.desk.location_id, appointment.start, appointment.end),
+        )
     logger.info("Appointment %s cancelled", appointment.reference)
     return appointment
 
@@ -589,7 +605,12 @@ def appointment_reschedule(
             )
             current = lock_appointment(appointment.pk)
             _check_reschedulable(current, now)
-            old_location_id, old_start, old_desk = current.desk.location_id, current.start, current.desk.name
+            old_location_id, old_start, old_end, old_desk = (
+                current.desk.location_id,
+                current.start,
+                current.end,
+                current.desk.name,
+            )
             # A confirmation ("I'm coming") was for the old time.
             current.desk, current.start, current.end, current.confirmed_at = desk, start, end, None
             try:
@@ -606,7 +627,12 @@ def appointment_reschedule(
                 channel=channel,
                 changes={"start": [old_start, start], "desk": [old_desk, desk.name]},
             )
-            _changed(hooks.APPOINTMENT_RESCHEDULED, current, old_location_id, location.pk)
+            _changed(
+                hooks.APPOINTMENT_RESCHEDULED,
+                current,
+                (old_location_id, old_start, old_end),
+                (location.pk, start, end),
+            )
             if send_confirmation:
                 hooks.emit(hooks.CONFIRMATION_WANTED, current.pk)
     except SlotUnavailable as exc:

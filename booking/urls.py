@@ -15,13 +15,13 @@ urlpatterns = [
     path("afspraak-maken/controleren/", views.check_step, name="check"),
     path("afspraak-maken/bevestigd/", views.confirmed, name="confirmed"),
     # Managing an appointment by its private link (the secret manage token).
-    path("afspraak/<str:token>/", views.manage, name="manage"),
-    path("afspraak/<str:token>/annuleren/", views.manage_cancel, name="manage_cancel"),
-    path("afspraak/<str:token>/verzetten/", views.manage_reschedule, name="manage_reschedule"),
-    path("afspraak/<str:token>/afspraak.ics", views.manage_ics, name="manage_ics"),
+    path("afspraak/<token:token>/", views.manage, name="manage"),
+    path("afspraak/<token:token>/annuleren/", views.manage_cancel, name="manage_cancel"),
+    path("afspraak/<token:token>/verzetten/", views.manage_reschedule, name="manage_reschedule"),
+    path("afspraak/<token:token>/afspraak.ics", views.manage_ics, name="manage_ics"),
     # Links in the reminder: "I'm coming" and "already arranged online?" (GET asks, POST acts).
-    path("afspraak/<str:token>/ik-kom/", views.manage_confirm, name="manage_confirm"),
-    path("afspraak/<str:token>/al-online-geregeld/", views.manage_done_online, name="manage_done_online"),
+    path("afspraak/<token:token>/ik-kom/", views.manage_confirm, name="manage_confirm"),
+    path("afspraak/<token:token>/al-online-geregeld/", views.manage_done_online, name="manage_done_online"),
     path("toegankelijkheid/", views.accessibility_statement, name="accessibility"),
     path("privacy/", views.privacy_statement, name="privacy"),
 ]

@@ -25,9 +25,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods
-from django_ratelimit.decorators import ratelimit
+from django.views.decorators.http import require_http_methods, require_safe
 
 from . import flow, services
 from .availability import local_tz
@@ -37,44 +35,23 @@ from .forms import DetailsForm, LocationForm, ProductsForm, TimeForm, add_bookin
 from .ics import appointment_ics, ics_filename
 from .models import Appointment, Location, Product
 from .selectors import appointment_get_by_token, location_get, location_list, product_list, products_by_codes
+from .web import citizen_page
 
 logger = logging.getLogger(__name__)
 
-GET_POST = ["GET", "POST"]
-
-
-# --- rate limits ----------------------------------------------------------------------------
-
-
-def _rate(setting: str):
-    return lambda group, request: getattr(settings, setting)
-
-
-def citizen_page(view):
-    """Rate limited per client (pages and, stricter, POSTs), never cached, 429 page when over."""
-
-    @ratelimit(group="citizen-pages", key="ip", rate=_rate("BOOKING_RATELIMIT_PAGES"), block=False)
-    @ratelimit(group="citizen-actions", key="ip", rate=_rate("BOOKING_RATELIMIT_ACTIONS"), method="POST", block=False)
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if getattr(request, "limited", False):
-            response = render(request, "booking/too_many_requests.html", status=429)
-            response["Retry-After"] = "60"
-            return response
-        return view(request, *args, **kwargs)
-
-    return never_cache(wrapped)
+GET_POST = ["GET", "HEAD", "POST"]
+SAFE_METHODS = ("GET", "HEAD")
 
 
 # --- start and product pages ----------------------------------------------------------------
 
 
-@require_GET
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "booking/home.html", {"products": product_list()})
 
 
-@require_GET
+@require_safe
 def product_detail(request: HttpRequest, code: str) -> HttpResponse:
     try:
         (product,) = products_by_codes([code])
@@ -167,7 +144,7 @@ def _products_page(request: HttpRequest, form: ProductsForm) -> HttpResponse:
 def products_step(request: HttpRequest) -> HttpResponse:
     draft = flow.draft_get(request)
     products = product_list()
-    if request.method == "GET":
+    if request.method in SAFE_METHODS:
         preselected = request.GET.get("product")
         initial = {"products": draft.products or ([preselected] if preselected else []), "persons": draft.persons}
         return _products_page(request, ProductsForm(initial=initial, products=products))
@@ -221,7 +198,7 @@ def location_step(request: HttpRequest) -> HttpResponse:
     if response := _missing_step(draft, chosen, needs=2):
         return response
     locations = list(location_list(products=chosen.products))
-    if request.method == "GET":
+    if request.method in SAFE_METHODS:
         initial = draft.location_id if draft.location_id else (locations[0].pk if len(locations) == 1 else None)
         return _location_page(request, draft, chosen, LocationForm(initial={"location": initial}, locations=locations))
 
@@ -285,7 +262,12 @@ def _booking_time_page(request, draft: flow.Draft, chosen: Chosen, form: TimeFor
         location=chosen.required_location,
         form=form,
         alternatives=alternatives,
-        context=_step_context(3, draft=draft),
+        context={
+            **_step_context(3, draft=draft),
+            "page_links": flow.page_links(
+                flow.TIME_STEP, products=chosen.products, location=chosen.location, persons=draft.persons
+            ),
+        },
     )
 
 
@@ -296,7 +278,7 @@ def time_step(request: HttpRequest) -> HttpResponse:
     chosen = Chosen.load(draft)
     if response := _missing_step(draft, chosen, needs=3):
         return response
-    if request.method == "GET":
+    if request.method in SAFE_METHODS:
         return _booking_time_page(request, draft, chosen, TimeForm(initial={"start": draft.start}))
 
     form = TimeForm(request.POST)
@@ -335,7 +317,7 @@ def details_step(request: HttpRequest) -> HttpResponse:
     chosen = Chosen.load(draft)
     if response := _missing_step(draft, chosen, needs=4):
         return response
-    if request.method == "GET":
+    if request.method in SAFE_METHODS:
         return _details_page(request, draft, chosen, DetailsForm(initial=draft.contact))
 
     form = DetailsForm(request.POST)
@@ -394,7 +376,7 @@ def check_step(request: HttpRequest) -> HttpResponse:
     chosen = Chosen.load(draft)
     if response := _missing_step(draft, chosen, needs=5):
         return response
-    if request.method == "GET":
+    if request.method in SAFE_METHODS:
         return _check_page(request, draft, chosen)
 
     contact = draft.contact or {}
@@ -422,7 +404,7 @@ def check_step(request: HttpRequest) -> HttpResponse:
 
 
 @citizen_page
-@require_GET
+@require_safe
 def confirmed(request: HttpRequest) -> HttpResponse:
     try:
         appointment = appointment_get_by_token(request.session.get(flow.CONFIRMED_KEY, ""))
@@ -469,9 +451,12 @@ def _manage(view):
 
 
 @_manage
-@require_GET
+@require_safe
 def manage(request: HttpRequest, appointment: Appointment) -> HttpResponse:
-    return render(request, "booking/manage/detail.html", _appointment_context(request, appointment))
+    context = _appointment_context(request, appointment)
+    if context["can_change"]:
+        context["page_links"] = flow.page_links(flow.MANAGE_PAGE, appointment=appointment)
+    return render(request, "booking/manage/detail.html", context)
 
 
 @_manage
@@ -512,7 +497,7 @@ def _reschedule_page(request, appointment: Appointment, form: TimeForm, alternat
 def manage_reschedule(request: HttpRequest, appointment: Appointment) -> HttpResponse:
     if appointment.status != AppointmentStatus.BOOKED:
         return redirect("booking:manage", token=appointment.manage_token)
-    if request.method == "GET":
+    if request.method in SAFE_METHODS:
         return _reschedule_page(request, appointment, TimeForm())
     form = TimeForm(request.POST)
     if not form.is_valid():
@@ -553,7 +538,7 @@ def manage_confirm(request: HttpRequest, appointment: Appointment) -> HttpRespon
 def manage_done_online(request: HttpRequest, appointment: Appointment) -> HttpResponse:
     """ "Already arranged online?", from the reminder of an appointment that can be done
     online as a whole: cancels through the one cancel service, with the reason for the audit
-    trail (and for nudges, through the cancel hook). The GET only asks."""
+    trail (and for other apps, through the cancel hook). The GET only asks."""
     products = list(appointment.products.all())
     if not products or not all(product.has_online_alternative for product in products):
         return redirect("booking:manage", token=appointment.manage_token)
@@ -568,7 +553,7 @@ def manage_done_online(request: HttpRequest, appointment: Appointment) -> HttpRe
 
 
 @_manage
-@require_GET
+@require_safe
 def manage_ics(request: HttpRequest, appointment: Appointment) -> HttpResponse:
     manage_url = request.build_absolute_uri(reverse("booking:manage", args=[appointment.manage_token]))
     response = HttpResponse(
@@ -582,12 +567,12 @@ def manage_ics(request: HttpRequest, appointment: Appointment) -> HttpResponse:
 # --- statements -----------------------------------------------------------------------------
 
 
-@require_GET
+@require_safe
 def accessibility_statement(request: HttpRequest) -> HttpResponse:
     return render(request, "pages/accessibility.html")
 
 
-@require_GET
+@require_safe
 def privacy_statement(request: HttpRequest) -> HttpResponse:
     return render(
         request,

@@ -6,9 +6,8 @@ from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from .exceptions import NudgeError
-from .messaging import messages_requeue
-from .models import (
+from nudges.exceptions import NudgeError
+from nudges.models import (
     DeliveryAttempt,
     Exemption,
     Experiment,
@@ -22,6 +21,7 @@ from .models import (
     UnitAppointment,
     Variant,
 )
+from nudges.outbox.dispatch import messages_requeue
 
 
 @admin.register(Intervention)

@@ -15,6 +15,8 @@ class Touchpoint(models.TextChoices):
     CONFIRMATION = "confirmation", _("Bevestigingspagina")
     REMINDER = "reminder", _("Herinnering (e-mail/sms)")
     DESK_CHECKOUT = "desk_checkout", _("Afhandeling aan de balie")
+    # The KCC work instruction during a call (nudges.channels.kcc); the unit is the call.
+    KCC_CALL = "kcc_call", _("Telefoongesprek (werkinstructie KCC)")
 
 
 class Principle(models.TextChoices):
@@ -27,7 +29,7 @@ class Principle(models.TextChoices):
 
 
 class ContentKind(models.TextChoices):
-    """How a variant's content is built; each has its template in templates/nudges/variants/."""
+    """How a variant's content is built; each has its template in templates/nudges/experiments/variants/."""
 
     EASY_LINK = "easy_link", _("Directe link naar het online formulier, met wat ervoor nodig is")
     DIGITAL_DISCOUNT = "digital_discount", _("Beide leges naast elkaar, online als digitale korting")
@@ -103,6 +105,7 @@ class ExemptionReason(models.TextChoices):
 class Source(models.TextChoices):
     WEB = "web", _("Eigen website")
     API = "api", _("Koppeling (API)")
+    KCC = "kcc", _("KCC (telefoon)")
 
 
 class Metric(models.TextChoices):
@@ -172,6 +175,7 @@ class MessageKind(models.TextChoices):
     WAITLIST_OFFER = "waitlist_offer", _("Aanbod eerdere tijd")
     WAITLIST_TAKEN = "waitlist_taken", _("Eerdere tijd al vergeven")
     WAITLIST_CONFIRM = "waitlist_confirm", _("Bevestiging wachtlijstaanmelding")
+    ONLINE_LINK = "online_link", _("Online link voor een beller")
     BOUND_BREACH = "bound_breach", _("Kader overschreden")
 
 

@@ -1,6 +1,6 @@
 """The domain errors of nudges, one small hierarchy. Each carries a translated message, a
-code and, where it applies, a field; ``nudges.apis.errors`` maps them to HTTP and the forms
-show them as form errors."""
+code and, where it applies, a field. They derive from booking's ``DomainError``: the one
+mapping to HTTP is ``booking.apis.errors``; the forms show them as form errors."""
 
 from __future__ import annotations
 
@@ -8,16 +8,12 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
+from booking.exceptions import DomainError
 
-class NudgeError(Exception):
-    http_status = 400
+
+class NudgeError(DomainError):
     code = "nudge_error"
     default_message = _("Dit kon niet worden verwerkt.")
-
-    def __init__(self, message: Any = None, *, field: str | None = None) -> None:
-        self.message = message or self.default_message
-        self.field = field
-        super().__init__(str(self.message))
 
 
 class InvalidInput(NudgeError):

@@ -1,11 +1,15 @@
-"""The manager permission on the staff groups. Migration 0002 grants it; this repairs it
-where groups were made afresh (demo data, tests that empty the database)."""
+"""nudges' permissions on the staff groups: the experiments for Manager and Beheerder
+(migration 0002) and the outbox in the admin for Beheerder (migration 0011). This repairs
+them where groups were made afresh (demo data, tests that empty the database)."""
 
 from __future__ import annotations
 
 from django.contrib.auth.models import Group, Permission
 
 GROUPS_MANAGING_EXPERIMENTS = ("Manager", "Beheerder")
+# Looking into the outbox and sending failed rows again (the admin's one action needs "change").
+OUTBOX_GROUP = "Beheerder"
+OUTBOX_PERMISSIONS = ("view_scheduledmessage", "change_scheduledmessage", "view_deliveryattempt")
 
 
 def nudges_roles_ensure() -> None:
@@ -14,6 +18,10 @@ def nudges_roles_ensure() -> None:
     for name in GROUPS_MANAGING_EXPERIMENTS:
         group, _created = Group.objects.get_or_create(name=name)
         group.permissions.add(permission, policy)
+    outbox, _created = Group.objects.get_or_create(name=OUTBOX_GROUP)
+    outbox.permissions.add(
+        *Permission.objects.filter(content_type__app_label="nudges", codename__in=OUTBOX_PERMISSIONS)
+    )
 
 
 # Desk staff and phone agents register the contacts they handle (nudges.channels).

@@ -1,4 +1,4 @@
-"""Periodic jobs of nudges. Thin: the work is in ``nudges.messaging``."""
+"""Celery tasks of nudges (their names are persisted in beat schedules and queues: keep them). Thin: the work is in the features' services."""
 
 from celery import shared_task
 
@@ -10,7 +10,7 @@ def dispatch_due_messages() -> int:
     NUDGES_MESSAGE_BATCH due rows. When more are due after that, it queues itself again, so a
     backlog drains at the workers' pace instead of one batch per beat. Safe to run several at
     once: rows are claimed with SKIP LOCKED."""
-    from .messaging import messages_dispatch_due, messages_due_exist, messages_reconcile_stuck
+    from nudges.outbox.dispatch import messages_dispatch_due, messages_due_exist, messages_reconcile_stuck
 
     messages_reconcile_stuck()
     sent = messages_dispatch_due()
@@ -22,7 +22,7 @@ def dispatch_due_messages() -> int:
 @shared_task
 def plan_missing_reminders() -> int:
     """Hourly (CELERY_BEAT_SCHEDULE): the reminders of booked appointments that have none."""
-    from .reminders import reminders_plan_missing
+    from nudges.reminders.planning import reminders_plan_missing
 
     return reminders_plan_missing()
 
@@ -32,7 +32,7 @@ def waitlist_offers_for_freed_time(appointment_id: int) -> int:
     """Queued after a cancel has committed (``nudges.waitlist.waitlist_time_freed``): hold the
     freed time and offer it to the waiting list, off the request that cancelled. Safe to run
     twice: a freed time is held and offered at most once. Returns how many offers."""
-    from .waitlist import waitlist_offers_make
+    from nudges.waitlist.services import waitlist_offers_make
 
     return len(waitlist_offers_make(freed_appointment_id=appointment_id))
 

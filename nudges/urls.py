@@ -2,7 +2,9 @@
 
 from django.urls import include, path
 
-from . import manager_views, satisfaction_views, views, waitlist_views
+from nudges.experiments import manager_views, views
+from nudges.satisfaction import views as satisfaction_views
+from nudges.waitlist import views as waitlist_views
 
 app_name = "nudges"
 
@@ -12,14 +14,14 @@ urlpatterns = [
     path("afspraak-maken/online-of-balie/balie/", views.continue_to_counter, name="counter"),
     path("kanaalsturing/online/<slug:code>/", views.go_online, name="online"),
     path("transparantie/", views.register, name="register"),
-    path("tevredenheid/<str:token>/", satisfaction_views.survey, name="satisfaction"),
+    path("tevredenheid/<token:token>/", satisfaction_views.survey, name="satisfaction"),
     path("medewerkers/tevredenheid/", satisfaction_views.satisfaction_overview, name="manager-satisfaction"),
     path("wachtlijst/", waitlist_views.join, name="waitlist-join"),
-    path("wachtlijst/eerder/<str:token>/", waitlist_views.join_for_appointment, name="waitlist-appointment"),
-    path("wachtlijst/aanbod/<str:token>/", waitlist_views.offer, name="waitlist-offer"),
-    path("wachtlijst/<str:token>/", waitlist_views.entry, name="waitlist-entry"),
-    path("wachtlijst/<str:token>/afmelden/", waitlist_views.leave, name="waitlist-leave"),
-    path("wachtlijst/<str:token>/bevestigen/", waitlist_views.confirm, name="waitlist-confirm"),
+    path("wachtlijst/eerder/<token:token>/", waitlist_views.join_for_appointment, name="waitlist-appointment"),
+    path("wachtlijst/aanbod/<token:token>/", waitlist_views.offer, name="waitlist-offer"),
+    path("wachtlijst/<token:token>/", waitlist_views.entry, name="waitlist-entry"),
+    path("wachtlijst/<token:token>/afmelden/", waitlist_views.leave, name="waitlist-leave"),
+    path("wachtlijst/<token:token>/bevestigen/", waitlist_views.confirm, name="waitlist-confirm"),
     path("medewerkers/wachtlijst/", waitlist_views.waitlist_overview, name="manager-waitlist"),
     path("medewerkers/experimenten/", manager_views.experiment_list, name="manager-list"),
     path("medewerkers/experimenten/nieuw/", manager_views.experiment_create, name="manager-create"),

@@ -13,9 +13,8 @@ from rest_framework.views import APIView
 
 from booking import services
 from booking.constants import Channel
+from booking.dates import validate_date_window
 from booking.selectors import appointment_get_by_token, location_get, products_by_codes
-
-from .errors import ConflictSerializer, ErrorSerializer
 
 phone_validator = RegexValidator(
     r"^\+?[0-9 ()-]{6,20}$", _("Vul een geldig telefoonnummer in, bijvoorbeeld 06 12345678.")
@@ -26,7 +25,10 @@ class BookingRequestSerializer(serializers.Serializer):
     products = serializers.ListField(child=serializers.CharField(max_length=40), min_length=1, max_length=5)
     persons = serializers.IntegerField(min_value=1, default=1)
     location = serializers.IntegerField(min_value=1)
-    start = serializers.DateTimeField(help_text=_("Begintijd, ISO 8601; zonder UTC-verschil geldt Nederlandse tijd."))
+    start = serializers.DateTimeField(
+        validators=[validate_date_window],
+        help_text=_("Begintijd, ISO 8601; zonder UTC-verschil geldt Nederlandse tijd."),
+    )
 
     def validate_persons(self, value):
         if value > settings.BOOKING_MAX_PERSONS:
@@ -80,7 +82,7 @@ class HoldCreateApi(BookingThrottleMixin, APIView):
         summary=_("Tijd vasthouden"),
         description=_("Houdt een tijd kort vast (standaard 10 minuten) terwijl de inwoner gegevens invult."),
         request=InputSerializer,
-        responses={201: OutputSerializer, 400: None, 409: ConflictSerializer},
+        responses={201: OutputSerializer},
     )
     def post(self, request):
         serializer = self.InputSerializer(data=request.data)
@@ -104,7 +106,7 @@ class AppointmentCreateApi(BookingThrottleMixin, APIView):
             "409 als de tijd niet meer vrij is, met maximaal drie alternatieven."
         ),
         request=InputSerializer,
-        responses={201: AppointmentOutputSerializer, 400: None, 409: ConflictSerializer},
+        responses={201: AppointmentOutputSerializer},
     )
     def post(self, request):
         serializer = self.InputSerializer(data=request.data)
@@ -122,7 +124,7 @@ class AppointmentCreateApi(BookingThrottleMixin, APIView):
 
 
 class AppointmentDetailApi(APIView):
-    @extend_schema(summary=_("Afspraak bekijken"), responses={200: AppointmentOutputSerializer, 404: ErrorSerializer})
+    @extend_schema(summary=_("Afspraak bekijken"), responses={200: AppointmentOutputSerializer})
     def get(self, request, manage_token):
         return Response(AppointmentOutputSerializer(appointment_get_by_token(manage_token)).data)
 
@@ -131,7 +133,7 @@ class AppointmentCancelApi(BookingThrottleMixin, APIView):
     @extend_schema(
         summary=_("Afspraak annuleren"),
         request=None,
-        responses={200: AppointmentOutputSerializer, 404: ErrorSerializer, 409: ErrorSerializer},
+        responses={200: AppointmentOutputSerializer},
     )
     def post(self, request, manage_token):
         appointment = services.appointment_cancel(appointment=appointment_get_by_token(manage_token))
@@ -148,7 +150,7 @@ class AppointmentRescheduleApi(BookingThrottleMixin, APIView):
         summary=_("Afspraak verzetten"),
         description=_("Verzet de afspraak in één keer: de nieuwe tijd wordt genomen, of er verandert niets."),
         request=InputSerializer,
-        responses={200: AppointmentOutputSerializer, 400: None, 404: ErrorSerializer, 409: ConflictSerializer},
+        responses={200: AppointmentOutputSerializer},
     )
     def post(self, request, manage_token):
         appointment = appointment_get_by_token(manage_token)

@@ -56,7 +56,9 @@ class HasIntegrationScope(permissions.BasePermission):
     def has_permission(self, request, view):
         client = request.auth
         scope = getattr(view, "integration_scope", None)
-        return isinstance(client, IntegrationClient) and bool(scope) and client.has_scope(scope)
+        if not isinstance(client, IntegrationClient) or not scope:
+            return False
+        return client.has_scope(scope)
 
 
 class IntegrationClientThrottle(throttling.SimpleRateThrottle):

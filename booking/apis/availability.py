@@ -1,7 +1,7 @@
 import hashlib
 import threading
 import time
-from datetime import timedelta
+from datetime import date, timedelta
 
 from cachetools import TLRUCache
 from django.conf import settings
@@ -14,15 +14,35 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import serializers
 from rest_framework.views import APIView
 
-from booking.availability import AvailabilitySnapshot, availability_snapshot, availability_version
+from booking.availability import AvailabilitySnapshot, availability_snapshot, availability_versions
+from booking.dates import validate_date_window
 from booking.selectors import location_get, products_by_codes
 
 from .errors import SlotSerializer
 
 
-def _request_cache_key(query) -> str:
-    """The raw query (products sorted, defaults spelled out) plus the cache version it depends
-    on. Only answers the full view validated are ever stored under it."""
+def _request_days(query) -> list[date] | None:
+    """The days a query asks for, with the view's defaults and without past days; None when its
+    dates do not parse or the range is too long (the full view answers that with a 400)."""
+    today = timezone.localdate()
+    try:
+        date_from = date.fromisoformat(query["date_from"]) if query.get("date_from") else today
+        date_to = date.fromisoformat(query["date_to"]) if query.get("date_to") else date_from + timedelta(days=13)
+    except ValueError:
+        return None
+    if not 0 <= (date_to - date_from).days < settings.BOOKING_MAX_RANGE_DAYS:
+        return None
+    date_from = max(date_from, today)
+    return [date_from + timedelta(days=i) for i in range((date_to - date_from).days + 1)]
+
+
+def _request_cache_key(query) -> str | None:
+    """The raw query (products sorted, defaults spelled out) plus the versions of every day it
+    covers: a booking changes this key for the ranges that include its day only. Only answers
+    the full view validated are ever stored under it."""
+    days = _request_days(query)
+    if days is None:
+        return None
     location = query.get("location") or None
     raw = "|".join(
         [
@@ -31,11 +51,11 @@ def _request_cache_key(query) -> str:
             location or "*",
             query.get("date_from") or timezone.localdate().isoformat(),
             query.get("date_to") or "",
-            availability_version(location),
+            *availability_versions(location, days),
         ]
     )
     # The format version in the key: old and new processes share Redis during a rolling deploy.
-    return "availability:request:v2:" + hashlib.sha256(raw.encode()).hexdigest()
+    return "availability:request:v3:" + hashlib.sha256(raw.encode()).hexdigest()
 
 
 # Identical requests within a process skip even the cache server: the answer (up to a few
@@ -92,8 +112,8 @@ class AvailabilityApi(APIView):
         product = serializers.ListField(child=serializers.CharField(max_length=40), min_length=1, max_length=5)
         persons = serializers.IntegerField(min_value=1, default=1)
         location = serializers.IntegerField(min_value=1, required=False)
-        date_from = serializers.DateField(required=False)
-        date_to = serializers.DateField(required=False)
+        date_from = serializers.DateField(required=False, validators=[validate_date_window])
+        date_to = serializers.DateField(required=False, validators=[validate_date_window])
 
         def validate_persons(self, value):
             if value > settings.BOOKING_MAX_PERSONS:
@@ -145,7 +165,6 @@ class AvailabilityApi(APIView):
         params = filters.validated_data
         products = products_by_codes(params["product"], field="product")
         location_id = location_get(params["location"]).pk if "location" in params else None
-        key = _request_cache_key(request.query_params)
         snapshot = availability_snapshot(
             products=products,
             persons=params["persons"],
@@ -153,15 +172,19 @@ class AvailabilityApi(APIView):
             date_from=params["date_from"],
             date_to=params["date_to"],
         )
-        if settings.BOOKING_AVAILABILITY_CACHE_SECONDS:
+        # The key holds the versions read before the computation: a booking committed meanwhile
+        # moves readers to a newer key, so no answer is kept under a version it predates.
+        key = getattr(request, "availability_cache_key", None)
+        if key:
             _cache_snapshot(key, snapshot)
         # Pre-rendered by the selector (documented by OutputSerializer above): serialising a
         # six-week range slot by slot cost more than everything else in a cached request.
         return _json_response(snapshot.json(timezone.now()))
 
     def dispatch(self, request, *args, **kwargs):
-        if request.method == "GET":
-            snapshot = _cached_snapshot(_request_cache_key(request.GET))
+        if request.method == "GET" and settings.BOOKING_AVAILABILITY_CACHE_SECONDS:
+            request.availability_cache_key = key = _request_cache_key(request.GET)
+            snapshot = _cached_snapshot(key) if key else None
             if snapshot is not None:
                 return _json_response(snapshot.json(timezone.now()))
         return super().dispatch(request, *args, **kwargs)

@@ -9,9 +9,12 @@ from __future__ import annotations
 import random
 from datetime import datetime, time
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from booking.availability import availability_for_products, local_tz
 from booking.constants import Channel
@@ -24,6 +27,11 @@ from . import roles
 from .selectors import local_day_bounds
 
 DEMO_PASSWORD = "kanaalwijzer-demo"  # noqa: S105 - documented demo password, demo databases only
+# The demo Manager and Beheerder need a TOTP code (booking.staff.accounts): their app is set up
+# with this published key (RFC 6238's test key), so `manage.py demo_code` can print the current
+# code. Demo databases only; a real account sets up its own secret on the enrol page.
+DEMO_TOTP_KEY = "3132333435363738393031323334353637383930"
+DEMO_TOTP_DEVICE = "demo"
 
 DEMO_USERS = [
     # username, first name, role, may use the Django admin
@@ -52,7 +60,20 @@ def seed_staff_users(*, password: str = DEMO_PASSWORD) -> list[str]:
         user.is_active = True
         user.save()
         user.groups.set([groups[role]])
+        if role in settings.STAFF_MFA_REQUIRED_GROUPS:
+            TOTPDevice.objects.get_or_create(
+                user=user, name=DEMO_TOTP_DEVICE, defaults={"key": DEMO_TOTP_KEY, "confirmed": True}
+            )
     return created
+
+
+def demo_codes() -> dict[str, str]:
+    """The current TOTP code of every demo account that has the demo device."""
+    devices = TOTPDevice.objects.filter(name=DEMO_TOTP_DEVICE, key=DEMO_TOTP_KEY).select_related("user")
+    return {
+        device.user.get_username(): f"{totp(device.bin_key, device.step, device.t0, device.digits):0{device.digits}d}"
+        for device in devices
+    }
 
 
 def seed_today_appointments(*, share: float = 0.4, rng: random.Random | None = None) -> int:

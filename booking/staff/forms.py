@@ -14,9 +14,10 @@ from django.utils.translation import gettext_lazy as _
 
 from booking.availability import local_tz
 from booking.constants import OnlinePossible, OnlineReason
+from booking.dates import datetime_parse, day_parse, validate_date_window
 from booking.exceptions import BookingError
-from booking.forms import AccessibleForm
 from booking.models import Desk, Location, OpeningHours, Product
+from booking.web import AccessibleForm
 
 DATE_WIDGET = {"type": "date"}
 TIME_WIDGET = {"type": "time", "step": "300"}
@@ -42,6 +43,7 @@ class StaffForm(AccessibleForm):
 def _date_field(label, **kwargs) -> forms.DateField:
     return forms.DateField(
         label=label,
+        validators=[validate_date_window],
         widget=forms.DateInput(attrs=DATE_WIDGET, format="%Y-%m-%d"),
         error_messages={"invalid": _("Vul een geldige datum in."), "required": _("Vul een datum in.")},
         **kwargs,
@@ -180,11 +182,8 @@ class StartForm(StaffForm):
     start = forms.CharField(label=_("Tijd"), max_length=40, error_messages={"required": _("Kies een tijd.")})
 
     def clean_start(self) -> datetime:
-        try:
-            start = datetime.fromisoformat(self.cleaned_data["start"])
-        except ValueError:
-            raise forms.ValidationError(_("Kies een tijd uit de lijst.")) from None
-        if timezone.is_naive(start):
+        start = datetime_parse(self.cleaned_data["start"])
+        if start is None or timezone.is_naive(start):
             raise forms.ValidationError(_("Kies een tijd uit de lijst."))
         return start
 
@@ -314,6 +313,14 @@ PRODUCT_FIELDS = [
     "online_url",
     "online_requirements_nl",
     "online_requirements_en",
+    "online_requires_digid",
+    "online_requires_payment",
+    "description_nl",
+    "description_en",
+    "checklist_nl",
+    "checklist_en",
+    "kcc_text_nl",
+    "kcc_text_en",
     "is_active",
 ]
 PRICE_ROWS = [
@@ -346,8 +353,8 @@ class ProductForm(StaffForm):
                 field.help_text = ""
             if name.endswith(("_minutes", "_days", "_person")):
                 field.widget.attrs["class"] = "input--short"
-            if name.startswith("online_requirements"):
-                field.widget.attrs["rows"] = 2
+            if name.startswith(("online_requirements", "description", "checklist", "kcc_text")):
+                field.widget.attrs["rows"] = 3
         if product is not None:
             self.fields["code"].disabled = True
         self._wire_descriptions()
@@ -379,7 +386,4 @@ class ProductForm(StaffForm):
 
 
 def parse_day(value: str | None, default: date) -> date:
-    try:
-        return date.fromisoformat(value) if value else default
-    except ValueError:
-        return default
+    return day_parse(value) or default

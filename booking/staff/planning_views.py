@@ -16,10 +16,12 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from booking.availability import local_tz
+from booking.dates import day_parse
 from booking.exceptions import AffectedAppointmentsChanged, BookingError
+from booking.knowledge import product_changes
 from booking.models import Closure, Desk, Location, OpeningHours, Product
 from booking.selectors import location_list
 
@@ -38,7 +40,8 @@ from .permissions import staff_required
 from .roles import MANAGE_PRODUCTS, PLAN_SCHEDULES, VIEW_CAPACITY
 from .views import staff_render
 
-GET_POST = ["GET", "POST"]
+GET_POST = ["GET", "HEAD", "POST"]
+SAFE_METHODS = ("GET", "HEAD")
 
 
 def _today() -> date:
@@ -53,7 +56,7 @@ def _error_summary(message: str) -> list[dict]:
 
 
 @staff_required(PLAN_SCHEDULES)
-@require_GET
+@require_safe
 def schedules(request: HttpRequest) -> HttpResponse:
     location = location_list().first()
     if location is None:
@@ -89,7 +92,7 @@ def _schedule_page(request: HttpRequest, location: Location, *, status: int = 20
 
 
 @staff_required(PLAN_SCHEDULES)
-@require_GET
+@require_safe
 def schedule(request: HttpRequest, location_id: int) -> HttpResponse:
     location = get_object_or_404(Location, pk=location_id)
     return _schedule_page(request, location)
@@ -167,7 +170,7 @@ def closure_new(request: HttpRequest, location_id: int) -> HttpResponse:
     (``confirm``): close, cancel them and e-mail each citizen, in one action."""
     location = get_object_or_404(Location, pk=location_id)
     initial = {}
-    if request.method == "GET" and request.GET.get("day"):
+    if request.method in SAFE_METHODS and request.GET.get("day"):
         day = parse_day(request.GET["day"], _today())
         initial = {"start_date": day, "end_date": day}
     form = ClosureForm(request.POST if request.method == "POST" else None, location=location, initial=initial)
@@ -236,9 +239,8 @@ def closure_delete(request: HttpRequest, closure_id: int) -> HttpResponse:
 @require_POST
 def holiday(request: HttpRequest, location_id: int, day: str) -> HttpResponse:
     location = get_object_or_404(Location, pk=location_id)
-    try:
-        when = date.fromisoformat(day)
-    except ValueError:
+    when = day_parse(day)
+    if when is None:
         return _schedule_page(request, location, summary=_error_summary(_("Onbekende datum.")), status=400)
     form = HolidayForm(request.POST)
     form.is_valid()
@@ -260,7 +262,7 @@ def holiday(request: HttpRequest, location_id: int, day: str) -> HttpResponse:
 
 
 @staff_required(MANAGE_PRODUCTS)
-@require_GET
+@require_safe
 def products(request: HttpRequest) -> HttpResponse:
     return staff_render(request, "staff/products/list.html", {"products": Product.objects.order_by("name_nl")})
 
@@ -278,7 +280,12 @@ def product_edit(request: HttpRequest, code: str | None = None) -> HttpResponse:
         else:
             messages.success(request, _("%(name)s is opgeslagen.") % {"name": saved.name})
             return redirect("staff:products")
-    context = {"form": form, "product": product, "summary": form.error_summary()}
+    context = {
+        "form": form,
+        "product": product,
+        "summary": form.error_summary(),
+        "history": product_changes(product) if product else [],
+    }
     return staff_render(request, "staff/products/form.html", context, status=400 if form.is_bound else 200)
 
 
@@ -286,7 +293,7 @@ def product_edit(request: HttpRequest, code: str | None = None) -> HttpResponse:
 
 
 @staff_required(VIEW_CAPACITY)
-@require_GET
+@require_safe
 def capacity(request: HttpRequest) -> HttpResponse:
     locations = list(location_list())
     if not locations:

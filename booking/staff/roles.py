@@ -30,8 +30,10 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     MANAGER: (MANAGE_PRODUCTS, VIEW_CAPACITY),
     ADMINISTRATOR: CUSTOM_PERMISSIONS,
 }
-# The administrator also gets every model permission of these apps (the Django admin).
-ADMINISTRATOR_MODEL_APPS = ("booking", "auth")
+# The administrator also gets every model permission of these apps (the Django admin). Never
+# "auth": only superusers change users, groups or permissions (a Beheerder could otherwise
+# make itself superuser); migration 0006 takes them away where 0003 gave them.
+ADMINISTRATOR_MODEL_APPS = ("booking",)
 
 
 def _permissions(names: tuple[str, ...]) -> list[Permission]:
@@ -53,4 +55,6 @@ def roles_ensure() -> dict[str, Group]:
     groups[ADMINISTRATOR].permissions.add(
         *Permission.objects.filter(content_type__app_label__in=ADMINISTRATOR_MODEL_APPS)
     )
+    for group in groups.values():
+        group.permissions.remove(*Permission.objects.filter(content_type__app_label="auth"))
     return groups

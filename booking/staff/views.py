@@ -26,11 +26,13 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+from django_otp import user_has_device
 from django_ratelimit.decorators import ratelimit
 
 from booking.availability import availability_for_products, local_tz
 from booking.constants import AppointmentStatus, CancelReason, OnlinePossible, OnlineReason
+from booking.dates import day_parse
 from booking.exceptions import BookingError, SlotUnavailable
 from booking.models import Appointment, Location
 from booking.selectors import location_list
@@ -46,10 +48,11 @@ from .forms import (
     WalkInForm,
     add_domain_error,
 )
+from .panels import panels_for
 from .permissions import nav_items, staff_required, user_can
 from .roles import BOOK_BY_PHONE, RUN_DESK
 
-GET_POST = ["GET", "POST"]
+GET_POST = ["GET", "HEAD", "POST"]
 BOARD_REFRESH_SECONDS = 30
 SESSION_LOCATION_KEY = "staff_location_id"
 
@@ -96,9 +99,10 @@ def _login_rate(group: str, request: HttpRequest) -> str:
 
 
 @ratelimit(group="staff-login", key="ip", rate=_login_rate, method="POST", block=False)
-@ratelimit(group="staff-login-user", key="post:username", rate=_login_rate, method="POST", block=False)
 def login_view(request: HttpRequest) -> HttpResponseBase:
-    """Django's login, limited per client and per user name against password guessing."""
+    """Django's login, limited per client address. Lockout after wrong passwords is per (user
+    name, address), by django-axes for this page and the admin's alike: a limit per user name
+    alone would let anyone lock a named colleague out."""
     if getattr(request, "limited", False):
         response = render(request, "staff/too_many_requests.html", status=429)
         response["Retry-After"] = "60"
@@ -107,9 +111,9 @@ def login_view(request: HttpRequest) -> HttpResponseBase:
 
 
 @staff_required()
-@require_GET
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
-    return staff_render(request, "staff/home.html")
+    return staff_render(request, "staff/home.html", {"has_mfa": user_has_device(request.user)})
 
 
 # --- day board ------------------------------------------------------------------------------
@@ -159,11 +163,12 @@ def _board_context(request: HttpRequest, location: Location, day: date) -> dict:
 def _board_page(request: HttpRequest, location: Location, day: date, form, walk_in: WalkInForm, status=200):
     context = _board_context(request, location, day)
     context.update({"filter_form": form, "walk_in_form": walk_in, "summary": walk_in.error_summary()})
+    context["panels"] = panels_for(request, "board", location_id=location.pk, day=day)
     return staff_render(request, "staff/board.html", context, status=status)
 
 
 @staff_required(RUN_DESK)
-@require_GET
+@require_safe
 def board(request: HttpRequest) -> HttpResponse:
     location, day, form = _board_params(request)
     if location is None:
@@ -172,7 +177,7 @@ def board(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required(RUN_DESK)
-@require_GET
+@require_safe
 def board_fragment(request: HttpRequest) -> HttpResponse:
     """The desks and their appointments only: fetched every 30 seconds by the board's script."""
     location, day, _form = _board_params(request)
@@ -366,7 +371,7 @@ def served(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 @staff_required(RUN_DESK, BOOK_BY_PHONE)
-@require_GET
+@require_safe
 def appointment_detail(request: HttpRequest, reference: str) -> HttpResponse:
     appointment = _appointment_or_404(reference)
     return staff_render(request, "staff/appointment_detail.html", _detail_context(request, appointment))
@@ -376,14 +381,21 @@ def appointment_detail(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 @staff_required(BOOK_BY_PHONE)
-@require_GET
+@require_safe
 def phone(request: HttpRequest) -> HttpResponse:
     form = SearchForm(request.GET if request.GET else None)
     results = None
     if form.is_bound and form.is_valid():
         results = selectors.appointment_search(query=form.cleaned_data["q"], day=form.cleaned_data["day"])
     return staff_render(
-        request, "staff/phone/search.html", {"form": form, "results": results, "summary": form.error_summary()}
+        request,
+        "staff/phone/search.html",
+        {
+            "form": form,
+            "results": results,
+            "summary": form.error_summary(),
+            "panels": panels_for(request, "phone"),
+        },
     )
 
 
@@ -449,6 +461,8 @@ def phone_book(request: HttpRequest) -> HttpResponse:
         )
         context.update({"query": request.GET.urlencode(), "day": data["day"], "location": data["location"]})
     context["summary"] = search.error_summary() + book_form.error_summary()
+    asked = [p.pk for p in search.cleaned_data.get("products", [])] if search.is_bound and search.is_valid() else []
+    context["panels"] = panels_for(request, "phone_book", product_ids=asked)
     status = 400 if request.method == "POST" else 200
     return staff_render(request, "staff/phone/book.html", context, status=status)
 
@@ -460,10 +474,7 @@ def phone_reschedule(request: HttpRequest, reference: str) -> HttpResponse:
     if appointment.status != AppointmentStatus.BOOKED:
         return redirect("staff:appointment", reference=appointment.reference)
     location = appointment.desk.location
-    try:
-        day = date.fromisoformat(request.GET.get("day", ""))
-    except ValueError:
-        day = max(_today(), appointment.start.astimezone(local_tz()).date())
+    day = day_parse(request.GET.get("day")) or max(_today(), appointment.start.astimezone(local_tz()).date())
     form = StartForm(request.POST if request.method == "POST" else None)
     products = list(appointment.products.all())
     context: dict = {"appointment": appointment, "form": form, "day": day, "alternatives": [], "products": products}

@@ -14,6 +14,8 @@ import dj_database_url
 from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
+from config.client_ip import parse_num_proxies
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(os.environ.get("KANAALWIJZER_VAR_DIR", BASE_DIR / "var"))
 
@@ -51,20 +53,36 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
+    "simple_history",
     "booking",
     "nudges",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "config.headers.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "booking.staff.accounts.StaffSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Who changed a product (its change history, booking.Product.history).
+    "simple_history.middleware.HistoryRequestMiddleware",
+    # The visitor's experiment unit, for booking-hook callbacks that run inside this request
+    # (links an online booking to the nudge the visitor saw; see nudges/experiments/unit.py).
+    "nudges.experiments.unit.NudgeUnitMiddleware",
+    # Last: answers a locked-out login attempt.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -125,12 +143,34 @@ else:
 # --- Auth -------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "staff:login"
 LOGIN_REDIRECT_URL = "staff:home"
+# Every login (the staff page and the Django admin alike) goes through django-axes: after
+# AXES_FAILURE_LIMIT wrong passwords that user name is locked from that client address for
+# AXES_COOLOFF_TIME. Per (user name, address): a stranger elsewhere cannot lock a colleague out.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_ENABLED = env_bool("AXES_ENABLED", True)
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "config.client_ip.client_ip"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "staff/too_many_requests.html"
+AXES_HTTP_RESPONSE_CODE = 429
+# Staff sessions (booking.staff.accounts): logged out after STAFF_IDLE_MINUTES without a click
+# and STAFF_SESSION_HOURS after logging in, whatever happens in between. TOTP (django-otp) is
+# required for the roles in STAFF_MFA_REQUIRED_GROUPS and offered to everyone; the Django admin
+# wants a code entered in the last STAFF_ADMIN_REAUTH_MINUTES.
+STAFF_IDLE_MINUTES = env_int("STAFF_IDLE_MINUTES", 30)
+STAFF_SESSION_HOURS = env_int("STAFF_SESSION_HOURS", 12)
+STAFF_ADMIN_REAUTH_MINUTES = env_int("STAFF_ADMIN_REAUTH_MINUTES", 15)
+STAFF_MFA_REQUIRED_GROUPS = ["Beheerder", "Manager"]
+SESSION_COOKIE_AGE = STAFF_SESSION_HOURS * 3600
+OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "Kanaalwijzer")
 
 # --- Internationalisation ---------------------------------------------------------------
 LANGUAGE_CODE = "nl"
@@ -153,6 +193,34 @@ STORAGES = {
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp): scripts and styles from our own static files only (no
+# inline script, no style attributes), nothing framed, no third-party origin anywhere. The API
+# docs pages add inline styles and blob workers (booking/apis/urls.py), nothing else.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'none'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'none'"],
+        "object-src": ["'none'"],
+    }
+}
+PERMISSIONS_POLICY_DENY = [
+    "accelerometer",
+    "camera",
+    "geolocation",
+    "gyroscope",
+    "magnetometer",
+    "microphone",
+    "payment",
+    "usb",
+    "browsing-topics",
+]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
@@ -173,6 +241,7 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
 
 # --- REST framework ---------------------------------------------------------------------
+API_NUM_PROXIES = parse_num_proxies(os.environ.get("API_NUM_PROXIES"))
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
@@ -182,13 +251,19 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "EXCEPTION_HANDLER": "booking.apis.errors.exception_handler",
+    "DEFAULT_PARSER_CLASSES": [
+        "booking.apis.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
         "rest_framework.throttling.UserRateThrottle",
     ],
-    # Behind a load balancer set API_NUM_PROXIES (e.g. 1) so throttles key on the real client,
-    # not on the balancer or on a client-supplied X-Forwarded-For header.
-    "NUM_PROXIES": int(os.environ["API_NUM_PROXIES"]) if os.environ.get("API_NUM_PROXIES") else None,
+    # The proxies in front of the app (API_NUM_PROXIES, see config.client_ip): every limit keys
+    # on the real client, never on a client-supplied X-Forwarded-For. Unset: none trusted here;
+    # production refuses to start without it.
+    "NUM_PROXIES": API_NUM_PROXIES or 0,
     "DEFAULT_THROTTLE_RATES": {
         "anon": os.environ.get("API_THROTTLE_ANON", "600/minute"),
         "user": os.environ.get("API_THROTTLE_USER", "3000/minute"),
@@ -205,6 +280,14 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    # Swagger UI and ReDoc from our own static files: no CDN, no third-party script.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "booking.apis.errors.error_schema_postprocess",
+    ],
 }
 
 # --- Celery -----------------------------------------------------------------------------
@@ -292,16 +375,17 @@ SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 # Rate limits per client (django-ratelimit, counted in the default cache under a hashed key:
 # no IP address is stored). Pages: every booking and manage page; actions: their POSTs.
 RATELIMIT_ENABLE = env_bool("RATELIMIT_ENABLE", True)
-# Behind a load balancer: the META key holding the client address (e.g. HTTP_X_REAL_IP).
-RATELIMIT_IP_META_KEY = os.environ.get("RATELIMIT_IP_META_KEY") or None
+# The client address as the API throttles see it (API_NUM_PROXIES): one definition for all.
+RATELIMIT_IP_META_KEY = "config.client_ip.client_ip"
 BOOKING_RATELIMIT_PAGES = os.environ.get("BOOKING_RATELIMIT_PAGES", "120/m")
 BOOKING_RATELIMIT_ACTIONS = os.environ.get("BOOKING_RATELIMIT_ACTIONS", "30/m")
 
 # --- Nudges (channel steering experiments) ---------------------------------------------
 # Unit ids (a random first-party cookie for web visitors, a client's own id through the API)
 # are stored only as HMAC-SHA256 under this key. Changing it re-assigns every visitor: never
-# during a running experiment.
-NUDGES_UNIT_HASH_KEY = os.environ.get("NUDGES_UNIT_HASH_KEY", SECRET_KEY)
+# during a running experiment. Its own key, never derived from DJANGO_SECRET_KEY (rotating
+# that routine secret must not re-hash every visitor); production refuses to start without it.
+NUDGES_UNIT_HASH_KEY = os.environ.get("NUDGES_UNIT_HASH_KEY", "insecure-local-only-unit-hash-key-change-me")
 NUDGES_UNIT_COOKIE_DAYS = env_int("NUDGES_UNIT_COOKIE_DAYS", 180)
 # The social-norm figure is shown only with at least this many cases behind it.
 NUDGES_SOCIAL_MIN_CASES = env_int("NUDGES_SOCIAL_MIN_CASES", 100)
@@ -343,17 +427,22 @@ NUDGES_SATISFACTION_DELAY_MINUTES = env_int("NUDGES_SATISFACTION_DELAY_MINUTES",
 NUDGES_WAITLIST_OFFERS_PER_SLOT = env_int("NUDGES_WAITLIST_OFFERS_PER_SLOT", 3)
 NUDGES_WAITLIST_HOLD_MINUTES = env_int("NUDGES_WAITLIST_HOLD_MINUTES", 30)
 NUDGES_WAITLIST_MAX_DAYS = env_int("NUDGES_WAITLIST_MAX_DAYS", 90)
-# Makes the visitor's unit known to booking-hook callbacks (links an online booking to it).
-MIDDLEWARE.append("nudges.middleware.NudgeUnitMiddleware")
 
 # --- Logging: no personal data; only ids and references are logged ----------------------
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Secret tokens in paths (manage, survey and waiting-list links) become "[token]".
+    "filters": {"redact_tokens": {"()": "config.logs.RedactTokensFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_tokens"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # On the loggers too, so every handler (Django's, a test's) gets the redacted record.
+        "django.request": {"filters": ["redact_tokens"]},
+        "django.server": {"handlers": ["console"], "filters": ["redact_tokens"], "propagate": False},
+    },
 }
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" or CELERY_BROKER_URL == "filesystem://":

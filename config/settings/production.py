@@ -9,7 +9,13 @@ from .base import env_bool, env_int
 
 if "DJANGO_SECRET_KEY" not in os.environ:
     raise ImproperlyConfigured("Set DJANGO_SECRET_KEY in production.")
+if "NUDGES_UNIT_HASH_KEY" not in os.environ:
+    raise ImproperlyConfigured("Set NUDGES_UNIT_HASH_KEY in production (its own key, not DJANGO_SECRET_KEY).")
 DEBUG = False
+if API_NUM_PROXIES is None:
+    # Throttles, rate limits and the login lockout key on the client address: guessing the
+    # proxies wrong lets anyone pick their own address with X-Forwarded-For.
+    raise ImproperlyConfigured('Set API_NUM_PROXIES: the number of proxies in front of the app, or "none".')
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)

@@ -11,8 +11,11 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # environment; the pytest process itself always keeps mail in memory (pytest-django).
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", True)
-# SMS kept in memory too (nudges.sms.outbox), unless a test's worker is told otherwise.
+# SMS kept in memory too (nudges.outbox.sms.outbox), unless a test's worker is told otherwise.
 NUDGES_SMS_BACKEND = os.environ.get("NUDGES_SMS_BACKEND", "nudges.sms.LocMemBackend")
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_CLASSES": []}
+# django-axes needs the request in authenticate(), which the test client's login() does not
+# pass; the lockout tests switch it on.
+AXES_ENABLED = env_bool("AXES_ENABLED", False)
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)

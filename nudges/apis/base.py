@@ -1,16 +1,14 @@
-"""Authentication for integration clients, the permission checks, and the one mapping from
-nudge errors to HTTP (400 per field, 404/409 with ``detail`` and ``code``)."""
+"""Authentication for integration clients and the permission checks. Errors (nudges' own
+included) are mapped to HTTP once, for every app, by ``booking.apis.errors``."""
 
 from __future__ import annotations
 
 from django.contrib.auth.models import AnonymousUser
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from rest_framework import authentication, exceptions, permissions, serializers
-from rest_framework.response import Response
+from rest_framework import authentication, exceptions, permissions
 from rest_framework.views import APIView
 
-from nudges import services
-from nudges.exceptions import NudgeError
+from nudges.experiments import services
 from nudges.models import IntegrationClient
 from nudges.permissions import MANAGE_EXPERIMENTS
 
@@ -55,18 +53,8 @@ class CanManageExperiments(permissions.BasePermission):
         return bool(user and user.is_authenticated and user.has_perm(MANAGE_EXPERIMENTS))
 
 
-class NudgeErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField()
-    code = serializers.CharField()
-
-
 class NudgeApiView(APIView):
-    def handle_exception(self, exc):
-        if isinstance(exc, NudgeError):
-            if exc.http_status == 400:
-                return Response({exc.field or "non_field_errors": [str(exc.message)]}, status=400)
-            return Response({"detail": str(exc.message), "code": exc.code}, status=exc.http_status)
-        return super().handle_exception(exc)
+    """Base of nudges' API views (errors go through the project's one exception handler)."""
 
 
 class IntegrationApiView(NudgeApiView):

@@ -12,13 +12,13 @@ from rest_framework.response import Response
 
 from booking.constants import Channel
 from booking.selectors import products_by_codes
-from nudges import selectors, services
-from nudges.assignment import is_valid_unit_id, unit_hash
 from nudges.constants import REPORTABLE_OUTCOMES, Source, Touchpoint
 from nudges.exceptions import InvalidInput
+from nudges.experiments import selectors, services
+from nudges.experiments.assignment import is_valid_unit_id, unit_hash
 from nudges.models import Experiment
 
-from .base import IntegrationApiView, NudgeErrorSerializer
+from .base import IntegrationApiView
 
 
 class UnitField(serializers.CharField):
@@ -71,7 +71,7 @@ class DecisionApi(IntegrationApiView):
             OpenApiParameter("channel", str, enum=Channel.values),
             OpenApiParameter("needs_help", bool),
         ],
-        responses={200: OutputSerializer, 400: None, 401: NudgeErrorSerializer},
+        responses={200: OutputSerializer},
     )
     def get(self, request):
         filters = self.FilterSerializer(data=request.query_params.dict())
@@ -134,7 +134,7 @@ class ExposureCreateApi(IntegrationApiView):
             "nogmaals melden geeft 200. De variant moet de toegewezen variant zijn."
         ),
         request=InputSerializer,
-        responses={201: OutputSerializer, 200: OutputSerializer, 400: None, 401: NudgeErrorSerializer},
+        responses={201: OutputSerializer, 200: OutputSerializer},
     )
     def post(self, request):
         serializer = self.InputSerializer(data=request.data)
@@ -194,7 +194,7 @@ class OutcomeCreateApi(IntegrationApiView):
             "(kw_ref). 'abandoned' wordt berekend en kan niet gemeld worden. Eenmaal per eenheid en soort."
         ),
         request=InputSerializer,
-        responses={201: OutputSerializer, 400: None, 401: NudgeErrorSerializer, 404: NudgeErrorSerializer},
+        responses={201: OutputSerializer},
     )
     def post(self, request):
         serializer = self.InputSerializer(data=request.data)

@@ -8,9 +8,9 @@ from rest_framework import serializers
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.response import Response
 
-from nudges import selectors, services
+from nudges.experiments import selectors, services
 
-from .base import CanManageExperiments, NudgeApiView, NudgeErrorSerializer
+from .base import CanManageExperiments, NudgeApiView
 
 
 class ArmSerializer(serializers.Serializer):
@@ -86,6 +86,7 @@ class ExperimentResultsApi(NudgeApiView):
         verdict = serializers.CharField(help_text="no_data | collecting | srm | winner | worse | no_difference")
         winner = serializers.CharField(allow_null=True)
         blocked_by = serializers.ListField(child=serializers.CharField())
+        harmed_on = serializers.ListField(child=serializers.CharField())
         total_exposures = serializers.IntegerField()
         primary = MetricResultSerializer(allow_null=True)
         guardrails = MetricResultSerializer(many=True)
@@ -100,7 +101,7 @@ class ExperimentResultsApi(NudgeApiView):
             "vastgelegd bij de eerste blik waarop elke variant de geplande steekproef heeft; daarvoor geen "
             "p-waarden en niets significant."
         ),
-        responses={200: OutputSerializer, 403: NudgeErrorSerializer, 404: NudgeErrorSerializer},
+        responses={200: OutputSerializer},
     )
     def get(self, request, experiment_id: int):
         experiment = selectors.experiment_get(experiment_id)

@@ -48,6 +48,35 @@ COUNTER_CODE = "balie"
 ONLINE_CODE = "internet"
 
 
+# The channels every municipality starts with (data migration 0012 holds a frozen copy); the
+# beheerder adds more in the admin.
+CHANNELS = (
+    # code, name NL, name EN, kind, cost channel, position
+    ("balie", "Balie", "Counter", "counter", "counter", 10),
+    ("telefoon", "Telefoon", "Phone", "phone", "phone", 20),
+    ("e-mail", "E-mail", "E-mail", "email", "", 30),
+    ("internet", "Internet", "Internet", "web", "online", 40),
+    ("social-media", "Sociale media", "Social media", "social", "", 50),
+    ("whatsapp", "WhatsApp", "WhatsApp", "messaging", "", 60),
+    ("post", "Post", "Post", "post", "post", 70),
+)
+
+
+def contact_channels_ensure() -> None:
+    """Create the standard channels where missing (demo data, tests that empty the tables)."""
+    for code, name_nl, name_en, kind, cost_channel, position in CHANNELS:
+        ContactChannel.objects.get_or_create(
+            code=code,
+            defaults={
+                "name_nl": name_nl,
+                "name_en": name_en,
+                "kind": kind,
+                "cost_channel": cost_channel,
+                "position": position,
+            },
+        )
+
+
 @dataclass
 class ContactInput:
     channel: str

@@ -21,15 +21,14 @@ from django.utils import timezone
 
 from booking.models import Desk, Product
 from booking.staff.services import closure_create_with_cancellations
-from nudges import services as nudge_services
-from nudges.assignment import unit_hash
 from nudges.channels.services import SOURCE_DEMO, ContactInput, contacts_import
 from nudges.constants import ExperimentStatus, Metric, OutcomeKind, Touchpoint
-from nudges.models import Contact, Experiment, Exposure, Intervention, Outcome
+from nudges.experiments import services as nudge_services
+from nudges.experiments.assignment import unit_hash
+from nudges.models import BoundVersion, Contact, Experiment, Exposure, Intervention, Outcome
 
 from . import services
 from .constants import BoundKind
-from .models import BoundVersion
 from .portfolio import experiment_snapshots_refresh
 from .rollups import rollups_refresh
 

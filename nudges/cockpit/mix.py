@@ -20,9 +20,8 @@ from django.utils import timezone
 from booking import selectors as booking_selectors
 from booking.constants import Channel
 from nudges.channels.selectors import contact_channels
-from nudges.selectors import experiment_list
-
-from .models import DailyAppointmentVolume, DailyContactVolume
+from nudges.experiments.selectors import experiment_list
+from nudges.models import DailyAppointmentVolume, DailyContactVolume
 
 WEEK, MONTH = "week", "month"
 TRUNC = {WEEK: TruncWeek, MONTH: TruncMonth}

@@ -28,12 +28,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from booking import selectors as booking_selectors
-from nudges import selectors as nudge_selectors
-from nudges import services as nudge_services
 from nudges.constants import ExperimentStatus, Metric, Touchpoint
-from nudges.models import Experiment
-
-from .models import ExperimentCountsSnapshot
+from nudges.experiments import selectors as nudge_selectors
+from nudges.experiments import services as nudge_services
+from nudges.models import Experiment, ExperimentCountsSnapshot
 
 PER = 1000
 CACHE_SECONDS = 6 * 3600

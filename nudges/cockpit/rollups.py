@@ -13,8 +13,7 @@ from django.utils import timezone
 
 from booking import selectors as booking_selectors
 from nudges.channels.selectors import contact_counts_per_day
-
-from .models import DailyAppointmentVolume, DailyContactVolume
+from nudges.models import DailyAppointmentVolume, DailyContactVolume
 
 ROLLUP_LOCK = 0x6B77_726F  # "kwro": the advisory lock key of the roll-up rebuild
 

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from booking import selectors as booking_selectors
+from nudges.models import Bound, BoundMeasurement, BoundVersion, Breach, DailyContactVolume
 
 from .constants import (
     CAPACITY_WINDOW_DAYS,
@@ -26,7 +27,6 @@ from .constants import (
     BoundKind,
     BoundStatus,
 )
-from .models import Bound, BoundMeasurement, BoundVersion, Breach, DailyContactVolume
 
 NOT_HANDLED_WINDOW_DAYS = 28
 NOT_HANDLED_OUTCOME = "not_handled"
@@ -79,7 +79,7 @@ class Facts:
 
     @cached_property
     def satisfaction(self) -> dict[str, float]:
-        from nudges.satisfaction import satisfaction_per_channel
+        from nudges.satisfaction.services import satisfaction_per_channel
 
         rows = satisfaction_per_channel(since=self.now - timedelta(days=SATISFACTION_WINDOW_DAYS))
         return {row.channel: row.mean for row in rows if row.mean is not None}

@@ -20,15 +20,15 @@ from django.utils.translation import gettext as _
 
 from nudges.constants import MessageKind
 from nudges.exceptions import InvalidInput
-from nudges.messaging import Outgoing, email_from_templates, message_enqueue
+from nudges.models import Bound, BoundMeasurement, BoundVersion, Breach, BreachAlert
+from nudges.outbox.dispatch import Outgoing, email_from_templates, message_enqueue
 
 from .constants import MANAGE_POLICY, MAXIMUM_KINDS, UNITS, BoundKind, BoundStatus
-from .models import Bound, BoundMeasurement, BoundVersion, Breach, BreachAlert
 from .selectors import Facts, bound_measure, bound_status, bounds_in_force
 
 logger = logging.getLogger(__name__)
 
-EMAIL_TEMPLATE = "nudges/email/bound_breach"
+EMAIL_TEMPLATE = "nudges/cockpit/email/bound_breach"
 # Kinds whose scope is a channel, a product, a location (the others ignore what is given).
 SCOPES = {
     BoundKind.SERVICE_PRESENCE: ("product_code",),

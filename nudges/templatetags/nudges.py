@@ -10,7 +10,7 @@ from fractions import Fraction
 from django import template
 from django.utils.formats import number_format as _truncating_number_format
 
-from nudges.statistics import round_half_up
+from nudges.experiments.statistics import round_half_up
 
 register = template.Library()
 
@@ -39,6 +39,14 @@ def points(value) -> str:
         return "–"
     sign = "+" if value > 0 else ("−" if value < 0 else "±")
     return f"{sign}{number_format(abs(value) * 100, decimal_pos=1)} pp"
+
+
+@register.filter
+def points_size(value) -> str:
+    """A size in percentage points, without a sign (a minimal detectable effect)."""
+    if value is None:
+        return "–"
+    return f"{number_format(abs(value) * 100, decimal_pos=1)} pp"
 
 
 @register.filter

@@ -4,6 +4,10 @@ axe-core from the npm registry (node_modules/axe-core, installed by `npm ci`).
 
 Helpers for tests: ``check_accessibility(page)`` (zero WCAG 2.1 A/AA violations) and
 ``screenshot(page, name)`` (saved under test-artifacts/screenshots/, not committed).
+
+The Content-Security-Policy is on: every page a test opens fails the test if the browser
+reports a CSP violation. axe-core is therefore injected as an init script (through the
+DevTools protocol, which the policy does not govern), not as an inline script tag.
 """
 
 from __future__ import annotations
@@ -56,7 +60,21 @@ def browser():
 def _new_page(browser, *, locale: str = "nl-NL", viewport: dict | None = None):
     context = browser.new_context(viewport=viewport or PHONE, locale=locale)
     context.set_default_timeout(10_000)
-    return context, context.new_page()
+    context.add_init_script(path=str(AXE_JS))
+    page = context.new_page()
+    page.csp_violations = []
+    page.on("console", lambda message: _record_csp_violation(page, message))
+    return context, page
+
+
+def _record_csp_violation(page, message) -> None:
+    if "Content Security Policy" in message.text:
+        page.csp_violations.append(f"{page.url}: {message.text}")
+
+
+def assert_no_csp_violations(*pages) -> None:
+    violations = [violation for page in pages for violation in page.csp_violations]
+    assert not violations, "CSP violations:\n" + "\n".join(violations)
 
 
 @pytest.fixture
@@ -66,27 +84,29 @@ def page(browser, live_server):
     page.base_url = live_server.url
     yield page
     context.close()
+    assert_no_csp_violations(page)
 
 
 @pytest.fixture
 def new_page(browser, live_server):
     """Factory for extra pages (another visitor, English, a desktop-sized staff screen)."""
-    contexts = []
+    contexts, pages = [], []
 
     def make(**kwargs):
         context, page = _new_page(browser, **kwargs)
         page.base_url = live_server.url
         contexts.append(context)
+        pages.append(page)
         return page
 
     yield make
     for context in contexts:
         context.close()
+    assert_no_csp_violations(*pages)
 
 
 def check_accessibility(page) -> None:
     """Fail with a readable list when axe-core finds any WCAG 2.1 A/AA violation."""
-    page.add_script_tag(path=str(AXE_JS))
     result = page.evaluate("async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS)
     violations = result["violations"]
     report = "\n".join(

@@ -8,9 +8,9 @@ import pytest
 
 from booking.demo import seed_reference_data
 from booking.models import Product
-from nudges import services
 from nudges.constants import Metric
 from nudges.demo import seed_interventions
+from nudges.experiments import services
 from nudges.models import OnlineCompletion
 
 from .conftest import check_accessibility, screenshot

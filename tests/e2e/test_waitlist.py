@@ -18,9 +18,9 @@ from booking.constants import AppointmentStatus
 from booking.demo import seed_reference_data
 from booking.models import Appointment, Location, Product
 from booking.services import appointment_book, appointment_cancel
-from nudges.messaging import messages_dispatch_due
 from nudges.models import WaitlistEntry, WaitlistStatus
-from nudges.waitlist import waitlist_entry_confirm, waitlist_join
+from nudges.outbox.dispatch import messages_dispatch_due
+from nudges.waitlist.services import waitlist_entry_confirm, waitlist_join
 
 from .conftest import check_accessibility, screenshot
 

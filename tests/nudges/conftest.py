@@ -11,8 +11,8 @@ import pytest
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from nudges import services
 from nudges.constants import ContentKind, Metric, Principle, Touchpoint
+from nudges.experiments import services
 from nudges.models import Intervention, OnlineCompletion
 from tests.factories import DeskFactory, ProductFactory
 

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from nudges.experiments.services import integration_client_create
 from nudges.models import IntegrationClient
-from nudges.services import integration_client_create
 
 
 class Command(BaseCommand):

@@ -3,7 +3,7 @@ reminders, or to check the hourly safety net by hand). Safe to run any time."""
 
 from django.core.management.base import BaseCommand
 
-from nudges.reminders import reminders_plan_missing
+from nudges.reminders.planning import reminders_plan_missing
 
 
 class Command(BaseCommand):

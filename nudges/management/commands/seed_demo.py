@@ -8,8 +8,11 @@ from django.core.management.base import BaseCommand
 
 from booking.demo import demo_summary, seed_appointments, seed_reference_data
 from booking.staff.demo import DEMO_PASSWORD, DEMO_USERS, seed_staff_users, seed_today_appointments
+from nudges.channels.demo import seed_contacts
+from nudges.channels.services import contact_channels_ensure
 from nudges.cockpit.demo import seed_cockpit
 from nudges.demo import seed_nudges
+from nudges.roles import contacts_roles_ensure
 
 
 class Command(BaseCommand):
@@ -25,6 +28,9 @@ class Command(BaseCommand):
         summary = demo_summary()
         seed_staff_users()
         nudges = seed_nudges()
+        contact_channels_ensure()
+        contacts_roles_ensure()
+        contacts = seed_contacts()
         cockpit = seed_cockpit()
         self.stdout.write(
             self.style.SUCCESS(
@@ -47,4 +53,8 @@ class Command(BaseCommand):
             f"Cockpit: {cockpit['contacts']} contacts of six months added; policy frame, channel mix, cost and "
             f"what the nudges achieved at /medewerkers/cockpit/ (log in as manager); "
             f"{cockpit['breaches_opened']} bound breached now (alert e-mailed to the managers)."
+        )
+        self.stdout.write(
+            f"Contacts: {contacts} added (six months on every channel; none when already there); "
+            "register one at /medewerkers/contacten/."
         )

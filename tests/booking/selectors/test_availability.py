@@ -62,21 +62,6 @@ def starts(*args, **kwargs):
     return [s.start for s in slots(*args, **kwargs)]
 
 
-@pytest.fixture
-def location():
-    return LocationFactory(grid_minutes=10)
-
-
-@pytest.fixture
-def product():
-    return ProductFactory(minutes_per_person=10, min_notice_minutes=0, booking_horizon_days=120)
-
-
-@pytest.fixture
-def desk(location, product):
-    return DeskFactory(location=location, products=[product])  # Monday–Friday 09:00–17:00
-
-
 # --- opening hours and grid ---------------------------------------------------------------
 
 

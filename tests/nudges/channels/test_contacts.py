@@ -13,10 +13,10 @@ from django.utils import timezone
 from booking import hooks
 from booking.constants import AppointmentStatus, Channel
 from booking.staff import services as staff_services
-from nudges import services as nudge_services
 from nudges.channels import selectors
 from nudges.channels.services import ContactInput, ContactsRejected, client_source, contacts_import
 from nudges.constants import OutcomeKind
+from nudges.experiments import services as nudge_services
 from nudges.models import Contact, ContactOutcome
 from tests.factories import AppointmentFactory, DeskFactory
 

@@ -1,5 +1,5 @@
 """The breach alert with a real Celery worker on a real Redis (the harness of
-``tests/nudges/test_reminders_celery.py``): the daily check run by the worker, again and
+``tests/nudges/reminders/test_reminders_celery.py``): the daily check run by the worker, again and
 again, e-mails each manager once per breach, and again only after the bound recovered."""
 
 from __future__ import annotations
@@ -14,10 +14,9 @@ from django.conf import settings
 
 from nudges.cockpit import services
 from nudges.cockpit.constants import BoundKind
-from nudges.cockpit.models import BoundMeasurement, Breach
 from nudges.constants import MessageKind, MessageStatus
-from nudges.models import ScheduledMessage
-from tests.nudges.test_reminders_celery import Cluster
+from nudges.models import BoundMeasurement, Breach, ScheduledMessage
+from tests.nudges.reminders.test_reminders_celery import Cluster
 
 pytestmark = [pytest.mark.celery, pytest.mark.django_db(transaction=True)]
 

@@ -13,10 +13,9 @@ from booking.availability import invalidate_availability
 from booking.models import Closure
 from nudges.cockpit import selectors, services
 from nudges.cockpit.constants import BoundKind, BoundStatus
-from nudges.cockpit.models import BoundMeasurement, BoundVersion, Breach, BreachAlert
 from nudges.constants import MessageKind, MessageStatus
-from nudges.messaging import messages_dispatch_due
-from nudges.models import ScheduledMessage
+from nudges.models import BoundMeasurement, BoundVersion, Breach, BreachAlert, ScheduledMessage
+from nudges.outbox.dispatch import messages_dispatch_due
 from tests.factories import DeskFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db

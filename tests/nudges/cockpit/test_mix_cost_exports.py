@@ -99,7 +99,7 @@ def test_what_if_uses_the_measured_volumes(volumes):
 
 
 def test_rollups_rebuild_the_same_rows_when_run_twice(volumes):
-    from nudges.cockpit.models import DailyContactVolume
+    from nudges.models import DailyContactVolume
 
     first = sorted(DailyContactVolume.objects.values_list("day", "channel", "contacts"))
     rollups_refresh(date_from=volumes - timedelta(days=7), date_to=timezone.localdate())

@@ -13,11 +13,10 @@ from django.utils import timezone
 from scipy.stats import binomtest
 
 from nudges.cockpit import portfolio
-from nudges.cockpit.models import ExperimentCountsSnapshot
 from nudges.constants import OutcomeKind, Touchpoint
-from nudges.models import Exposure, Outcome
+from nudges.models import ExperimentCountsSnapshot, Exposure, Outcome
 from tests.nudges.conftest import build_experiment
-from tests.nudges.measurement_data import fill
+from tests.nudges.experiments.measurement_data import fill
 
 pytestmark = pytest.mark.django_db
 

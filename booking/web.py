@@ -1,0 +1,89 @@
+"""UI helpers meant for sharing: every app's citizen pages use these, so they live here and not
+in booking's own views or forms (public, see ``booking/__init__.py``).
+
+- ``citizen_page``: a citizen page's decorator: rate limited per client (pages and, stricter,
+  POSTs), never cached, and a friendly 429 page when over the limit.
+- ``AccessibleForm``: wires hints and error messages to their inputs (``aria-describedby``)
+  and lists the errors for the error summary at the top of the page.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from django import forms
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django_ratelimit.decorators import ratelimit
+
+
+def _rate(setting: str):
+    return lambda group, request: getattr(settings, setting)
+
+
+def citizen_page(view):
+    """Rate limited per client (pages and, stricter, POSTs), never cached, 429 page when over."""
+
+    @ratelimit(group="citizen-pages", key="ip", rate=_rate("BOOKING_RATELIMIT_PAGES"), block=False)
+    @ratelimit(group="citizen-actions", key="ip", rate=_rate("BOOKING_RATELIMIT_ACTIONS"), method="POST", block=False)
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if getattr(request, "limited", False):
+            response = render(request, "booking/too_many_requests.html", status=429)
+            response["Retry-After"] = "60"
+            return response
+        return view(request, *args, **kwargs)
+
+    return never_cache(wrapped)
+
+
+class AccessibleForm(forms.Form):
+    # Fields rendered as one group (radios, checkboxes): describe the fieldset, not each input.
+    group_widgets = (forms.RadioSelect, forms.CheckboxSelectMultiple)
+    # Where the error summary links to, when not the field's own input.
+    anchors: dict[str, str] = {}
+    _errors: forms.utils.ErrorDict | None  # set by Django's BaseForm; read without validating
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        self._wire_descriptions()
+
+    def add_error(self, field, error) -> None:
+        super().add_error(field, error)
+        self._wire_descriptions()
+
+    def _wire_descriptions(self) -> None:
+        for name, field in self.fields.items():
+            if isinstance(field.widget, (*self.group_widgets, forms.HiddenInput)):
+                continue
+            bound = self[name]
+            ids = []
+            if field.help_text:
+                ids.append(f"{bound.auto_id}_hint")
+            if self._errors and name in self._errors:
+                ids.append(f"{bound.auto_id}_error")
+            if ids:
+                field.widget.attrs["aria-describedby"] = " ".join(ids)
+            else:
+                field.widget.attrs.pop("aria-describedby", None)
+
+    def error_summary(self) -> list[dict]:
+        """[{"anchor": id or None, "message": text}] in the order of the fields."""
+        if not self.is_bound or not self.errors:
+            return []
+        items = [{"anchor": None, "message": message} for message in self.non_field_errors()]
+        for name in self.fields:
+            for message in self.errors.get(name, []):
+                items.append({"anchor": self.anchor(name), "message": message})
+        return items
+
+    def anchor(self, name: str) -> str:
+        if name in self.anchors:
+            return self.anchors[name]
+        bound = self[name]
+        if isinstance(self.fields[name].widget, self.group_widgets):
+            return f"{bound.auto_id}_0"
+        return bound.auto_id

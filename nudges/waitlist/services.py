@@ -1,0 +1,506 @@
+"""Waiting list: a cancelled time is offered to the people waiting for an earlier one; the
+first to accept gets it.
+
+Size (~520 lines): join, offer and accept share one state machine and its locks; split it
+once the accept runs wholly through booking's ``appointment_book_held_time``.
+
+Public:
+
+- ``waitlist_join``, ``waitlist_entry_confirm`` and ``waitlist_leave`` (services),
+  ``waitlist_entry_get_by_token`` and ``waitlist_offer_get_by_token`` (selectors): the
+  citizen's pages;
+- ``waitlist_time_freed``: booking hook (an appointment was cancelled), registered in
+  ``NudgesConfig.ready``; it queues the Celery task ``waitlist_offers_for_freed_time``, which
+  calls ``waitlist_offers_make``;
+- ``waitlist_offer_accept``: the first valid accept books the held time; ``OfferGone`` for
+  every later one;
+- ``offer_state``: an offer's status as it stands now (an open offer whose hold ran out is
+  expired; computed, no periodic job);
+- ``waitlist_erase_expired``: the retention step (``booking.retention``).
+
+The builders of the three e-mails and the manager's figures are in ``nudges.waitlist.report``.
+
+Double opt-in. Anyone can type any address, so a new entry is unconfirmed: it gets no offers
+until the link in its confirmation e-mail has been used (a POST; opening the link changes
+nothing, mail scanners open links too). Unconfirmed entries older than ``CONFIRM_WITHIN`` are
+ended with their contact data by the retention step. Joining with an address that already
+waits (confirmed or not) for one of the products gets the same answer as a new join and
+changes nothing, so the page never tells a visitor what someone else is waiting for.
+
+How a freed time travels. When an appointment is cancelled (and its time is still ahead,
+beyond the products' minimum notice), the time is held once with booking's hold service for
+``NUDGES_WAITLIST_HOLD_MINUTES`` and offered to the first ``NUDGES_WAITLIST_OFFERS_PER_SLOT``
+matching entries in order of joining: every product served at the desk the hold got, that
+location or any, their products and persons fit in the freed time, earlier than they asked
+for, and no other open offer of theirs. One e-mail per offer goes through the outbox.
+
+Accepting locks every offer of that hold (ascending id) and the entry, then calls booking's
+``appointment_book_held_time``, which takes booking's locks in booking's order. The first
+accept books the held time for the entry's contact (and, when the entry came from an appointment, cancels that one in the
+same transaction: either they have the new time and the old one is cancelled, or nothing
+changed); the other offers become "gone" and get a short e-mail saying so; those people stay
+on the list. The cancelled old time is in turn offered to the list by the same hook.
+
+Personal data: an entry keeps a name and an e-mail address only while it is waiting
+(unconfirmed or active); both are emptied the moment it ends (a database constraint holds this). Logs name ids only.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from booking.availability import appointment_duration, free_desks_for_period, local_tz
+from booking.constants import AppointmentStatus, CancelReason, Channel
+from booking.exceptions import BookingError, SlotUnavailable
+from booking.locks import lock_contact
+from booking.models import Appointment, Location, Product
+from booking.selectors import location_list
+from booking.services import appointment_book_held_time, appointment_hold, new_token
+from nudges import tasks
+from nudges.constants import MessageChannel, MessageKind
+from nudges.exceptions import InvalidInput, NudgeError
+from nudges.experiments.services import appointment_moved
+from nudges.models import OfferStatus, WaitlistEntry, WaitlistOffer, WaitlistStatus
+from nudges.outbox.dispatch import message_enqueue
+
+logger = logging.getLogger(__name__)
+
+# A hold shorter than this is not worth e-mailing about: nobody could react in time.
+MIN_HOLD_MINUTES = 5
+# Entries read (and locked, SKIP LOCKED) per freed time before matching in Python.
+_CANDIDATES = 200
+# An unconfirmed entry's confirmation link works this long; then the entry and its address go.
+CONFIRM_WITHIN = timedelta(hours=48)
+_WAITING = (WaitlistStatus.UNCONFIRMED, WaitlistStatus.ACTIVE)
+
+
+class OfferGone(NudgeError):
+    """The offered time can no longer be had: someone else accepted first, the hold ran out,
+    or the booking failed. Shown as a polite page; the person stays on the list."""
+
+    http_status = 409
+    code = "offer_gone"
+    default_message = _("Deze tijd is helaas al vergeven of niet meer beschikbaar. U blijft op de wachtlijst.")
+
+
+class OfferAlreadyAccepted(OfferGone):
+    code = "offer_accepted"
+    default_message = _("U heeft deze tijd al aangenomen. De bevestiging staat in uw e-mail.")
+
+
+# --- selectors ------------------------------------------------------------------------------
+
+
+def waitlist_entry_get_by_token(token: str) -> WaitlistEntry | None:
+    if not token or len(token) > 64:
+        return None
+    return WaitlistEntry.objects.select_related("location").prefetch_related("products").filter(token=token).first()
+
+
+def waitlist_offer_get_by_token(token: str) -> WaitlistOffer | None:
+    if not token or len(token) > 64:
+        return None
+    return (
+        WaitlistOffer.objects.select_related("entry", "location")
+        .prefetch_related("entry__products")
+        .filter(token=token)
+        .first()
+    )
+
+
+def offer_state(offer: WaitlistOffer, *, now: datetime | None = None) -> str:
+    """The status as it stands now: an open offer whose hold has run out is expired."""
+    now = now or timezone.now()
+    if offer.status == OfferStatus.OFFERED and offer.hold_expires_at <= now:
+        return OfferStatus.EXPIRED
+    return offer.status
+
+
+def offer_end(offer: WaitlistOffer) -> datetime:
+    """When the offered appointment would end for this entry (its products and persons)."""
+    return offer.start + appointment_duration(offer.entry.products.all(), offer.entry.persons)
+
+
+def entry_current_appointment(entry: WaitlistEntry) -> Appointment | None:
+    """The booked, upcoming appointment an accept would replace, if any."""
+    if entry.appointment_id is None:
+        return None
+    return (
+        Appointment.objects.select_related("desk__location")
+        .filter(pk=entry.appointment_id, status=AppointmentStatus.BOOKED, start__gt=timezone.now())
+        .first()
+    )
+
+
+# --- joining and leaving --------------------------------------------------------------------
+
+
+def waitlist_join(
+    *,
+    products: Sequence[Product],
+    persons: int,
+    location: Location | None,
+    name: str,
+    email: str,
+    language: str = "nl",
+    wanted_before: datetime | None = None,
+    appointment: Appointment | None = None,
+    now: datetime | None = None,
+) -> WaitlistEntry | None:
+    """Put someone on the list, unconfirmed, and e-mail them the confirmation link.
+    ``location`` None: any location. ``appointment``: the booked appointment they already
+    have; offers are then only for earlier times, and accepting one moves them (products and
+    persons are the appointment's).
+
+    One waiting entry per e-mail address and product: when the address already waits
+    (confirmed or not) for one of these products, nothing is created or sent and None is
+    returned. The caller must answer exactly as for a new entry: whoever typed the address
+    need not be its owner."""
+    now = now or timezone.now()
+    if appointment is not None:
+        if appointment.status != AppointmentStatus.BOOKED or appointment.start <= now:
+            raise InvalidInput(_("Deze afspraak kan niet meer worden gewijzigd."))
+        products, persons = list(appointment.products.all()), appointment.persons
+        name = name or appointment.name
+        wanted_before = min(wanted_before or appointment.start, appointment.start)
+    products = list(products)
+    name, email = " ".join((name or "").split()), (email or "").strip().lower()
+    if not products:
+        raise InvalidInput(_("Kies ten minste één product."), field="products")
+    if not 1 <= persons <= settings.BOOKING_MAX_PERSONS:
+        raise InvalidInput(
+            _("Het aantal personen moet tussen 1 en %(max)s liggen.") % {"max": settings.BOOKING_MAX_PERSONS},
+            field="persons",
+        )
+    where = location_list(products=products)
+    if location is not None and not where.filter(pk=location.pk).exists():
+        raise InvalidInput(
+            _("Bij deze vestiging kunnen deze producten niet samen in één afspraak. Kies een andere vestiging."),
+            field="location",
+        )
+    if location is None and not where.exists():
+        raise InvalidInput(
+            _("Deze producten kunnen niet samen in één afspraak. Zet u voor elk product apart op de wachtlijst."),
+            field="products",
+        )
+    if not name:
+        raise InvalidInput(_("Vul uw naam in."), field="name")
+    if not email:
+        raise InvalidInput(_("Vul uw e-mailadres in."), field="email")
+    if wanted_before is not None and wanted_before <= now:
+        raise InvalidInput(_("Kies een datum in de toekomst."), field="wanted_before")
+    if language not in dict(settings.LANGUAGES):
+        language = settings.LANGUAGE_CODE
+    with transaction.atomic():
+        # One join per address at a time, so the check below cannot be raced.
+        lock_contact(email)
+        waiting_for = WaitlistEntry.objects.filter(status__in=_WAITING, email=email).values("products")
+        if Product.objects.filter(pk__in=[p.pk for p in products]).filter(pk__in=waiting_for).exists():
+            # No second entry and no second e-mail (that would let anyone flood an inbox).
+            logger.info("Waitlist join for an address that already waits: nothing changed")
+            return None
+        entry = WaitlistEntry.objects.create(
+            token=new_token(),
+            persons=persons,
+            location=location,
+            wanted_before=wanted_before,
+            appointment_id=appointment.pk if appointment is not None else None,
+            name=name,
+            email=email,
+            language=language,
+            status=WaitlistStatus.UNCONFIRMED,
+            created_at=now,
+        )
+        entry.products.set(products)
+        message_enqueue(
+            kind=MessageKind.WAITLIST_CONFIRM,
+            due_at=now,
+            waitlist_offer_id=None,
+            waitlist_entry_id=entry.pk,
+            channel=MessageChannel.EMAIL,
+        )
+    logger.info("Waitlist entry %s joined, unconfirmed (appointment id %s)", entry.pk, entry.appointment_id)
+    return entry
+
+
+def waitlist_entry_confirm(*, entry: WaitlistEntry, now: datetime | None = None) -> WaitlistEntry:
+    """Double opt-in: the owner of the address used the link in the confirmation e-mail, so
+    the entry becomes active and gets offers. Idempotent: an active or ended entry is left as
+    it is. A link used after ``CONFIRM_WITHIN`` ends the entry instead (expired, contact data
+    gone), as the retention step would have."""
+    now = now or timezone.now()
+    unconfirmed = WaitlistEntry.objects.filter(pk=entry.pk, status=WaitlistStatus.UNCONFIRMED)
+    if unconfirmed.filter(created_at__gte=now - CONFIRM_WITHIN).update(status=WaitlistStatus.ACTIVE):
+        logger.info("Waitlist entry %s confirmed", entry.pk)
+    elif _end(unconfirmed, WaitlistStatus.EXPIRED, now=now):
+        logger.info("Waitlist entry %s confirmed too late: expired", entry.pk)
+    entry.refresh_from_db()
+    return entry
+
+
+def _end(entries, status: str, *, now: datetime) -> int:
+    """End the waiting ones of these entries (a queryset) and empty their contact data, in one
+    UPDATE."""
+    return entries.filter(status__in=_WAITING).update(status=status, ended_at=now, name="", email="")
+
+
+def waitlist_leave(*, entry: WaitlistEntry, now: datetime | None = None) -> WaitlistEntry:
+    """Take someone off the list; their name and address go at once. Leaving twice is
+    harmless. An open offer of theirs can no longer be accepted (the others can)."""
+    now = now or timezone.now()
+    if _end(WaitlistEntry.objects.filter(pk=entry.pk), WaitlistStatus.LEFT, now=now):
+        logger.info("Waitlist entry %s left", entry.pk)
+    entry.refresh_from_db()
+    return entry
+
+
+# --- a freed time ---------------------------------------------------------------------------
+
+
+def waitlist_time_freed(appointment_id: int) -> None:
+    """Booking hook (cancelled, after commit): queue the offers of the freed time as a Celery
+    task, so neither the citizen's request nor a staff closure cancelling dozens of
+    appointments waits for holds, matching and e-mails."""
+    tasks.waitlist_offers_for_freed_time.delay_on_commit(appointment_id)
+
+
+def _open_offer(now: datetime):
+    return WaitlistOffer.objects.filter(entry=OuterRef("pk"), status=OfferStatus.OFFERED, hold_expires_at__gt=now)
+
+
+def _candidates(*, location: Location, start: datetime, now: datetime):
+    """Active entries that could want this time, oldest first (products, persons and notice
+    are checked per entry afterwards)."""
+    return (
+        WaitlistEntry.objects.filter(status=WaitlistStatus.ACTIVE)
+        .exclude(email="")
+        .filter(Q(location__isnull=True) | Q(location=location))
+        .filter(Q(wanted_before__isnull=True) | Q(wanted_before__gt=start))
+        .exclude(Exists(_open_offer(now)))
+        .order_by("created_at", "pk")
+    )
+
+
+def _fits(entry: WaitlistEntry, hold: Appointment, *, current_starts: dict[int, datetime], now: datetime) -> bool:
+    products = list(entry.products.all())
+    if hold.start + appointment_duration(products, entry.persons) > hold.end:
+        return False
+    if hold.start < now + timedelta(minutes=max(p.min_notice_minutes for p in products)):
+        return False
+    last_day = now.astimezone(local_tz()).date() + timedelta(days=min(p.booking_horizon_days for p in products))
+    if hold.start.astimezone(local_tz()).date() > last_day:
+        return False
+    current = current_starts.get(entry.appointment_id)
+    return current is None or hold.start < current
+
+
+def _pick(*, hold: Appointment, location: Location, now: datetime) -> list[WaitlistEntry]:
+    """Lock and return the first matching entries. SKIP LOCKED: an entry another freed time is
+    being offered to right now is passed over, never waited for or offered twice."""
+    served = hold.desk.products.values_list("pk", flat=True)
+    rows = list(
+        _candidates(location=location, start=hold.start, now=now)
+        .exclude(products__in=Product.objects.exclude(pk__in=served))
+        .select_for_update(skip_locked=True, of=("self",))
+        .prefetch_related("products")[:_CANDIDATES]
+    )
+    linked = [e.appointment_id for e in rows if e.appointment_id]
+    current_starts = dict(
+        Appointment.objects.filter(pk__in=linked, status=AppointmentStatus.BOOKED).values_list("pk", "start")
+    )
+    fitting = [e for e in rows if _fits(e, hold, current_starts=current_starts, now=now)]
+    return fitting[: settings.NUDGES_WAITLIST_OFFERS_PER_SLOT]
+
+
+def waitlist_offers_make(*, freed_appointment_id: int, now: datetime | None = None) -> list[WaitlistOffer]:
+    """Hold the time a cancelled appointment freed and offer it to the first matching entries;
+    returns the offers (none when nobody matches or the time is not free or too close).
+
+    Safe to run twice: a freed time that was offered once is not offered again, and two runs
+    at once cannot both hold it (the second finds it taken)."""
+    now = now or timezone.now()
+    freed = (
+        Appointment.objects.select_related("desk__location")
+        .filter(pk=freed_appointment_id, status=AppointmentStatus.CANCELLED, start__gt=now)
+        .first()
+    )
+    if freed is None or WaitlistOffer.objects.filter(freed_appointment_id=freed.pk).exists():
+        return []
+    location = freed.desk.location
+    products = list(freed.products.all())
+    if not products or not _candidates(location=location, start=freed.start, now=now).exists():
+        return []
+    notice = timedelta(minutes=max(p.min_notice_minutes for p in products))
+    # The hold need not outlast the moment the time can no longer be booked.
+    hold_minutes = min(settings.NUDGES_WAITLIST_HOLD_MINUTES, int((freed.start - notice - now).total_seconds() // 60))
+    if hold_minutes < MIN_HOLD_MINUTES:
+        return []
+    # Read first, cheaply: a time freed by a closure, or already taken again, is not free.
+    if not free_desks_for_period(products=products, location_id=location.pk, start=freed.start, end=freed.end, now=now):
+        return []
+    with transaction.atomic():
+        try:
+            hold = appointment_hold(
+                products=products,
+                persons=freed.persons,
+                location=location,
+                start=freed.start,
+                hold_minutes=hold_minutes,
+                now=now,
+            )
+        except BookingError:
+            return []
+        entries = _pick(hold=hold, location=location, now=now)
+        if not entries:
+            transaction.set_rollback(True)  # nobody to offer it to: no hold either
+            return []
+        offers = WaitlistOffer.objects.bulk_create(
+            [
+                WaitlistOffer(
+                    entry=entry,
+                    freed_appointment_id=freed.pk,
+                    hold_id=hold.pk,
+                    hold_token=hold.manage_token,
+                    location=location,
+                    start=hold.start,
+                    token=new_token(),
+                    offered_at=now,
+                    hold_expires_at=hold.hold_expires_at,
+                )
+                for entry in entries
+            ]
+        )
+        for offer in offers:
+            message_enqueue(
+                kind=MessageKind.WAITLIST_OFFER, due_at=now, waitlist_offer_id=offer.pk, channel=MessageChannel.EMAIL
+            )
+    logger.info(
+        "Freed time of appointment id %s held (%s) and offered to %s waitlist entries",
+        freed.pk,
+        hold.reference,
+        len(offers),
+    )
+    return offers
+
+
+# --- accepting ------------------------------------------------------------------------------
+
+
+def _book_for(entry: WaitlistEntry, offer: WaitlistOffer, *, now: datetime) -> Appointment:
+    """Inside the accept transaction: book the held time for the entry, in place of the entry's
+    current appointment (if any), with booking's service (booking's locks, booking's order).
+    Raises BookingError when that cannot be done."""
+    current = Appointment.objects.filter(pk=entry.appointment_id).first() if entry.appointment_id else None
+    contact = {"phone": "", "remind_by_email": True, "remind_by_sms": False}
+    moved = current is not None and current.status == AppointmentStatus.BOOKED and current.start > now
+    if moved:
+        contact = {
+            "phone": current.phone,
+            "remind_by_email": current.remind_by_email,
+            "remind_by_sms": current.remind_by_sms,
+        }
+    appointment = appointment_book_held_time(
+        hold_token=offer.hold_token,
+        products=list(entry.products.all()),
+        persons=entry.persons,
+        name=entry.name,
+        email=entry.email,
+        language=entry.language,
+        replaces=current,
+        cancel_reason=CancelReason.MOVED_EARLIER,
+        channel=Channel.ONLINE,
+        send_confirmation=True,
+        now=now,
+        **contact,
+    )
+    if moved:
+        # The same person and request: the new appointment keeps the old one's units and arms.
+        appointment_moved(original_id=current.pk, appointment_id=appointment.pk, now=now)
+    return appointment
+
+
+def waitlist_offer_accept(*, offer: WaitlistOffer, now: datetime | None = None) -> Appointment:
+    """Accept an offer: the first valid accept of a hold books it for the entry; every other
+    raises ``OfferGone`` (``OfferAlreadyAccepted`` for a second click on the winning one) and
+    changes nothing except marking an expired hold's offers expired."""
+    now = now or timezone.now()
+    appointment, failure = None, None
+    with transaction.atomic():
+        siblings = list(WaitlistOffer.objects.select_for_update().filter(hold_id=offer.hold_id).order_by("pk"))
+        mine = next((o for o in siblings if o.pk == offer.pk), None)
+        if mine is None:
+            raise OfferGone()
+        if mine.status == OfferStatus.ACCEPTED:
+            raise OfferAlreadyAccepted()
+        if mine.status != OfferStatus.OFFERED or any(o.status == OfferStatus.ACCEPTED for o in siblings):
+            raise OfferGone()
+        if mine.hold_expires_at <= now:
+            WaitlistOffer.objects.filter(hold_id=mine.hold_id, status=OfferStatus.OFFERED).update(
+                status=OfferStatus.EXPIRED
+            )
+            failure = OfferGone()
+        else:
+            entry = WaitlistEntry.objects.select_for_update().get(pk=mine.entry_id)
+            if not entry.is_active:
+                raise OfferGone()
+            try:
+                with transaction.atomic():
+                    appointment = _book_for(entry, mine, now=now)
+            except BookingError as exc:
+                logger.info("Waitlist offer %s could not be booked: %s", mine.pk, exc.code)
+                message = None if isinstance(exc, SlotUnavailable) else exc.message
+                failure = OfferGone(message)
+            else:
+                _settle(mine, siblings, entry, appointment, now=now)
+    if failure is not None:
+        raise failure
+    logger.info("Waitlist offer %s accepted: appointment %s", mine.pk, appointment.reference)
+    return appointment
+
+
+def _settle(
+    mine: WaitlistOffer, siblings: list[WaitlistOffer], entry: WaitlistEntry, appointment: Appointment, *, now: datetime
+) -> None:
+    mine.status, mine.answered_at, mine.appointment_id = OfferStatus.ACCEPTED, now, appointment.pk
+    mine.save(update_fields=["status", "answered_at", "appointment_id"])
+    others = [o.pk for o in siblings if o.pk != mine.pk and o.status == OfferStatus.OFFERED]
+    WaitlistOffer.objects.filter(pk__in=others).update(status=OfferStatus.GONE)
+    for pk in others:
+        message_enqueue(kind=MessageKind.WAITLIST_TAKEN, due_at=now, waitlist_offer_id=pk, channel=MessageChannel.EMAIL)
+    # Served: the appointment now holds the contact data, the list no longer needs it.
+    _end(WaitlistEntry.objects.filter(pk=entry.pk), WaitlistStatus.SERVED, now=now)
+
+
+# --- retention ------------------------------------------------------------------------------
+
+
+def waitlist_erase_expired(
+    *, cutoff: datetime | None = None, dry_run: bool = False, now: datetime | None = None
+) -> int:
+    """Retention step (``booking.retention``): end the waiting entries whose wish can no longer
+    be met (their "earlier than" moment has passed), that have waited longer than
+    ``NUDGES_WAITLIST_MAX_DAYS``, or that were never confirmed within ``CONFIRM_WITHIN``; their
+    name and address are emptied with it. Returns how many (would be) ended. Idempotent.
+
+    ``cutoff`` (the appointments' retention cutoff) is not needed: an ended entry holds no
+    contact data at all (database constraint), so nothing lingers until a cutoff."""
+    now = now or timezone.now()
+    expired = WaitlistEntry.objects.filter(status__in=_WAITING).filter(
+        Q(wanted_before__lte=now)
+        | Q(created_at__lt=now - timedelta(days=settings.NUDGES_WAITLIST_MAX_DAYS))
+        | Q(status=WaitlistStatus.UNCONFIRMED, created_at__lt=now - CONFIRM_WITHIN)
+    )
+    if dry_run:
+        return expired.count()
+    ended = _end(expired, WaitlistStatus.EXPIRED, now=now)
+    if ended:
+        logger.info("Ended %s waitlist entries that expired", ended)
+    return ended

@@ -1,0 +1,59 @@
+"""How many queries a booking costs: the number is part of the contract, so that a change that
+adds a round trip to the hot write path shows up here (issue 14, benchmarks/README.md)."""
+
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from booking.availability import public_holidays
+from booking.models import Appointment
+from tests.factories import DeskFactory, LocationFactory, ProductFactory
+
+AMS = ZoneInfo("Europe/Amsterdam")
+pytestmark = pytest.mark.django_db
+
+
+def working_day():
+    day = timezone.localdate() + timedelta(days=7)
+    holidays = public_holidays(day, day + timedelta(days=14))
+    while day.weekday() >= 5 or day in holidays:
+        day += timedelta(days=1)
+    return day
+
+
+def body(location, day, hour, email):
+    return {
+        "products": ["paspoort"],
+        "persons": 1,
+        "location": location.pk,
+        "start": datetime.combine(day, time(hour), tzinfo=AMS).isoformat(),
+        "name": "Anouk de Vries",
+        "email": email,
+    }
+
+
+def test_a_booking_through_the_api_costs_a_fixed_number_of_queries(django_capture_on_commit_callbacks):
+    product = ProductFactory(code="paspoort", minutes_per_person=10)
+    location = LocationFactory()
+    DeskFactory(location=location, products=[product])
+    DeskFactory(location=location, products=[product])
+    api, day = APIClient(), working_day()
+    with django_capture_on_commit_callbacks(execute=True):  # the first one reads the schedule
+        assert (
+            api.post("/api/v1/appointments/", body(location, day, 9, "a@example.nl"), format="json").status_code == 201
+        )
+
+    with CaptureQueriesContext(connection) as queries, django_capture_on_commit_callbacks(execute=True):
+        response = api.post("/api/v1/appointments/", body(location, day, 10, "b@example.nl"), format="json")
+
+    assert response.status_code == 201
+    # Products and location (2); contact lock, per-product limit, free desks (3); desk lock,
+    # closure, expired holds, blocking check (4); the insert in a savepoint, its products, the
+    # audit event (5); the outbox rows of the in-transaction listeners; the answer's products.
+    assert len(queries) == 28, "\n".join(q["sql"][:120] for q in queries.captured_queries)
+    assert Appointment.objects.count() == 2
