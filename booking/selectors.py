@@ -44,6 +44,18 @@ def location_list(*, products: Sequence[Product] | None = None) -> QuerySet[Loca
     return qs.order_by("name")
 
 
+def desk_by_name(*, location_name: str, name: str) -> Desk | None:
+    """An active desk by its location's name and its own (demo data of other apps)."""
+    return (
+        Desk.objects.filter(location__name=location_name, name=name, is_active=True).select_related("location").first()
+    )
+
+
+def desk_closed_for(desk: Desk, *, reason: str) -> bool:
+    """Whether the desk has a closure with this reason (idempotent demo data)."""
+    return desk.closures.filter(reason=reason).exists()
+
+
 def location_get(location_id: int, *, field: str = "location") -> Location:
     try:
         return Location.objects.get(pk=location_id, is_active=True)

@@ -14,12 +14,14 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from booking.models import Desk, Product
+from booking import selectors as booking_selectors
+from booking.exceptions import InvalidRequest
 from booking.staff.services import closure_create_with_cancellations
 from nudges.channels.services import SOURCE_DEMO, ContactInput, contacts_import
 from nudges.constants import ExperimentStatus, Metric, OutcomeKind, Touchpoint
@@ -31,6 +33,9 @@ from . import services
 from .constants import BoundKind
 from .portfolio import experiment_snapshots_refresh
 from .rollups import rollups_refresh
+
+if TYPE_CHECKING:
+    from booking.models import Product
 
 HISTORY_DAYS = 182
 ATTRACTIVE_NAME = "Digitale korting na de productkeuze (uittreksel BRP, verhuizing)"
@@ -51,7 +56,7 @@ BASE = {
 def _contacts(*, rng: random.Random, now: datetime, days: int) -> int:
     if Contact.objects.filter(source=SOURCE_DEMO).exists():
         return 0
-    known = set(Product.objects.filter(is_active=True).values_list("code", flat=True))
+    known = {product.code for product in booking_selectors.product_list()}
     rows = []
     today = timezone.localdate(now)
     for back in range(days, 0, -1):
@@ -148,8 +153,16 @@ def _finished_experiment(
     return experiment
 
 
+def _products(*codes: str) -> list[Product]:
+    """The demo's products in code order, or none when one is missing (a trimmed catalogue)."""
+    try:
+        return sorted(booking_selectors.products_by_codes(codes), key=lambda product: product.code)
+    except InvalidRequest:
+        return []
+
+
 def _experiments(*, rng: random.Random, now: datetime) -> None:
-    products = list(Product.objects.filter(code__in=["uittreksel-brp", "verhuizing"]).order_by("code"))
+    products = _products("uittreksel-brp", "verhuizing")
     attractive = Intervention.objects.filter(code="digitale-korting").first()
     if len(products) == 2 and attractive:
         # Online chosen 20.0% vs 25.2%; counter booked 56.0% vs 50.8% (2,500 per group).
@@ -168,7 +181,7 @@ def _experiments(*, rng: random.Random, now: datetime) -> None:
             purpose="Nagaan of de leges naast elkaar, met online als digitale korting, minder baliebezoek geven.",
         )
     cost_wording = Intervention.objects.filter(code="herinnering-kosten").first()
-    passport = Product.objects.filter(code="paspoort").first()
+    passport = next(iter(_products("paspoort")), None)
     if cost_wording and passport:
         # No-shows 6.0% vs 4.2% of 3,000 reminded appointments per group.
         _finished_experiment(
@@ -205,7 +218,7 @@ def _bounds(*, now: datetime) -> None:
         return
     users = get_user_model().objects.filter(username__in=["manager", "beheerder"]).in_bulk(field_name="username")
     manager, beheerder = users.get("manager"), users.get("beheerder")
-    noord_b = Desk.objects.filter(location__name="Wijkkantoor Noord", name="Balie B").select_related("location").first()
+    noord_b = booking_selectors.desk_by_name(location_name="Wijkkantoor Noord", name="Balie B")
     for kind, limit, scope, note in BOUNDS:
         services.bound_set(
             kind=kind, limit=Decimal(limit), user=manager, note=note, now=now - timedelta(days=90), **scope
@@ -230,9 +243,9 @@ def _bounds(*, now: datetime) -> None:
 def _renovation(*, now: datetime) -> None:
     """Balie B at Wijkkantoor Noord is the only desk there for driving licences: closed for
     three weeks, the lead time for a driving licence at Noord goes past its bound."""
-    desk = Desk.objects.filter(location__name="Wijkkantoor Noord", name="Balie B").select_related("location").first()
+    desk = booking_selectors.desk_by_name(location_name="Wijkkantoor Noord", name="Balie B")
     planner = get_user_model().objects.filter(username="planner").first()
-    if desk is None or desk.closures.filter(reason=RENOVATION).exists():
+    if desk is None or booking_selectors.desk_closed_for(desk, reason=RENOVATION):
         return
     closure_create_with_cancellations(
         actor=planner,

@@ -1,6 +1,7 @@
 """The manager's cockpit in a real browser (desktop-sized Chromium), logged in as the demo
 manager: every page passes axe-core's WCAG 2.1 A/AA rules in Dutch and in English, works
-without JavaScript (the charts are server-side SVG) and is saved as a screenshot."""
+without JavaScript (the charts are server-side SVG images), raises no CSP violation and is
+saved as a screenshot."""
 
 from __future__ import annotations
 

@@ -145,6 +145,6 @@ def test_the_page_shows_effect_interval_and_forest_plot(client, manager, known):
     portfolio.experiment_snapshots_refresh()
     client.force_login(manager)
     body = client.get(reverse("nudges:cockpit-nudges")).content.decode()
-    assert 'aria-label="Effect per variant ten opzichte van de eigen controlegroep' in body
+    assert 'alt="Effect per variant ten opzichte van de eigen controlegroep' in body
     assert "Werkt: beter dan controle" in body
     assert "-5,0" in body or "-5.0" in body  # the attractive effect in percentage points
