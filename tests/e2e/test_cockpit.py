@@ -35,7 +35,7 @@ PAGES = [
 
 
 def contact_channels_ensure() -> None:
-    """The channels data migration 0012 creates; a transactional test before this one emptied them."""
+    """The channels data migration 0015 creates; a transactional test before this one emptied them."""
     frozen = importlib.import_module("nudges.migrations.0015_contact_channels_and_permission").CHANNELS
     for code, name_nl, name_en, kind, cost_channel, position in frozen:
         ContactChannel.objects.get_or_create(

@@ -7,15 +7,22 @@ from __future__ import annotations
 import pytest
 from django.core.management import call_command
 
+from booking.availability import invalidate_availability
+from booking.staff.services import closures
 from nudges.cockpit import portfolio, selectors
 from nudges.cockpit.constants import BoundStatus
 from nudges.cockpit.demo import ATTRACTIVE_NAME, REMINDER_COST_NAME
 from nudges.constants import MessageKind, Metric
 from nudges.models import ScheduledMessage
 
-# Committed transactions, as in a real run: the renovation's closure invalidates the cached
-# availability when it commits, before the bound check measures the lead time.
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def closures_commit_at_once(monkeypatch):
+    """In a real run the renovation's closure commits, and so invalidates the cached availability,
+    before the bound check measures the lead time; inside the test's transaction that happens now."""
+    monkeypatch.setattr(closures, "invalidate_on_commit", invalidate_availability)
 
 
 def test_the_demo_cockpit_on_first_run():
