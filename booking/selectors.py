@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 from django.db.models import Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .constants import AppointmentAction, AppointmentStatus, Channel
 from .exceptions import InvalidRequest, NotFound
-from .models import Appointment, AppointmentEvent, Closure, Location, Product
+from .models import Appointment, AppointmentEvent, Closure, Desk, Location, Product
 
 
 def product_list() -> QuerySet[Product]:
@@ -41,6 +43,18 @@ def location_list(*, products: Sequence[Product] | None = None) -> QuerySet[Loca
 
         qs = qs.filter(pk__in={d.location_id for d in eligible_desks(products)})
     return qs.order_by("name")
+
+
+def desk_by_name(*, location_name: str, name: str) -> Desk | None:
+    """An active desk by its location's name and its own (demo data of other apps)."""
+    return (
+        Desk.objects.filter(location__name=location_name, name=name, is_active=True).select_related("location").first()
+    )
+
+
+def desk_closed_for(desk: Desk, *, reason: str) -> bool:
+    """Whether the desk has a closure with this reason (idempotent demo data)."""
+    return desk.closures.filter(reason=reason).exists()
 
 
 def location_get(location_id: int, *, field: str = "location") -> Location:
@@ -284,3 +298,184 @@ def appointment_attribution_parts(appointment_id: int, *, online_only: bool = Fa
 def products_not_served_at_desk(desk_id: int) -> QuerySet[Product]:
     """The products a desk does not serve (for "only what this desk serves" filters)."""
     return Product.objects.exclude(desks=desk_id)
+
+
+# --- plain facts for other apps' reports (the manager's cockpit) -----------------------------
+
+
+@dataclass(frozen=True)
+class PriceFact:
+    """A product's fee and cost price on one channel (euros; None where not set)."""
+
+    product_code: str
+    product_name: str
+    channel: str
+    fee: Decimal | None
+    cost: Decimal | None
+
+
+def product_price_facts() -> list[PriceFact]:
+    """Fee and cost price per active product and channel, for every channel with a fee or a cost."""
+    facts = []
+    for product in product_list():
+        for channel in Channel.values:
+            fee, cost = product.fee(channel), product.cost(channel)
+            if fee is not None or cost is not None:
+                facts.append(PriceFact(product.code, product.name, channel, fee, cost))
+    return facts
+
+
+@dataclass(frozen=True)
+class ProductFact:
+    product_id: int
+    code: str
+    name: str
+    minutes_per_person: int
+    requires_presence: bool
+    has_online_alternative: bool
+    costs: dict[str, Decimal | None]
+
+
+def product_facts() -> list[ProductFact]:
+    """Active products with what a report needs: minutes at the desk, presence, online route and
+    the cost price per channel."""
+    return [
+        ProductFact(
+            product_id=p.pk,
+            code=p.code,
+            name=p.name,
+            minutes_per_person=p.minutes_per_person,
+            requires_presence=p.requires_presence,
+            has_online_alternative=p.has_online_alternative,
+            costs={channel: p.cost(channel) for channel in Channel.values},
+        )
+        for p in product_list()
+    ]
+
+
+@dataclass(frozen=True)
+class LeadTimeFact:
+    """The first free counter time for one product at one location (one person), from now."""
+
+    product_code: str
+    product_name: str
+    requires_presence: bool
+    has_online_alternative: bool
+    location_id: int
+    location_name: str
+    first_free: datetime | None
+    days: int | None  # calendar days from today; None: nothing free within the horizon
+    working_days: int | None  # Monday–Friday days after today up to that day, public holidays not counted
+
+
+def working_days_between(today: date, day: date) -> int:
+    """Weekdays after ``today`` up to and including ``day``, Dutch public holidays not counted."""
+    from .availability import public_holidays
+
+    if day <= today:
+        return 0
+    holidays = public_holidays(today, day)
+    return sum(
+        1
+        for offset in range(1, (day - today).days + 1)
+        if (d := today + timedelta(days=offset)).weekday() < 5 and d not in holidays
+    )
+
+
+def counter_lead_times(*, now: datetime | None = None) -> list[LeadTimeFact]:
+    """Lead time to the first free counter time per active product and location where a desk
+    serves it (the availability engine's answer, so closures, holidays and bookings count)."""
+    from .availability import eligible_desks, local_tz
+    from .staff.selectors import next_free_counter_time
+
+    now = now or timezone.now()
+    today = now.astimezone(local_tz()).date()
+    facts = []
+    locations = {loc.pk: loc for loc in location_list()}
+    for product in product_list():
+        for location_id in sorted({d.location_id for d in eligible_desks([product])} & set(locations)):
+            location = locations[location_id]
+            first = next_free_counter_time(product=product, location=location, now=now)
+            day = first.astimezone(local_tz()).date() if first else None
+            facts.append(
+                LeadTimeFact(
+                    product_code=product.code,
+                    product_name=product.name,
+                    requires_presence=product.requires_presence,
+                    has_online_alternative=product.has_online_alternative,
+                    location_id=location.pk,
+                    location_name=location.name,
+                    first_free=first,
+                    days=(day - today).days if day else None,
+                    working_days=working_days_between(today, day) if day else None,
+                )
+            )
+    return facts
+
+
+@dataclass(frozen=True)
+class CapacityFact:
+    location_id: int
+    location_name: str
+    open_minutes: int
+    booked_minutes: int
+
+    @property
+    def free_share(self) -> float | None:
+        return 1 - self.booked_minutes / self.open_minutes if self.open_minutes else None
+
+
+def counter_capacity(*, date_from: date, date_to: date) -> list[CapacityFact]:
+    """Open and booked desk minutes per active location over the local days date_from..date_to."""
+    from .staff.selectors import USED_STATUSES, local_day_bounds, open_intervals_for_desks
+
+    span_start, _ = local_day_bounds(date_from)
+    _, span_end = local_day_bounds(date_to)
+    facts = []
+    for location in location_list():
+        desks = list(Desk.objects.filter(location=location, is_active=True))
+        opened = open_intervals_for_desks(desks, date_from, date_to)
+        open_minutes = sum((b - a).total_seconds() for ivs in opened.values() for a, b in ivs) / 60
+        booked = sum(
+            (min(end, span_end) - max(start, span_start)).total_seconds() / 60
+            for start, end in Appointment.objects.filter(
+                desk__location=location, start__lt=span_end, end__gt=span_start, status__in=USED_STATUSES
+            ).values_list("start", "end")
+        )
+        facts.append(CapacityFact(location.pk, location.name, round(open_minutes), round(booked)))
+    return facts
+
+
+@dataclass(frozen=True)
+class AppointmentCount:
+    day: date  # local day of the visit
+    product_code: str
+    channel: str
+    status: str
+    appointments: int
+
+
+def appointment_counts_per_day(*, date_from: date, date_to: date) -> list[AppointmentCount]:
+    """Appointments (holds left out) per local day of the visit, product, channel and status:
+    one GROUP BY. An appointment for two products counts once for each."""
+    from django.db.models import Count
+    from django.db.models.functions import TruncDate
+
+    from .availability import local_tz
+    from .staff.selectors import local_day_bounds
+
+    span_start, _ = local_day_bounds(date_from)
+    _, span_end = local_day_bounds(date_to)
+    rows = (
+        Appointment.objects.filter(start__gte=span_start, start__lt=span_end)
+        .exclude(status=AppointmentStatus.HELD)
+        .annotate(day=TruncDate("start", tzinfo=local_tz()))
+        .values("day", "products__code", "channel", "status")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return [
+        AppointmentCount(r["day"], r["products__code"], r["channel"], r["status"], r["n"])
+        for r in rows
+        if r["products__code"]
+    ]

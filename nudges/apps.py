@@ -106,3 +106,8 @@ class NudgesConfig(AppConfig):
             ("phone", contact_views.phone_panel),
         ):
             register_panel(page, "nudges/channels/register_panel.html", provider, "nudges.register_contacts")
+        # The manager's cockpit: the policy frame monitored daily, a breach e-mailed once.
+        from .cockpit.services import breach_alert_build
+
+        register_message_kind(MessageKind.BOUND_BREACH, breach_alert_build)
+        register_nav("nudges:cockpit-frame", _("Cockpit"), "nudges.manage_policy")

@@ -176,6 +176,7 @@ class MessageKind(models.TextChoices):
     WAITLIST_TAKEN = "waitlist_taken", _("Eerdere tijd al vergeven")
     WAITLIST_CONFIRM = "waitlist_confirm", _("Bevestiging wachtlijstaanmelding")
     ONLINE_LINK = "online_link", _("Online link voor een beller")
+    BOUND_BREACH = "bound_breach", _("Kader overschreden")
 
 
 class MessageChannel(models.TextChoices):

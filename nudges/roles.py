@@ -14,9 +14,10 @@ OUTBOX_PERMISSIONS = ("view_scheduledmessage", "change_scheduledmessage", "view_
 
 def nudges_roles_ensure() -> None:
     permission = Permission.objects.get(content_type__app_label="nudges", codename="manage_experiments")
+    policy = Permission.objects.get(content_type__app_label="nudges", codename="manage_policy")
     for name in GROUPS_MANAGING_EXPERIMENTS:
         group, _created = Group.objects.get_or_create(name=name)
-        group.permissions.add(permission)
+        group.permissions.add(permission, policy)
     outbox, _created = Group.objects.get_or_create(name=OUTBOX_GROUP)
     outbox.permissions.add(
         *Permission.objects.filter(content_type__app_label="nudges", codename__in=OUTBOX_PERMISSIONS)

@@ -35,3 +35,26 @@ def waitlist_offers_for_freed_time(appointment_id: int) -> int:
     from nudges.waitlist.services import waitlist_offers_make
 
     return len(waitlist_offers_make(freed_appointment_id=appointment_id))
+
+
+@shared_task
+def check_policy_bounds() -> int:
+    """Daily (CELERY_BEAT_SCHEDULE): measure every bound of the policy frame and e-mail the
+    managers once when one becomes breached (``nudges.cockpit.services.bounds_check``)."""
+    from .cockpit.services import bounds_check
+
+    return bounds_check().opened
+
+
+@shared_task
+def refresh_cockpit_rollups() -> int:
+    """Every COCKPIT_ROLLUP_MINUTES (CELERY_BEAT_SCHEDULE): rebuild yesterday's and today's
+    contact and appointment roll-ups and recount the experiments, so the cockpit pages read
+    small tables. Safe to run twice: days are rebuilt whole under a lock."""
+    from .cockpit.portfolio import experiment_snapshots_refresh, portfolio_cached
+    from .cockpit.rollups import rollups_refresh
+
+    done = rollups_refresh() + experiment_snapshots_refresh()
+    portfolio_cached()  # warm the cache, so the first manager after a refresh does not wait
+    portfolio_cached(metric_override="no_show")
+    return done

@@ -1,6 +1,6 @@
 """Citizen pages (the nudge step, the tracked redirect, the register) and manager pages."""
 
-from django.urls import path
+from django.urls import include, path
 
 from nudges.experiments import manager_views, views
 from nudges.satisfaction import views as satisfaction_views
@@ -9,6 +9,7 @@ from nudges.waitlist import views as waitlist_views
 app_name = "nudges"
 
 urlpatterns = [
+    path("", include("nudges.cockpit.urls")),
     path("afspraak-maken/online-of-balie/", views.step, name="step"),
     path("afspraak-maken/online-of-balie/balie/", views.continue_to_counter, name="counter"),
     path("kanaalsturing/online/<slug:code>/", views.go_online, name="online"),

@@ -334,6 +334,16 @@ CELERY_BEAT_SCHEDULE = {
     },
     # The safety net for reminders: plans them for booked appointments that have none (booked
     # before reminders existed, or whose planning failed and was only logged).
+    # The policy frame (nudges.cockpit): each bound measured once a day, a breach e-mailed once.
+    "check-policy-bounds": {
+        "task": "nudges.tasks.check_policy_bounds",
+        "schedule": crontab(hour=6, minute=15),
+    },
+    # The cockpit's roll-ups (contacts, appointments, experiment counts): pages read these.
+    "refresh-cockpit-rollups": {
+        "task": "nudges.tasks.refresh_cockpit_rollups",
+        "schedule": timedelta(minutes=env_int("COCKPIT_ROLLUP_MINUTES", 15)),
+    },
     "plan-missing-reminders": {
         "task": "nudges.tasks.plan_missing_reminders",
         "schedule": timedelta(hours=1),

@@ -498,13 +498,27 @@ def _harmed_on(primary: MetricResult | None, guardrails: list[MetricResult]) -> 
     return [m.label for m in ([primary] if primary else []) + guardrails if m.analysis.worse]
 
 
-def experiment_results(experiment: Experiment, *, now: datetime | None = None) -> ExperimentResults:
+def experiment_counts_as_analysed(experiment: Experiment, *, now: datetime | None = None) -> dict[int, dict[str, int]]:
+    """The counts ``experiment_results`` analyses: as of the experiment's analysis moment."""
+    as_of, stored = analysis_moment(experiment, now=now)
+    return experiment_counts(experiment, now=as_of, until=as_of if stored else None)
+
+
+def experiment_results(
+    experiment: Experiment,
+    *,
+    now: datetime | None = None,
+    counts: dict[int, dict[str, int]] | None = None,
+    descriptive: bool = True,
+) -> ExperimentResults:
     """The results as of the experiment's analysis moment (``analysis_moment``); ``now`` only
     matters for an experiment that is neither frozen nor finished (a provisional look). Pure
-    read: freezing the analysis at the first look is ``services.experiment_look``'s job."""
+    read: freezing the analysis at the first look is ``services.experiment_look``'s job.
+    ``counts``: ``experiment_counts_as_analysed`` computed earlier (the cockpit's snapshot);
+    ``descriptive=False`` leaves out the metrics that are neither primary nor guardrail."""
     as_of, stored = analysis_moment(experiment, now=now)
     variants = arms(experiment)
-    counts = experiment_counts(experiment, now=as_of, until=as_of if stored else None)
+    counts = counts if counts is not None else experiment_counts_as_analysed(experiment, now=now)
     final = stored and _planned_sample_reached(experiment, variants, counts)
 
     def result(metric: str, role: str) -> MetricResult:
@@ -515,7 +529,9 @@ def experiment_results(experiment: Experiment, *, now: datetime | None = None) -
         result(m, "guardrail") for m in experiment.guardrail_metrics if m in METRICS and m != experiment.primary_metric
     ]
     shown = {experiment.primary_metric, *experiment.guardrail_metrics}
-    descriptive = [result(m, "descriptive") for m in metrics_for(experiment.touchpoint) if m not in shown]
+    descriptive_results = (
+        [result(m, "descriptive") for m in metrics_for(experiment.touchpoint) if m not in shown] if descriptive else []
+    )
     verdict, winner, blocked_by = _experiment_verdict(primary, guardrails)
     return ExperimentResults(
         experiment=experiment,
@@ -524,7 +540,7 @@ def experiment_results(experiment: Experiment, *, now: datetime | None = None) -
         counts=counts,
         primary=primary,
         guardrails=guardrails,
-        descriptive=descriptive,
+        descriptive=descriptive_results,
         final=final and verdict != statistics.SRM,
         verdict=verdict,
         winner=winner,

@@ -7,6 +7,8 @@ so this package layout generates no migration):
 - ``satisfaction``: ``SatisfactionSurvey``.
 - ``waitlist``: ``WaitlistEntry``, ``WaitlistOffer``.
 - ``channels``: ``ContactChannel``, ``Contact``, ``OnlineLink`` (contacts on every channel).
+- ``cockpit``: the manager's policy frame (bounds, their versions, measurements, breaches and
+  alerts) and the daily roll-ups the cockpit reads.
 
 Foreign keys to booking's models (``Product``, ``Location``) are the one place nudges names
 booking's models; nudges code never queries booking's tables.
@@ -20,6 +22,16 @@ from nudges.models.channels import (
     CostChannel,
     OnlineLink,
     ScriptAnswer,
+)
+from nudges.models.cockpit import (
+    Bound,
+    BoundMeasurement,
+    BoundVersion,
+    Breach,
+    BreachAlert,
+    DailyAppointmentVolume,
+    DailyContactVolume,
+    ExperimentCountsSnapshot,
 )
 from nudges.models.experiments import (
     AppendOnly,
@@ -41,6 +53,14 @@ from nudges.models.satisfaction import SatisfactionSurvey
 from nudges.models.waitlist import OfferStatus, WaitlistEntry, WaitlistOffer, WaitlistStatus
 
 __all__ = [
+    "Bound",
+    "BoundMeasurement",
+    "BoundVersion",
+    "Breach",
+    "BreachAlert",
+    "DailyAppointmentVolume",
+    "DailyContactVolume",
+    "ExperimentCountsSnapshot",
     "ChannelKind",
     "Contact",
     "ContactChannel",

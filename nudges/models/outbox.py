@@ -63,6 +63,15 @@ class ScheduledMessage(models.Model):
         null=True,
         blank=True,
     )
+    # A policy-frame breach alert to one manager (nudges.cockpit).
+    breach_alert = models.ForeignKey(
+        "BreachAlert",
+        on_delete=models.CASCADE,
+        related_name="messages",
+        verbose_name=_("kaderalarm"),
+        null=True,
+        blank=True,
+    )
     kind = models.CharField(_("soort"), max_length=20, choices=MessageKind.choices)
     channel = models.CharField(_("kanaal"), max_length=10, choices=MessageChannel.choices)
     due_at = models.DateTimeField(_("te verzenden op"))
@@ -93,6 +102,9 @@ class ScheduledMessage(models.Model):
                 fields=["online_link", "kind", "channel"], name="scheduled_message_unique_per_online_link"
             ),
             models.UniqueConstraint(fields=["survey", "kind", "channel"], name="scheduled_message_unique_per_survey"),
+            models.UniqueConstraint(
+                fields=["breach_alert", "kind", "channel"], name="scheduled_message_unique_per_breach_alert"
+            ),
         ]
         indexes = [
             models.Index(fields=["status", "due_at"]),

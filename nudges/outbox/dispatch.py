@@ -95,11 +95,12 @@ def message_enqueue(
     channel: str = MessageChannel.EMAIL,
     waitlist_offer_id: int | None = None,
     waitlist_entry_id: int | None = None,
+    breach_alert_id: int | None = None,
     online_link_id: int | None = None,
     survey_id: int | None = None,
 ) -> None:
     """Plan one message. Idempotent on (appointment, kind, channel, due time), or for a
-    waiting-list offer or entry on (offer or entry, kind, channel): planning the same message
+    waiting-list offer or entry or a breach alert on (that row, kind, channel): planning the same message
     twice plans it once."""
     ScheduledMessage.objects.bulk_create(
         [
@@ -107,6 +108,7 @@ def message_enqueue(
                 appointment_id=appointment_id,
                 waitlist_offer_id=waitlist_offer_id,
                 waitlist_entry_id=waitlist_entry_id,
+                breach_alert_id=breach_alert_id,
                 online_link_id=online_link_id,
                 survey_id=survey_id,
                 kind=kind,

@@ -10,6 +10,7 @@ from booking.demo import demo_summary, seed_appointments, seed_reference_data
 from booking.staff.demo import DEMO_PASSWORD, DEMO_USERS, seed_staff_users, seed_today_appointments
 from nudges.channels.demo import seed_contacts
 from nudges.channels.services import contact_channels_ensure
+from nudges.cockpit.demo import seed_cockpit
 from nudges.demo import seed_nudges
 from nudges.roles import contacts_roles_ensure
 
@@ -30,6 +31,7 @@ class Command(BaseCommand):
         contact_channels_ensure()
         contacts_roles_ensure()
         contacts = seed_contacts()
+        cockpit = seed_cockpit()
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {counts['locations']} locations, {counts['desks']} desks, "
@@ -46,6 +48,11 @@ class Command(BaseCommand):
             f"Nudges: experiment '{nudges['running'].name}' running with variants "
             f"{', '.join(nudges['variants'])}; a finished pilot in the register at /transparantie/; "
             "results at /medewerkers/experimenten/ (log in as manager)."
+        )
+        self.stdout.write(
+            f"Cockpit: {cockpit['contacts']} contacts of six months added; policy frame, channel mix, cost and "
+            f"what the nudges achieved at /medewerkers/cockpit/ (log in as manager); "
+            f"{cockpit['breaches_opened']} bound breached now (alert e-mailed to the managers)."
         )
         self.stdout.write(
             f"Contacts: {contacts} added (six months on every channel; none when already there); "

@@ -1,0 +1,265 @@
+"""What the nudges achieved: every experiment with its effect on its primary measure (treatment
+versus its own control, 95% interval, Holm-corrected p), translated into counter visits,
+counter minutes and euros per 1,000 visitors, each with its interval.
+
+The translation is the effect times a fixed factor, so its interval is the effect's interval
+times the same factor; never a before/after difference:
+
+- a measure of counter visits (booked, continued to the counter, attended): visits freed =
+  −effect; an online measure (chose online, completed online): visits freed = +effect (each
+  online route taken is taken to replace one counter visit);
+- no-shows: no-shows avoided = −effect (a missed slot is counter time lost);
+- minutes = visits × the products' mean minutes per person; euros = visits × the mean
+  difference between the counter and the online cost price (for no-shows: × the counter cost
+  price, what a missed slot costs).
+
+Counts come from ``ExperimentCountsSnapshot`` (refreshed by the roll-up job) when there is one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+
+from booking import selectors as booking_selectors
+from nudges.constants import ExperimentStatus, Metric, Touchpoint
+from nudges.experiments import selectors as nudge_selectors
+from nudges.experiments import services as nudge_services
+from nudges.models import Experiment, ExperimentCountsSnapshot
+
+PER = 1000
+CACHE_SECONDS = 6 * 3600
+COUNTER_METRICS = {Metric.BOOKED, Metric.CONTINUED_TO_COUNTER, Metric.ATTENDED}
+ONLINE_METRICS = {Metric.CHOSE_ONLINE, Metric.COMPLETED_ONLINE}
+
+
+@dataclass(frozen=True)
+class Interval:
+    value: float
+    low: float
+    high: float
+
+    def scaled(self, factor: float) -> Interval:
+        a, b = self.low * factor, self.high * factor
+        return Interval(self.value * factor, min(a, b), max(a, b))
+
+
+@dataclass
+class ArmEffect:
+    key: str
+    principle: str
+    n: int
+    rate: float | None
+    effect: Interval | None  # difference against control, in proportion points
+    p_adjusted: float | None
+    significant: bool
+    verdict: str | None = None  # better | worse | no_difference, only in the final analysis
+    visits: Interval | None = None  # counter visits (or no-shows) freed per 1,000
+    minutes: Interval | None = None
+    euros: Interval | None = None
+
+    @property
+    def effect_points(self) -> Interval | None:
+        """The effect in percentage points."""
+        return self.effect.scaled(100) if self.effect else None
+
+
+@dataclass
+class PortfolioRow:
+    experiment: Experiment
+    products: list[str]
+    touchpoint: str
+    status: str
+    metric: str
+    metric_label: str
+    planned_per_arm: int | None
+    reached_per_arm: int  # the smallest arm
+    sample_reached: bool
+    verdict: str | None  # only where the planned sample was reached
+    winner: str | None
+    control_n: int
+    control_rate: float | None
+    arms: list[ArmEffect] = field(default_factory=list)
+    computed_at: datetime | None = None
+
+    @property
+    def principles(self) -> str:
+        return ", ".join(sorted({a.principle for a in self.arms if a.principle}))
+
+    @property
+    def is_no_show(self) -> bool:
+        return self.metric == Metric.NO_SHOW
+
+
+def experiment_snapshots_refresh(*, now: datetime | None = None) -> int:
+    """Recount every experiment that has started (one grouped query each) into its snapshot."""
+    now = now or timezone.now()
+    done = 0
+    for experiment in Experiment.objects.exclude(status=ExperimentStatus.DRAFT):
+        # A look like the manager's results page: it fixes the analysis moment once the
+        # planned sample is there (fixed horizon), so the cockpit and that page agree.
+        experiment = nudge_services.experiment_analysis_freeze(experiment=experiment, now=now)
+        counts = nudge_selectors.experiment_counts_as_analysed(experiment, now=now)
+        with transaction.atomic():
+            ExperimentCountsSnapshot.objects.update_or_create(
+                experiment=experiment,
+                defaults={"counts": {str(k): v for k, v in counts.items()}, "computed_at": now},
+            )
+        done += 1
+    return done
+
+
+def _factors(product_codes: set[str]) -> tuple[float | None, float | None, float | None]:
+    """Mean minutes per person, mean counter−online cost difference, mean counter cost."""
+    facts = [p for p in booking_selectors.product_facts() if p.code in product_codes]
+    if not facts:
+        return None, None, None
+    minutes = sum(p.minutes_per_person for p in facts) / len(facts)
+    diffs = [
+        float(p.costs["counter"] - p.costs["online"])
+        for p in facts
+        if p.costs.get("counter") is not None and p.costs.get("online") is not None
+    ]
+    counter = [float(p.costs["counter"]) for p in facts if p.costs.get("counter") is not None]
+    return (
+        minutes,
+        sum(diffs) / len(diffs) if diffs else None,
+        sum(counter) / len(counter) if counter else None,
+    )
+
+
+def _translate(
+    arm: ArmEffect,
+    metric: str,
+    touchpoint: str,
+    minutes: float | None,
+    saving: float | None,
+    counter_cost: float | None,
+) -> None:
+    if arm.effect is None or (touchpoint == Touchpoint.REMINDER and metric != Metric.NO_SHOW):
+        return
+    if metric in COUNTER_METRICS or metric == Metric.NO_SHOW:
+        arm.visits = arm.effect.scaled(-PER)
+    elif metric in ONLINE_METRICS:
+        arm.visits = arm.effect.scaled(PER)
+    else:
+        return
+    if minutes is not None:
+        arm.minutes = arm.visits.scaled(minutes)
+    euro_factor = counter_cost if metric == Metric.NO_SHOW else saving
+    if euro_factor is not None:
+        arm.euros = arm.visits.scaled(euro_factor)
+
+
+def portfolio(*, metric_override: str | None = None) -> list[PortfolioRow]:
+    """Every experiment that has started, newest first. ``metric_override``: analyse this
+    measure instead of each experiment's primary one (the no-show view of reminder wordings)."""
+    snapshots = {s.experiment_id: s for s in ExperimentCountsSnapshot.objects.all()}
+    rows = []
+    experiments = nudge_selectors.experiment_list().exclude(status=ExperimentStatus.DRAFT)
+    if metric_override == Metric.NO_SHOW:
+        experiments = experiments.filter(touchpoint=Touchpoint.REMINDER)
+    for experiment in experiments:
+        snapshot = snapshots.get(experiment.pk)
+        counts = {int(k): v for k, v in snapshot.counts.items()} if snapshot else None
+        metric = metric_override or experiment.primary_metric
+        analysed = {experiment.primary_metric, *experiment.guardrail_metrics}
+        results = nudge_selectors.experiment_results(experiment, counts=counts, descriptive=metric not in analysed)
+        found = [
+            m
+            for m in (results.primary, *results.guardrails, *results.descriptive)
+            if m is not None and m.metric == metric
+        ]
+        if not found:
+            continue
+        analysis = found[0].analysis
+        principles = {
+            v.key: (v.intervention.get_principle_display() if v.intervention else "") for v in results.variants
+        }
+        codes = {p.code for p in experiment.products.all()}
+        minutes, saving, counter_cost = _factors(codes)
+        arms = []
+        for arm in analysis.arms:
+            if arm.is_control:
+                continue
+            effect = (
+                Interval(arm.diff, arm.diff_ci_low, arm.diff_ci_high)
+                if arm.diff is not None and arm.diff_ci_low is not None
+                else None
+            )
+            item = ArmEffect(
+                key=arm.key,
+                principle=str(principles.get(arm.key, "")),
+                n=arm.n,
+                rate=arm.rate,
+                effect=effect,
+                p_adjusted=arm.p_adjusted,
+                significant=arm.significant,
+                verdict=arm.verdict if results.final else None,
+            )
+            _translate(item, metric, experiment.touchpoint, minutes, saving, counter_cost)
+            arms.append(item)
+        control = analysis.control
+        rows.append(
+            PortfolioRow(
+                experiment=experiment,
+                products=sorted(p.name for p in experiment.products.all()),
+                touchpoint=experiment.get_touchpoint_display(),
+                status=experiment.get_status_display(),
+                metric=metric,
+                metric_label=str(Metric(metric).label),
+                planned_per_arm=analysis.planned_per_arm,
+                reached_per_arm=min((a.n for a in analysis.arms), default=0),
+                sample_reached=analysis.sample_reached,
+                # Only the final (fixed-horizon) analysis gives a verdict, guardrails included.
+                verdict=results.verdict if results.final else None,
+                winner=results.winner if results.final else None,
+                control_n=control.n if control else 0,
+                control_rate=control.rate if control else None,
+                arms=arms,
+                computed_at=snapshot.computed_at if snapshot else results.computed_at,
+            )
+        )
+    return rows
+
+
+def forest_rows(rows: list[PortfolioRow]) -> list[tuple[str, float, float, float]]:
+    """(label, effect, low, high) in percentage points, for the forest plot."""
+    return [
+        (f"{row.experiment.name[:40]}: {arm.key}", arm.effect.value * 100, arm.effect.low * 100, arm.effect.high * 100)
+        for row in rows
+        for arm in row.arms
+        if arm.effect is not None
+    ]
+
+
+def as_decimal(value: float | None, places: str = "0.1") -> Decimal | None:
+    return None if value is None else Decimal(str(value)).quantize(Decimal(places))
+
+
+def _cache_key(metric_override: str | None) -> str:
+    """Changes whenever a snapshot is refreshed or an experiment changes state, so a cached
+    portfolio is never stale against its counts."""
+    state = list(ExperimentCountsSnapshot.objects.order_by("experiment_id").values_list("experiment_id", "computed_at"))
+    experiments = list(
+        Experiment.objects.order_by("pk").values_list("pk", "status", "analysis_frozen_at", "finished_at")
+    )
+    digest = hashlib.sha256(repr((state, experiments)).encode()).hexdigest()[:32]
+    return f"cockpit:portfolio:{metric_override or 'primary'}:{digest}"
+
+
+def portfolio_cached(*, metric_override: str | None = None) -> list[PortfolioRow]:
+    """``portfolio`` from the cache when nothing changed since it was computed (the statistics
+    per experiment cost tens of milliseconds each; the roll-up job warms this after each refresh)."""
+    key = _cache_key(metric_override)
+    rows = cache.get(key)
+    if rows is None:
+        rows = portfolio(metric_override=metric_override)
+        cache.set(key, rows, timeout=CACHE_SECONDS)
+    return rows
