@@ -259,7 +259,14 @@ def bound_monitor(*, today: date | None = None) -> list[BoundRow]:
         by_bound.setdefault(m.bound_id, []).append(m)
     latest = {
         m.bound_id: m
-        for m in BoundMeasurement.objects.filter(bound_id__in=ids).order_by("bound_id", "-day").distinct("bound_id")
+        # The newest measurement per bound (a correlated subquery: SQLite, the first-look
+        # database, has no DISTINCT ON).
+        for m in BoundMeasurement.objects.filter(
+            bound_id__in=ids,
+            pk=Subquery(
+                BoundMeasurement.objects.filter(bound_id=OuterRef("bound_id")).order_by("-day").values("pk")[:1]
+            ),
+        )
     }
     open_breaches = {b.bound_id: b for b in Breach.objects.filter(bound_id__in=ids, ended_at__isnull=True)}
     locations = {loc.pk: loc.name for loc in booking_selectors.location_list()}
