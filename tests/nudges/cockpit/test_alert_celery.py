@@ -64,7 +64,8 @@ def sent_alerts() -> int:
 def test_one_email_per_manager_per_breach_with_the_real_worker(redis_cluster, manager, second_manager, uncovered_fee):
     services.bound_set(kind=BoundKind.COST_RULE, limit=Decimal(0), user=manager)
     redis_cluster.worker()
-    app = Celery(broker=redis_cluster.broker_url)
+    # Not the current app: later tests would send their tasks to this test's stopped Redis.
+    app = Celery("cockpit-alert-test", broker=redis_cluster.broker_url, set_as_current=False)
     try:
         for _ in range(3):
             run_check(redis_cluster, app)
