@@ -3,7 +3,7 @@ accessibility and privacy statements.
 
 Views stay thin: forms check input, ``booking.services`` do every write, ``booking.selectors``
 and ``booking.flow`` the reads and the visitor's draft. A domain error becomes a form error in
-one place (``forms.add_booking_error``) and is shown on the step it belongs to. Every booking
+one place (``web.add_domain_error``) and is shown on the step it belongs to. Every booking
 and manage page is rate limited per client and answers a friendly 429 when over the limit.
 Opening a manage link never changes anything: cancelling and moving need a POST (with CSRF).
 
@@ -31,11 +31,11 @@ from . import flow, limits, services
 from .availability import local_tz
 from .constants import AppointmentStatus, CancelReason, Channel
 from .exceptions import BookingError, NotFound, SlotUnavailable
-from .forms import DetailsForm, LocationForm, ProductsForm, TimeForm, add_booking_error
+from .forms import DetailsForm, LocationForm, ProductsForm, TimeForm
 from .ics import appointment_ics, ics_filename
 from .models import Appointment, Location, Product
 from .selectors import appointment_get_by_token, location_get, location_list, product_list, products_by_codes
-from .web import citizen_page
+from .web import add_domain_error, citizen_page
 
 logger = logging.getLogger(__name__)
 
@@ -155,7 +155,7 @@ def products_step(request: HttpRequest) -> HttpResponse:
     try:
         chosen = products_by_codes(form.cleaned_data["products"])
     except BookingError as exc:
-        add_booking_error(form, exc)
+        add_domain_error(form, exc)
         return _products_page(request, form)
     if not location_list(products=chosen).exists():
         form.add_error(
@@ -295,7 +295,7 @@ def time_step(request: HttpRequest) -> HttpResponse:
             holder=limits.holder_for(request),
         )
     except BookingError as exc:
-        add_booking_error(form, exc)
+        add_domain_error(form, exc)
         alternatives = exc.alternatives if isinstance(exc, SlotUnavailable) else None
         return _booking_time_page(request, draft, chosen, form, alternatives)
     draft.start = hold.start.astimezone(local_tz()).isoformat()
@@ -348,24 +348,24 @@ def _booking_error_page(request: HttpRequest, draft: flow.Draft, chosen: Chosen,
     """Show a failed booking on the step where the visitor can put it right."""
     if exc.field in ("products", "persons"):
         products_form = ProductsForm({"products": draft.products, "persons": draft.persons}, products=product_list())
-        add_booking_error(products_form, exc)
+        add_domain_error(products_form, exc)
         return _products_page(request, products_form)
     if exc.field == "location":
         location_form = LocationForm(
             {"location": draft.location_id}, locations=list(location_list(products=chosen.products))
         )
-        add_booking_error(location_form, exc)
+        add_domain_error(location_form, exc)
         return _location_page(request, draft, chosen, location_form)
     if exc.field in ("start", "hold_token") or isinstance(exc, SlotUnavailable):
         time_form = TimeForm({"start": draft.start})
-        add_booking_error(time_form, exc)
+        add_domain_error(time_form, exc)
         draft.forget_time()  # the hold is gone; keep its token so the next hold releases it
         flow.draft_save(request, draft)
         alternatives = exc.alternatives if isinstance(exc, SlotUnavailable) else None
         return _booking_time_page(request, draft, chosen, time_form, alternatives)
     if exc.field in DetailsForm.base_fields:
         details_form = DetailsForm(draft.contact)
-        add_booking_error(details_form, exc)
+        add_domain_error(details_form, exc)
         return _details_page(request, draft, chosen, details_form)
     return _check_page(request, draft, chosen, errors=[str(exc.message)])
 
@@ -510,7 +510,7 @@ def manage_reschedule(request: HttpRequest, appointment: Appointment) -> HttpRes
             appointment=appointment, start=form.cleaned_data["start"], send_confirmation=True
         )
     except BookingError as exc:
-        add_booking_error(form, exc)
+        add_domain_error(form, exc)
         alternatives = exc.alternatives if isinstance(exc, SlotUnavailable) else None
         return _reschedule_page(request, appointment, form, alternatives)
     messages.success(request, _("Uw afspraak is verzet. U krijgt een nieuwe bevestiging per e-mail."))

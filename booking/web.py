@@ -7,6 +7,8 @@ in booking's own views or forms (public, see ``booking/__init__.py``).
   and lists the errors for the error summary at the top of the page.
 - ``NameField``: the form field for a person's name (``booking.cleaning.clean_name``): every
   form that takes a name uses it.
+- ``add_domain_error``: the one place a domain error (any app's, ``booking.exceptions.DomainError``)
+  becomes a form error.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from django.views.decorators.cache import never_cache
 from django_ratelimit.decorators import ratelimit
 
 from .cleaning import clean_name
+from .exceptions import DomainError
 
 
 def _rate(setting: str):
@@ -41,6 +44,18 @@ def citizen_page(view):
         return view(request, *args, **kwargs)
 
     return never_cache(wrapped)
+
+
+def add_domain_error(form: forms.BaseForm, exc: DomainError) -> None:
+    """Show a domain error next to its field when the form has it, else at the top; every
+    price problem of a product (``problems``) next to its own field."""
+    form.is_valid()  # make sure the form has been cleaned before adding to its errors
+    problems = exc.extra.get("problems")
+    if problems:
+        for name, message in problems.items():
+            form.add_error(name if name in form.fields else None, message)
+        return
+    form.add_error(exc.field if exc.field in form.fields else None, str(exc.message))
 
 
 class NameField(forms.CharField):

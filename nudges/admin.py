@@ -123,7 +123,7 @@ class DeliveryAttemptInline(admin.TabularInline):
     model = DeliveryAttempt
     extra = 0
     can_delete = False
-    fields = readonly_fields = ["started_at", "finished_at", "outcome", "error"]
+    fields = readonly_fields = ("started_at", "finished_at", "outcome", "error")
 
     def has_add_permission(self, request, obj=None):
         return False

@@ -24,6 +24,7 @@ from booking.exceptions import AffectedAppointmentsChanged, BookingError
 from booking.knowledge import product_changes
 from booking.models import Closure, Desk, Location, OpeningHours, Product
 from booking.selectors import location_list
+from booking.web import add_domain_error
 
 from . import selectors, services
 from .forms import (
@@ -33,7 +34,6 @@ from .forms import (
     OpeningHoursEndForm,
     OpeningHoursForm,
     ProductForm,
-    add_domain_error,
     parse_day,
 )
 from .permissions import staff_required

@@ -36,6 +36,7 @@ from booking.dates import day_parse
 from booking.exceptions import BookingError, SlotUnavailable
 from booking.models import Appointment, Location
 from booking.selectors import location_list
+from booking.web import add_domain_error
 
 from . import selectors, services
 from .forms import (
@@ -46,7 +47,6 @@ from .forms import (
     SlotSearchForm,
     StartForm,
     WalkInForm,
-    add_domain_error,
 )
 from .panels import panels_for
 from .permissions import nav_items, staff_required, user_can

@@ -86,15 +86,15 @@ class DecisionApi(IntegrationApiView):
             channel=params["channel"],
             needs_help=params["needs_help"],
         )
-        if decision.exempt:
+        if decision.experiment is not None and decision.exempt_reason is not None:  # exempt from this one
             services.exemption_log(
                 experiment=decision.experiment, unit_hash=unit, reason=decision.exempt_reason, source=Source.API
             )
         content = None
-        if decision.content is not None:
+        if decision.content is not None and decision.experiment is not None:
             content = decision.content.as_dict()
             # The opaque reference comes with the exposure (POST exposures), once the unit is exposed.
-            content["online_url"] = decision.product.online_url
+            content["online_url"] = decision.content.product.online_url
             content["why_url"] = request.build_absolute_uri(
                 reverse("nudges:register") + f"#experiment-{decision.experiment.pk}"
             )
@@ -157,13 +157,19 @@ class ExposureCreateApi(IntegrationApiView):
         exposure, created = services.exposure_log(
             experiment=experiment, variant=variant, unit_hash=unit, product=product, source=Source.API
         )
-        exposure.online_url = (
+        online_url = (
             None
             if variant.is_control
             else services.online_url_for(experiment=experiment, unit_hash=unit, product=product)
         )
+        output = {
+            "experiment_id": exposure.experiment_id,
+            "variant": exposure.variant,
+            "exposed_at": exposure.exposed_at,
+            "online_url": online_url,
+        }
         return Response(
-            self.OutputSerializer(exposure).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+            self.OutputSerializer(output).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
         )
 
 

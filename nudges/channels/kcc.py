@@ -59,7 +59,7 @@ from . import services
 
 PHONE_CHANNEL = "telefoon"
 
-ANSWER_OUTCOMES = {
+ANSWER_OUTCOMES: dict[str, ContactOutcome] = {
     ScriptAnswer.WILL_DO_ONLINE: ContactOutcome.REFERRED_ONLINE,
     ScriptAnswer.WANTS_COUNTER: ContactOutcome.ANSWERED,
     ScriptAnswer.CANNOT_ONLINE: ContactOutcome.ANSWERED,
@@ -194,6 +194,8 @@ def online_link_send(
 
 
 def online_link_build(message: ScheduledMessage, now: datetime) -> Outgoing | None:
+    if message.online_link_id is None:
+        return None
     link = OnlineLink.objects.select_related("contact").filter(pk=message.online_link_id).first()
     if link is None or not link.address:
         return None
@@ -213,7 +215,8 @@ def online_link_build(message: ScheduledMessage, now: datetime) -> Outgoing | No
 
 def online_link_sent(message: ScheduledMessage, outgoing: Outgoing, now: datetime) -> None:
     """Sent: the address has done its job and goes."""
-    OnlineLink.objects.filter(pk=message.online_link_id).update(address="", sent_at=now)
+    if message.online_link_id is not None:
+        OnlineLink.objects.filter(pk=message.online_link_id).update(address="", sent_at=now)
 
 
 def online_links_erase_expired(*, cutoff: datetime, dry_run: bool = False) -> int:

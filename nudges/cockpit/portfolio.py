@@ -122,11 +122,11 @@ def _factors(product_codes: set[str]) -> tuple[float | None, float | None, float
         return None, None, None
     minutes = sum(p.minutes_per_person for p in facts) / len(facts)
     diffs = [
-        float(p.costs["counter"] - p.costs["online"])
+        float(cost_counter - cost_online)
         for p in facts
-        if p.costs.get("counter") is not None and p.costs.get("online") is not None
+        if (cost_counter := p.costs.get("counter")) is not None and (cost_online := p.costs.get("online")) is not None
     ]
-    counter = [float(p.costs["counter"]) for p in facts if p.costs.get("counter") is not None]
+    counter = [float(cost) for p in facts if (cost := p.costs.get("counter")) is not None]
     return (
         minutes,
         sum(diffs) / len(diffs) if diffs else None,
@@ -190,7 +190,7 @@ def portfolio(*, metric_override: str | None = None) -> list[PortfolioRow]:
                 continue
             effect = (
                 Interval(arm.diff, arm.diff_ci_low, arm.diff_ci_high)
-                if arm.diff is not None and arm.diff_ci_low is not None
+                if arm.diff is not None and arm.diff_ci_low is not None and arm.diff_ci_high is not None
                 else None
             )
             item = ArmEffect(

@@ -5,6 +5,7 @@ selectors only; satisfaction from ``nudges.satisfaction``."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -171,7 +172,7 @@ def _not_handled(facts: Facts, bound: Bound) -> Measured:
     return Measured(value, channel)
 
 
-MEASURES = {
+MEASURES: dict[str, Callable[[Facts, Bound], Measured]] = {
     BoundKind.SERVICE_PRESENCE: lambda facts, b: _worst_service(facts, b, lambda f: f.requires_presence),
     BoundKind.SERVICE_EXEMPT: lambda facts, b: _worst_service(facts, b, lambda f: f.has_online_alternative),
     BoundKind.LEAD_TIME: _lead_time,

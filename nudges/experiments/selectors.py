@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import cast
 
 from django.conf import settings
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
@@ -267,6 +268,8 @@ def start_problems(experiment: Experiment, *, now: datetime | None = None) -> li
         problems.extend(fee_problems(product))
     for variant in treatments:
         intervention = variant.intervention
+        if intervention is None:  # never for a treatment: a control is the arm without one
+            continue
         if intervention.touchpoint != experiment.touchpoint:
             problems.append(_("Interventie %(name)s hoort bij een ander moment.") % {"name": intervention.name})
         elif reminder != (intervention.kind in REMINDER_KINDS):
@@ -366,7 +369,12 @@ def experiment_counts(
         )
         .order_by()
     )
-    return {row.pop("variant_id"): row for row in rows}
+    counts = {}
+    for row in rows:
+        # Every value is a count (the stubs' row type only knows the annotations named literally).
+        figures = cast("dict[str, int]", dict(row))
+        counts[figures.pop("variant_id")] = figures
+    return counts
 
 
 @dataclass

@@ -27,8 +27,10 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -163,13 +165,15 @@ def contact_survey_plan(
 
 
 def _contact_build(message: ScheduledMessage) -> Outgoing | None:
+    if message.survey_id is None or message.channel != MessageChannel.EMAIL:
+        return None
     survey = (
         SatisfactionSurvey.objects.select_related("contact__channel")
         .filter(pk=message.survey_id, answered_at__isnull=True)
         .exclude(address="")
         .first()
     )
-    if survey is None or message.channel != MessageChannel.EMAIL:
+    if survey is None or survey.contact is None:
         return None
     with translation.override(survey.language):
         context = {
@@ -315,7 +319,7 @@ def _mean_interval(distribution: tuple[int, ...]) -> tuple[float | None, float |
     return mean, max(1.0, float(low)), min(5.0, float(high))
 
 
-def _channel_row(*, channel: str, label: str, after: str, row: dict) -> ChannelSatisfaction:
+def _channel_row(*, channel: str, label: str, after: str, row: Mapping[str, Any]) -> ChannelSatisfaction:
     distribution = tuple(row.get(f"score_{s}", 0) for s in SCORES)
     mean, low, high = _mean_interval(distribution)
     return ChannelSatisfaction(
@@ -346,7 +350,8 @@ def satisfaction_per_channel(*, since: datetime | None = None) -> list[ChannelSa
     )
     if since is not None:
         surveys = surveys.filter(created_at__gte=since)
-    counts = {
+    # (booking channel or "", contact channel id or None) -> the counts
+    counts: dict[tuple[str, int | None], Mapping[str, Any]] = {
         (row["channel"], row["contact__channel"]): row
         for row in surveys.values("channel", "contact__channel").annotate(
             sent=Count(

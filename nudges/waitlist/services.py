@@ -50,7 +50,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.db import transaction
@@ -367,7 +367,8 @@ def waitlist_offers_make(*, freed_appointment_id: int, now: datetime | None = No
                     start=hold.start,
                     token=new_token(),
                     offered_at=now,
-                    hold_expires_at=hold.hold_expires_at,
+                    # A held appointment always has its expiry (booking's check constraint).
+                    hold_expires_at=cast(datetime, hold.hold_expires_at),
                 )
                 for entry in entries
             ]
@@ -394,12 +395,14 @@ def _book_for(entry: WaitlistEntry, offer: WaitlistOffer, *, now: datetime) -> A
     Raises BookingError when that cannot be done."""
     current = appointment_get(entry.appointment_id)
     contact: dict[str, Any] = {"phone": "", "remind_by_email": True, "remind_by_sms": False}
-    moved = current is not None and current.status == AppointmentStatus.BOOKED and current.start > now
-    if moved:
+    moved = (
+        current if current is not None and current.status == AppointmentStatus.BOOKED and current.start > now else None
+    )
+    if moved is not None:
         contact = {
-            "phone": current.phone,
-            "remind_by_email": current.remind_by_email,
-            "remind_by_sms": current.remind_by_sms,
+            "phone": moved.phone,
+            "remind_by_email": moved.remind_by_email,
+            "remind_by_sms": moved.remind_by_sms,
         }
     appointment = appointment_book_held_time(
         hold_token=offer.hold_token,
@@ -415,9 +418,9 @@ def _book_for(entry: WaitlistEntry, offer: WaitlistOffer, *, now: datetime) -> A
         now=now,
         **contact,
     )
-    if moved:
+    if moved is not None:
         # The same person and request: the new appointment keeps the old one's units and arms.
-        appointment_moved(original_id=current.pk, appointment_id=appointment.pk, now=now)
+        appointment_moved(original_id=moved.pk, appointment_id=appointment.pk, now=now)
     return appointment
 
 

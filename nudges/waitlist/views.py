@@ -25,7 +25,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from booking.constants import AppointmentStatus
 from booking.exceptions import NotFound
 from booking.selectors import appointment_get_by_token, location_list, product_list
-from booking.web import citizen_page
+from booking.web import add_domain_error, citizen_page
 from nudges.exceptions import NudgeError
 from nudges.models import OfferStatus
 from nudges.permissions import manager_render, manager_required
@@ -44,10 +44,6 @@ def _in_their_language(request: HttpRequest, language: str) -> None:
     if settings.LANGUAGE_COOKIE_NAME not in request.COOKIES:
         translation.activate(language)
         request.LANGUAGE_CODE = language
-
-
-def _error_to_form(form: WaitlistForm, exc: NudgeError) -> None:
-    form.add_error(exc.field if exc.field in form.fields else None, str(exc.message))
 
 
 def _prefill(request: HttpRequest) -> dict:
@@ -102,7 +98,7 @@ def join(request: HttpRequest) -> HttpResponse:
                 wanted_before=data["wanted_before"],
             )
         except NudgeError as exc:
-            _error_to_form(form, exc)
+            add_domain_error(form, exc)
         else:
             return _check_email_page(request, data["email"])
     return _join_page(request, form)
@@ -139,7 +135,7 @@ def join_for_appointment(request: HttpRequest, token: str) -> HttpResponse:
                 appointment=appointment,
             )
         except NudgeError as exc:
-            _error_to_form(form, exc)
+            add_domain_error(form, exc)
         else:
             return _check_email_page(request, data["email"])
     return _join_page(request, form, appointment)
@@ -163,7 +159,11 @@ def entry(request: HttpRequest, token: str) -> HttpResponse:
     return render(
         request,
         "nudges/waitlist/entry.html",
-        {"entry": found, "products": list(found.products.all()), "current": waitlist.entry_current_appointment(found)},
+        {
+            "entry": found,
+            "products": list(found.products.all()),
+            "current": waitlist.entry_current_appointment(found),
+        },
     )
 
 
