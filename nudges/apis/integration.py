@@ -14,7 +14,7 @@ from booking.constants import Channel
 from booking.selectors import products_by_codes
 from nudges.constants import REPORTABLE_OUTCOMES, Source, Touchpoint
 from nudges.exceptions import InvalidInput
-from nudges.experiments import selectors, services
+from nudges.experiments import logs, selectors
 from nudges.experiments.assignment import is_valid_unit_id, unit_hash
 from nudges.models import Experiment
 
@@ -87,7 +87,7 @@ class DecisionApi(IntegrationApiView):
             needs_help=params["needs_help"],
         )
         if decision.experiment is not None and decision.exempt_reason is not None:  # exempt from this one
-            services.exemption_log(
+            logs.exemption_log(
                 experiment=decision.experiment, unit_hash=unit, reason=decision.exempt_reason, source=Source.API
             )
         content = None
@@ -154,13 +154,11 @@ class ExposureCreateApi(IntegrationApiView):
         else:
             product = products[0]
         unit = unit_hash(data["unit"])
-        exposure, created = services.exposure_log(
+        exposure, created = logs.exposure_log(
             experiment=experiment, variant=variant, unit_hash=unit, product=product, source=Source.API
         )
         online_url = (
-            None
-            if variant.is_control
-            else services.online_url_for(experiment=experiment, unit_hash=unit, product=product)
+            None if variant.is_control else logs.online_url_for(experiment=experiment, unit_hash=unit, product=product)
         )
         output = {
             "experiment_id": exposure.experiment_id,
@@ -207,7 +205,7 @@ class OutcomeCreateApi(IntegrationApiView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         product = products_by_codes([data["product"]], field="product")[0] if data.get("product") else None
-        outcomes = services.outcome_report(
+        outcomes = logs.outcome_report(
             kind=data["kind"],
             unit_hash=unit_hash(data["unit"]) if data.get("unit") else None,
             reference=data.get("reference"),

@@ -80,7 +80,7 @@ class Facts:
 
     @cached_property
     def satisfaction(self) -> dict[str, float]:
-        from nudges.satisfaction.services import satisfaction_per_channel
+        from nudges.satisfaction.selectors import satisfaction_per_channel
 
         rows = satisfaction_per_channel(since=self.now - timedelta(days=SATISFACTION_WINDOW_DAYS))
         return {row.channel: row.mean for row in rows if row.mean is not None}

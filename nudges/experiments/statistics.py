@@ -1,4 +1,4 @@
-"""Honest numbers for an experiment, from per-arm counts (see ``selectors.experiment_counts``).
+"""Honest numbers for an experiment, from per-arm counts (see ``results.experiment_counts``).
 
 Everything is computed with maintained libraries (statsmodels, scipy), except Holm and the
 power equation, written out below because the libraries' versions cost a tenth of a second each:
@@ -15,7 +15,7 @@ power equation, written out below because the libraries' versions cost a tenth o
   the metric's desirable direction (downwards for lower-is-better metrics such as no-shows);
 - a verdict per metric (``VERDICTS``): a fixed-horizon design. Tests count only in the one
   final analysis, once every arm has its planned sample (``final``: the caller says whether
-  this is that analysis, see ``selectors.experiment_results``). Before that the analysis is
+  this is that analysis, see ``results.experiment_results``). Before that the analysis is
   provisional: rates and intervals per arm, but no p-values, difference intervals or
   significance. A treatment significantly better than control (after Holm) is a ``winner``;
   one significantly worse in the undesirable direction is ``worse`` (harm is called harm); a

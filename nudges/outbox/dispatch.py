@@ -20,6 +20,9 @@ Lifecycle of a row: pending → sending (claimed) → sent, or back to pending w
 time after a transient error (or an SMS row that fell in the quiet hours), failed after
 ``NUDGES_MESSAGE_MAX_ATTEMPTS`` or on a permanent error, cancelled when it is no longer
 wanted. Never log or store addresses, phone numbers or names: row ids and references only.
+
+Size (~410 lines): that lifecycle is one state machine (claim, send, retry, fail, reconcile,
+requeue) over one table; split apart, each half would hold only some of a row's states.
 """
 
 from __future__ import annotations

@@ -32,7 +32,7 @@ from django.conf import settings
 from booking.models import Appointment, Product
 from booking.selectors import appointments_made_count, product_get
 from nudges.constants import REMINDER_KINDS, ContentKind, ExperimentStatus, Touchpoint
-from nudges.experiments import selectors, services
+from nudges.experiments import logs, selectors
 from nudges.experiments.content import euro, placeholders_fill
 from nudges.models import Experiment, Exposure, Variant
 
@@ -145,7 +145,7 @@ def reminder_exposure_log(*, appointment_id: int, notes: Mapping[str, Any], now:
     experiment = Experiment.objects.filter(pk=notes["experiment_id"], status=ExperimentStatus.RUNNING).first()
     if experiment is None:
         return None
-    exposure, _created = services.exposure_log(
+    exposure, _created = logs.exposure_log(
         experiment=experiment,
         variant=Variant.objects.get(pk=notes["variant_id"]),
         unit_hash=selectors.reminder_unit_hash(appointment_id),
