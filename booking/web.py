@@ -1,5 +1,5 @@
-"""UI helpers meant for sharing: every app's citizen pages use these, so they live here and not
-in booking's own views or forms (public, see ``booking/__init__.py``).
+"""UI helpers meant for sharing: every app's pages use these, so they live here and not in
+booking's own views, forms or admin (public, see ``booking/__init__.py``).
 
 - ``citizen_page``: a citizen page's decorator: rate limited per client (pages and, stricter,
   POSTs), never cached, and a friendly 429 page when over the limit.
@@ -9,6 +9,8 @@ in booking's own views or forms (public, see ``booking/__init__.py``).
   form that takes a name uses it.
 - ``add_domain_error``: the one place a domain error (any app's, ``booking.exceptions.DomainError``)
   becomes a form error.
+- ``ReadOnlyAdmin``: the admin base for rows the admin may show but never write (booking's
+  appointments and audit trail, nudges' append-only logs).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from functools import wraps
 
 from django import forms
 from django.conf import settings
+from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
@@ -114,3 +117,17 @@ class AccessibleForm(forms.Form):
         if isinstance(self.fields[name].widget, self.group_widgets):
             return f"{bound.auto_id}_0"
         return bound.auto_id
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """To look into only: changes go through the services (audit trail, hooks, availability),
+    and logs are append-only."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
