@@ -18,7 +18,8 @@ Public surface: other apps import only these modules (``booking`` itself never i
   ``booking.flow`` (product step, page links), ``booking.retention`` (erasure steps),
   ``booking.staff.permissions.register_nav`` (staff navigation).
 - ``booking.notifications`` (booking's own e-mails, rendered for an outbox) and
-  ``booking.web`` (UI helpers for every app's citizen pages: rate-limited page, form base);
+  ``booking.web`` (UI helpers for every app's pages: rate-limited page, form base, form
+  errors, read-only admin base);
   ``booking.phones``, ``booking.ics`` (phone numbers, manage links); ``booking.demo`` and
   ``booking.staff.demo`` (demo data, for the ``seed_demo`` command).
 - ``booking.integrations`` (integration clients: create, authenticate, ``register_scope`` for an

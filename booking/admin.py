@@ -16,6 +16,7 @@ from .models import (
     OpeningHours,
     Product,
 )
+from .web import ReadOnlyAdmin
 
 
 class InvalidatesAvailability(admin.ModelAdmin):
@@ -73,19 +74,6 @@ class ClosureAdmin(InvalidatesAvailability, admin.ModelAdmin):
 @admin.register(HolidayOpening)
 class HolidayOpeningAdmin(InvalidatesAvailability, admin.ModelAdmin):
     list_display = ["location", "date", "note"]
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """To look into only: changes go through the services (audit trail, hooks, availability)."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Appointment)

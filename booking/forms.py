@@ -1,8 +1,7 @@
 """Forms of the citizen pages: input checks only; the services decide what is possible.
 
-``add_booking_error`` is the one place where a domain error (``booking.exceptions``) becomes
-a form error: next to its field when the form has that field, at the top otherwise.
-The accessible form base all of them build on is ``booking.web.AccessibleForm``.
+A domain error becomes a form error in one place, ``booking.web.add_domain_error``; the
+accessible form base all of them build on is ``booking.web.AccessibleForm``.
 """
 
 from __future__ import annotations
@@ -18,19 +17,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .dates import datetime_parse
-from .exceptions import BookingError
 from .models import Location, Product
 from .phones import phone_normalise
 from .web import AccessibleForm, NameField
 
 PHONE_RE = re.compile(r"^\+?[0-9 ()\-]+$")
-
-
-def add_booking_error(form: forms.Form, exc: BookingError) -> None:
-    """Show a domain error on a (bound) form: next to its field, or at the top."""
-    form.is_valid()  # make sure the form has been cleaned before adding to its errors
-    field = exc.field if exc.field in form.fields else None
-    form.add_error(field, str(exc.message))
 
 
 class ProductsForm(AccessibleForm):

@@ -1,5 +1,8 @@
 """Booking data model. Business rules live in services/selectors; models hold data and the
-invariants the database itself can enforce."""
+invariants the database itself can enforce.
+
+Size (~480 lines): one model per table with its constraints; kept in one module so the
+exclusion constraint, the statuses it names and the fields they read are checked side by side."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""UI helpers meant for sharing: every app's citizen pages use these, so they live here and not
-in booking's own views or forms (public, see ``booking/__init__.py``).
+"""UI helpers meant for sharing: every app's pages use these, so they live here and not in
+booking's own views, forms or admin (public, see ``booking/__init__.py``).
 
 - ``citizen_page``: a citizen page's decorator: rate limited per client (pages and, stricter,
   POSTs), never cached, and a friendly 429 page when over the limit.
@@ -7,6 +7,10 @@ in booking's own views or forms (public, see ``booking/__init__.py``).
   and lists the errors for the error summary at the top of the page.
 - ``NameField``: the form field for a person's name (``booking.cleaning.clean_name``): every
   form that takes a name uses it.
+- ``add_domain_error``: the one place a domain error (any app's, ``booking.exceptions.DomainError``)
+  becomes a form error.
+- ``ReadOnlyAdmin``: the admin base for rows the admin may show but never write (booking's
+  appointments and audit trail, nudges' append-only logs).
 """
 
 from __future__ import annotations
@@ -15,12 +19,14 @@ from functools import wraps
 
 from django import forms
 from django.conf import settings
+from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django_ratelimit.decorators import ratelimit
 
 from .cleaning import clean_name
+from .exceptions import DomainError
 
 
 def _rate(setting: str):
@@ -41,6 +47,18 @@ def citizen_page(view):
         return view(request, *args, **kwargs)
 
     return never_cache(wrapped)
+
+
+def add_domain_error(form: forms.BaseForm, exc: DomainError) -> None:
+    """Show a domain error next to its field when the form has it, else at the top; every
+    price problem of a product (``problems``) next to its own field."""
+    form.is_valid()  # make sure the form has been cleaned before adding to its errors
+    problems = exc.extra.get("problems")
+    if problems:
+        for name, message in problems.items():
+            form.add_error(name if name in form.fields else None, message)
+        return
+    form.add_error(exc.field if exc.field in form.fields else None, str(exc.message))
 
 
 class NameField(forms.CharField):
@@ -99,3 +117,17 @@ class AccessibleForm(forms.Form):
         if isinstance(self.fields[name].widget, self.group_widgets):
             return f"{bound.auto_id}_0"
         return bound.auto_id
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """To look into only: changes go through the services (audit trail, hooks, availability),
+    and logs are append-only."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

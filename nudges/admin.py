@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from booking.web import ReadOnlyAdmin
 from nudges.exceptions import NudgeError
 from nudges.models import (
     DeliveryAttempt,
@@ -75,47 +76,36 @@ class ExperimentAdmin(admin.ModelAdmin):
             raise PermissionDenied(str(exc.message)) from exc
 
 
-class ReadOnlyLogAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(Exposure)
-class ExposureAdmin(ReadOnlyLogAdmin):
+class ExposureAdmin(ReadOnlyAdmin):
     list_display = ["experiment", "variant", "product", "source", "fallback", "exposed_at"]
     list_filter = ["experiment", "source"]
 
 
 @admin.register(Exemption)
-class ExemptionAdmin(ReadOnlyLogAdmin):
+class ExemptionAdmin(ReadOnlyAdmin):
     list_display = ["experiment", "reason", "source", "at"]
     list_filter = ["experiment", "reason"]
 
 
 @admin.register(Outcome)
-class OutcomeAdmin(ReadOnlyLogAdmin):
+class OutcomeAdmin(ReadOnlyAdmin):
     list_display = ["experiment", "variant", "kind", "source", "occurred_at"]
     list_filter = ["experiment", "kind"]
 
 
 @admin.register(OnlineReference)
-class OnlineReferenceAdmin(ReadOnlyLogAdmin):
+class OnlineReferenceAdmin(ReadOnlyAdmin):
     list_display = ["experiment", "variant", "product", "created_at"]
 
 
 @admin.register(OnlineCompletion)
-class OnlineCompletionAdmin(ReadOnlyLogAdmin):
+class OnlineCompletionAdmin(ReadOnlyAdmin):
     list_display = ["product", "completed_at"]
 
 
 @admin.register(UnitAppointment)
-class UnitAppointmentAdmin(ReadOnlyLogAdmin):
+class UnitAppointmentAdmin(ReadOnlyAdmin):
     list_display = ["appointment_id", "linked_at"]
 
 
@@ -123,7 +113,7 @@ class DeliveryAttemptInline(admin.TabularInline):
     model = DeliveryAttempt
     extra = 0
     can_delete = False
-    fields = readonly_fields = ["started_at", "finished_at", "outcome", "error"]
+    fields = readonly_fields = ("started_at", "finished_at", "outcome", "error")
 
     def has_add_permission(self, request, obj=None):
         return False

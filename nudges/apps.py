@@ -8,7 +8,7 @@ Hooks nudges registers (all in ``NudgesConfig.ready``):
 - ``APPOINTMENT_RESCHEDULED``: ``reminders.planning.reminders_replan`` (in transaction);
 - ``APPOINTMENT_CANCELLED``: ``experiments.listeners.appointment_cancelled``,
   ``reminders.planning.reminders_cancel`` and ``outbox.confirmations.apology_plan`` (in
-  transaction), ``waitlist.services.waitlist_time_freed`` (after commit);
+  transaction), ``waitlist.offers.waitlist_time_freed`` (after commit);
 - ``APPOINTMENT_STATUS_CHANGED``: ``experiments.listeners.appointment_status_changed``,
   ``satisfaction.services.satisfaction_plan`` (in transaction);
 - ``CONFIRMATION_WANTED``: ``outbox.confirmations.confirmation_plan`` (in transaction);
@@ -41,6 +41,7 @@ class NudgesConfig(AppConfig):
         from nudges.reminders import planning as reminders
         from nudges.satisfaction import services as satisfaction
         from nudges.waitlist import links as waitlist_links
+        from nudges.waitlist import offers as waitlist_offers
         from nudges.waitlist import report as waitlist_report
         from nudges.waitlist import services as waitlist
 
@@ -73,7 +74,7 @@ class NudgesConfig(AppConfig):
         # Waiting list: a cancelled time is offered by a Celery task queued after the cancel has
         # committed (a failing offer never touches the cancel); its e-mails (the double opt-in
         # too); entries that ran out or were never confirmed end nightly.
-        hooks.register(hooks.APPOINTMENT_CANCELLED, waitlist.waitlist_time_freed)
+        hooks.register(hooks.APPOINTMENT_CANCELLED, waitlist_offers.waitlist_time_freed)
         register_message_kind(MessageKind.WAITLIST_OFFER, waitlist_report.waitlist_offer_build)
         register_message_kind(MessageKind.WAITLIST_TAKEN, waitlist_report.waitlist_taken_build)
         register_message_kind(MessageKind.WAITLIST_CONFIRM, waitlist_report.waitlist_confirm_build)

@@ -39,8 +39,8 @@ class ContentKind(models.TextChoices):
     REMINDER_WAITING = "reminder_waiting", _("Herinnering: anderen zoeken ook een tijd (eigen gegevens)")
 
 
-# The principle a content kind stands for.
-KIND_PRINCIPLE = {
+# The principle a content kind stands for, keyed by the value a model field stores.
+KIND_PRINCIPLE: dict[str, Principle] = {
     ContentKind.EASY_LINK: Principle.EASY,
     ContentKind.DIGITAL_DISCOUNT: Principle.ATTRACTIVE,
     ContentKind.SOCIAL_NORM: Principle.SOCIAL,

@@ -1,4 +1,4 @@
-"""Demo data for channel steering (called by ``seed_demo``; idempotent). Size (~400 lines): data, not logic.
+"""Demo data for channel steering (called by ``seed_demo``; idempotent).
 
 - Three interventions after the product choice for ``uittreksel-brp`` and ``verhuizing``:
   Easy (direct link), Attractive (digital discount), Social (share done online).
@@ -11,7 +11,7 @@
 - A running reminder-wording experiment on every product: the plain reminder (control), what a
   missed appointment costs, and "others are looking for a time". No logs are made up for it:
   its exposures come from reminders actually sent.
-- A few people on the waiting list (``seed_waitlist``), so a cancelled time is offered at once.
+- A few people on the waiting list (``nudges.waitlist.demo``), so a cancelled time is offered at once.
 """
 
 from __future__ import annotations
@@ -26,20 +26,19 @@ from django.utils import timezone
 
 from booking.availability import availability_for_products, local_tz
 from booking.constants import Channel
+from booking.demo import DEMO_EMAIL_DOMAIN
 from booking.exceptions import BookingError
 from booking.models import Product
 from booking.selectors import location_list, product_list, products_by_codes
 from booking.services import appointment_book
 from nudges.constants import ContentKind, ExperimentStatus, Metric, OutcomeKind, Principle, Touchpoint
-from nudges.exceptions import NudgeError
 from nudges.experiments import services, statistics
 from nudges.experiments.assignment import unit_hash
-from nudges.models import Experiment, Exposure, Intervention, OnlineCompletion, Outcome, Variant, WaitlistEntry
+from nudges.models import Experiment, Exposure, Intervention, OnlineCompletion, Outcome, Variant
 from nudges.roles import nudges_roles_ensure
-from nudges.waitlist.services import waitlist_entry_confirm, waitlist_join
+from nudges.waitlist import demo as waitlist_demo
 
 PRODUCT_CODES = ["uittreksel-brp", "verhuizing"]
-DEMO_EMAIL_DOMAIN = "voorbeeld.nl"
 RUNNING_NAME = "Online alternatief na de productkeuze (uittreksel BRP, verhuizing)"
 PILOT_NAME = "Pilot: directe link bij uittreksel BRP"
 
@@ -358,47 +357,6 @@ def seed_reminder_experiment(*, now: datetime) -> Experiment:
     return services.experiment_start(experiment=experiment, now=now)
 
 
-# Waiting for an earlier time: (products, location name or None for any, days they still accept).
-WAITLIST = [
-    (["paspoort"], None, None),
-    (["uittreksel-brp"], "Stadhuis", None),
-    (["id-kaart"], None, 30),
-    (["rijbewijs"], None, None),
-    (["paspoort"], "Wijkkantoor Noord", None),
-    (["verhuizing"], None, None),
-]
-
-
-def seed_waitlist(*, now: datetime) -> int:
-    """A few people on the waiting list, so a demo visitor who cancels an appointment sees the
-    freed time offered to them (the offer e-mails appear in the outbox and the mail backend).
-    Demo people have confirmed their address (double opt-in), so their entries are active."""
-    if WaitlistEntry.objects.filter(email__endswith="@" + DEMO_EMAIL_DOMAIN).exists():
-        return 0
-    locations = {loc.name: loc for loc in location_list()}
-    created = 0
-    for i, (codes, location_name, days) in enumerate(WAITLIST, start=1):
-        joined = now - timedelta(days=len(WAITLIST) - i)  # one after the other
-        try:
-            entry = waitlist_join(
-                products=products_by_codes(codes),
-                persons=1,
-                location=locations.get(location_name) if location_name else None,
-                name=f"Demo Wachtende {i}",
-                email=f"wachtlijst{i}@{DEMO_EMAIL_DOMAIN}",
-                language="en" if i % 3 == 0 else "nl",
-                wanted_before=now + timedelta(days=days) if days else None,
-                now=joined,
-            )
-        except (NudgeError, BookingError):
-            continue
-        if entry is not None:
-            # Confirmed right after joining (the unsent confirmation e-mail is then dropped).
-            waitlist_entry_confirm(entry=entry, now=joined)
-            created += 1
-    return created
-
-
 @transaction.atomic
 def seed_nudges(*, now: datetime | None = None) -> dict[str, Any]:
     now = now or timezone.now()
@@ -409,7 +367,7 @@ def seed_nudges(*, now: datetime | None = None) -> dict[str, Any]:
     pilot = seed_pilot(interventions=interventions, rng=rng, now=now)
     running = seed_running(interventions=interventions, now=now)
     reminder_experiment = seed_reminder_experiment(now=now)
-    waitlist_entries = seed_waitlist(now=now)
+    waitlist_entries = waitlist_demo.seed_waitlist(now=now)
     return {
         "waitlist_entries": waitlist_entries,
         "interventions": len(interventions),

@@ -32,7 +32,7 @@ def waitlist_offers_for_freed_time(appointment_id: int) -> int:
     """Queued after a cancel has committed (``nudges.waitlist.waitlist_time_freed``): hold the
     freed time and offer it to the waiting list, off the request that cancelled. Safe to run
     twice: a freed time is held and offered at most once. Returns how many offers."""
-    from nudges.waitlist.services import waitlist_offers_make
+    from nudges.waitlist.offers import waitlist_offers_make
 
     return len(waitlist_offers_make(freed_appointment_id=appointment_id))
 

@@ -1,5 +1,5 @@
 """Forms of the staff pages: input checks only; ``booking.staff.services`` decide what is
-possible. ``add_domain_error`` is the one place a domain error becomes a form error."""
+possible. A domain error becomes a form error in ``booking.web.add_domain_error``."""
 
 from __future__ import annotations
 
@@ -15,24 +15,11 @@ from django.utils.translation import gettext_lazy as _
 from booking.availability import local_tz
 from booking.constants import OnlinePossible, OnlineReason
 from booking.dates import datetime_parse, day_parse, validate_date_window
-from booking.exceptions import BookingError
 from booking.models import Desk, Location, OpeningHours, Product
 from booking.web import AccessibleForm, NameField
 
 DATE_WIDGET = {"type": "date"}
 TIME_WIDGET = {"type": "time", "step": "300"}
-
-
-def add_domain_error(form: forms.Form, exc: BookingError) -> None:
-    """Show a domain error next to its field when the form has it, else at the top; every
-    price problem of a product next to its own field."""
-    form.is_valid()
-    problems = exc.extra.get("problems") if isinstance(exc.extra, dict) else None
-    if problems:
-        for name, message in problems.items():
-            form.add_error(name if name in form.fields else None, message)
-        return
-    form.add_error(exc.field if exc.field in form.fields else None, str(exc.message))
 
 
 class StaffForm(AccessibleForm):

@@ -8,7 +8,7 @@ redirect for every change, domain errors shown as form errors.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -18,12 +18,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from booking.availability import local_tz
 from booking.dates import day_parse
 from booking.exceptions import AffectedAppointmentsChanged, BookingError
 from booking.knowledge import product_changes
 from booking.models import Closure, Desk, Location, OpeningHours, Product
 from booking.selectors import location_list
+from booking.web import add_domain_error
 
 from . import selectors, services
 from .forms import (
@@ -33,19 +33,14 @@ from .forms import (
     OpeningHoursEndForm,
     OpeningHoursForm,
     ProductForm,
-    add_domain_error,
     parse_day,
 )
 from .permissions import staff_required
 from .roles import MANAGE_PRODUCTS, PLAN_SCHEDULES, VIEW_CAPACITY
-from .views import staff_render
+from .views import local_today, staff_render
 
 GET_POST = ["GET", "HEAD", "POST"]
 SAFE_METHODS = ("GET", "HEAD")
-
-
-def _today() -> date:
-    return timezone.now().astimezone(local_tz()).date()
 
 
 def _error_summary(message: str) -> list[dict]:
@@ -65,7 +60,7 @@ def schedules(request: HttpRequest) -> HttpResponse:
 
 
 def _schedule_page(request: HttpRequest, location: Location, *, status: int = 200, **overrides) -> HttpResponse:
-    today = _today()
+    today = local_today()
     desk_rows = [
         {
             "desk": row.desk,
@@ -171,7 +166,7 @@ def closure_new(request: HttpRequest, location_id: int) -> HttpResponse:
     location = get_object_or_404(Location, pk=location_id)
     initial = {}
     if request.method in SAFE_METHODS and request.GET.get("day"):
-        day = parse_day(request.GET["day"], _today())
+        day = parse_day(request.GET["day"], local_today())
         initial = {"start_date": day, "end_date": day}
     form = ClosureForm(request.POST if request.method == "POST" else None, location=location, initial=initial)
     context = {"location": location, "form": form}
@@ -299,7 +294,7 @@ def capacity(request: HttpRequest) -> HttpResponse:
     if not locations:
         return staff_render(request, "staff/no_locations.html")
     location = next((loc for loc in locations if str(loc.pk) == request.GET.get("location")), locations[0])
-    week = parse_day(request.GET.get("week"), _today())
+    week = parse_day(request.GET.get("week"), local_today())
     week_start = week - timedelta(days=week.weekday())
     overview = selectors.capacity_week(location=location, week_start=week_start)
     return staff_render(

@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import accounts, planning_views, views
+from . import accounts, phone_views, planning_views, views
 
 app_name = "staff"
 
@@ -23,10 +23,10 @@ urlpatterns = [
     path("afspraken/<reference:reference>/niet-verschenen/", views.no_show, name="no_show"),
     path("afspraken/<reference:reference>/terugdraaien/", views.undo, name="undo"),
     # Phone
-    path("telefoon/", views.phone, name="phone"),
-    path("telefoon/nieuw/", views.phone_book, name="phone_book"),
-    path("afspraken/<reference:reference>/verzetten/", views.phone_reschedule, name="phone_reschedule"),
-    path("afspraken/<reference:reference>/annuleren/", views.phone_cancel, name="phone_cancel"),
+    path("telefoon/", phone_views.phone, name="phone"),
+    path("telefoon/nieuw/", phone_views.phone_book, name="phone_book"),
+    path("afspraken/<reference:reference>/verzetten/", phone_views.phone_reschedule, name="phone_reschedule"),
+    path("afspraken/<reference:reference>/annuleren/", phone_views.phone_cancel, name="phone_cancel"),
     # Planning
     path("planning/", planning_views.schedules, name="schedules"),
     path("planning/<int:location_id>/", planning_views.schedule, name="schedule"),

@@ -1,13 +1,11 @@
-"""Staff pages for the desk and the phone: login, the start page, the day board (with its
-refreshable fragment), desk actions, walk-ins, the appointment page with its audit trail,
-and finding, booking, moving and cancelling appointments on a caller's behalf.
+"""Staff pages for the desk: login, the start page, the day board (with its refreshable
+fragment), desk actions, walk-ins and the appointment page with its audit trail; and the
+helpers every staff page uses (``staff_render``, ``local_today``, ``appointment_or_404``).
+The phone pages are in ``phone_views``, the planning pages in ``planning_views``.
 
 Views stay thin: forms check input, ``booking.staff.services`` do every write and
 ``booking.staff.selectors`` the reads. Every view is wrapped in ``staff_required`` with the
 permission of its role. Every change is a POST (with CSRF) answered by a redirect (PRG).
-
-Size (over 400 lines): the desk and phone pages share the board's parameters and the
-redirects back to it; the planning pages are already apart (``planning_views``).
 """
 
 from __future__ import annotations
@@ -30,24 +28,15 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from django_otp import user_has_device
 from django_ratelimit.decorators import ratelimit
 
-from booking.availability import availability_for_products, local_tz
+from booking.availability import local_tz
 from booking.constants import AppointmentStatus, CancelReason, OnlinePossible, OnlineReason
-from booking.dates import day_parse
-from booking.exceptions import BookingError, SlotUnavailable
+from booking.exceptions import BookingError
 from booking.models import Appointment, Location
 from booking.selectors import location_list
+from booking.web import add_domain_error
 
 from . import selectors, services
-from .forms import (
-    BoardFilterForm,
-    PhoneBookingForm,
-    SearchForm,
-    ServedForm,
-    SlotSearchForm,
-    StartForm,
-    WalkInForm,
-    add_domain_error,
-)
+from .forms import BoardFilterForm, ServedForm, WalkInForm
 from .panels import panels_for
 from .permissions import nav_items, staff_required, user_can
 from .roles import BOOK_BY_PHONE, RUN_DESK
@@ -62,7 +51,7 @@ def staff_render(request: HttpRequest, template: str, context: dict | None = Non
     return render(request, template, context, status=status)
 
 
-def _today() -> date:
+def local_today() -> date:
     return timezone.now().astimezone(local_tz()).date()
 
 
@@ -76,7 +65,7 @@ def _next_url(request: HttpRequest, default: str) -> str:
     return default
 
 
-def _appointment_or_404(reference: str) -> Appointment:
+def appointment_or_404(reference: str) -> Appointment:
     appointment = selectors.appointment_for_staff(reference=reference)
     if appointment is None:
         raise Http404
@@ -127,7 +116,7 @@ def _board_params(request: HttpRequest) -> tuple[Location | None, date, BoardFil
     ) or location_list().first()
     data = {
         "location": request.GET.get("location") or (default_location.pk if default_location else ""),
-        "day": request.GET.get("day") or _today().isoformat(),
+        "day": request.GET.get("day") or local_today().isoformat(),
     }
     form = BoardFilterForm(data)
     if form.is_valid():
@@ -135,7 +124,7 @@ def _board_params(request: HttpRequest) -> tuple[Location | None, date, BoardFil
         if remembered != location.pk:
             request.session[SESSION_LOCATION_KEY] = location.pk
         return location, day, form
-    return default_location, _today(), form
+    return default_location, local_today(), form
 
 
 def _board_url(location: Location, day: date) -> str:
@@ -144,7 +133,7 @@ def _board_url(location: Location, day: date) -> str:
 
 def _board_context(request: HttpRequest, location: Location, day: date) -> dict:
     board = selectors.day_board(location=location, day=day)
-    today = _today()
+    today = local_today()
     return {
         "board": board,
         "board_url": _board_url(location, day),
@@ -222,7 +211,7 @@ def walk_in(request: HttpRequest) -> HttpResponse:
                     _("Inloop %(ref)s: %(desk)s om %(time)s.")
                     % {"ref": appointment.reference, "desk": appointment.desk.name, "time": local.strftime("%H:%M")},
                 )
-            return redirect(_board_url(location, _today()) + f"#afspraak-{appointment.reference}")
+            return redirect(_board_url(location, local_today()) + f"#afspraak-{appointment.reference}")
     return _board_page(request, location, day, form, walk_in_form, status=400)
 
 
@@ -280,13 +269,13 @@ def _history(appointment: Appointment) -> list[dict]:
     return list(reversed(rows))
 
 
-def _detail_context(request: HttpRequest, appointment: Appointment, **extra) -> dict:
+def appointment_context(request: HttpRequest, appointment: Appointment, **extra) -> dict:
     now = timezone.now()
     day = appointment.start.astimezone(local_tz()).date()
     return {
         "appointment": appointment,
-        "is_today": day == _today(),
-        "not_future": day <= _today(),
+        "is_today": day == local_today(),
+        "not_future": day <= local_today(),
         "products": list(appointment.products.all()),
         "history": _history(appointment),
         "can_desk": user_can(request.user, RUN_DESK),
@@ -295,17 +284,17 @@ def _detail_context(request: HttpRequest, appointment: Appointment, **extra) -> 
         "served_form": extra.pop("served_form", None) or ServedForm(),
         "board_url": _board_url(appointment.desk.location, day),
         "now": now,
-        "today": _today(),
+        "today": local_today(),
         **extra,
     }
 
 
 def _desk_action(request: HttpRequest, reference: str, perform: Callable[[Appointment], object], done: str):
-    appointment = _appointment_or_404(reference)
+    appointment = appointment_or_404(reference)
     try:
         perform(appointment)
     except BookingError as exc:
-        context = _detail_context(request, appointment, summary=[{"anchor": None, "message": str(exc.message)}])
+        context = appointment_context(request, appointment, summary=[{"anchor": None, "message": str(exc.message)}])
         return staff_render(request, "staff/appointment_detail.html", context, status=409)
     messages.success(request, done % {"ref": appointment.reference})
     default = reverse("staff:appointment", args=[appointment.reference])
@@ -350,7 +339,7 @@ def undo(request: HttpRequest, reference: str) -> HttpResponse:
 def served(request: HttpRequest, reference: str) -> HttpResponse:
     """Mark served with the 'could this have been done online?' tag (a page of its own when
     the tag is missing, or when opened without the board)."""
-    appointment = _appointment_or_404(reference)
+    appointment = appointment_or_404(reference)
     form = ServedForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         return _desk_action(
@@ -364,7 +353,7 @@ def served(request: HttpRequest, reference: str) -> HttpResponse:
             ),
             _("%(ref)s is afgerond als geholpen."),
         )
-    context = _detail_context(
+    context = appointment_context(
         request, appointment, served_form=form, summary=form.error_summary(), next=_next_url(request, "")
     )
     return staff_render(request, "staff/served.html", context, status=400 if form.is_bound else 200)
@@ -373,147 +362,5 @@ def served(request: HttpRequest, reference: str) -> HttpResponse:
 @staff_required(RUN_DESK, BOOK_BY_PHONE)
 @require_safe
 def appointment_detail(request: HttpRequest, reference: str) -> HttpResponse:
-    appointment = _appointment_or_404(reference)
-    return staff_render(request, "staff/appointment_detail.html", _detail_context(request, appointment))
-
-
-# --- phone ----------------------------------------------------------------------------------
-
-
-@staff_required(BOOK_BY_PHONE)
-@require_safe
-def phone(request: HttpRequest) -> HttpResponse:
-    form = SearchForm(request.GET if request.GET else None)
-    results = None
-    if form.is_bound and form.is_valid():
-        results = selectors.appointment_search(query=form.cleaned_data["q"], day=form.cleaned_data["day"])
-    return staff_render(
-        request,
-        "staff/phone/search.html",
-        {
-            "form": form,
-            "results": results,
-            "summary": form.error_summary(),
-            "panels": panels_for(request, "phone"),
-        },
-    )
-
-
-def _slots_for(*, products, persons: int, location: Location, day: date) -> dict:
-    slots = availability_for_products(
-        products=products, persons=persons, location_id=location.pk, date_from=day, date_to=day
-    )
-    next_free = None
-    if not slots:
-        later = availability_for_products(
-            products=products,
-            persons=persons,
-            location_id=location.pk,
-            date_from=day + timedelta(days=1),
-            date_to=day + timedelta(days=28),
-        )
-        next_free = later[0].start if later else None
-    return {"slots": slots, "next_free": next_free}
-
-
-@staff_required(BOOK_BY_PHONE)
-@require_http_methods(GET_POST)
-def phone_book(request: HttpRequest) -> HttpResponse:
-    """Book for a caller: what and where (GET), then a time and the caller's details (POST)."""
-    first_location = location_list().first()
-    search = SlotSearchForm(
-        request.GET if "products" in request.GET else None,
-        initial={"day": _today(), "persons": 1, "location": first_location},
-    )
-    book_form = PhoneBookingForm(request.POST if request.method == "POST" else None)
-    context: dict = {"search": search, "book_form": book_form, "alternatives": []}
-    if search.is_bound and search.is_valid():
-        data = search.cleaned_data
-        products = list(data["products"])
-        if request.method == "POST" and book_form.is_valid():
-            contact = book_form.cleaned_data
-            try:
-                appointment = services.phone_appointment_book(
-                    actor=request.user,
-                    products=products,
-                    persons=data["persons"],
-                    location=data["location"],
-                    start=contact["start"],
-                    name=contact["name"],
-                    email=contact["email"],
-                    phone=contact["phone"],
-                    language=contact["language"],
-                    remind_by_email=contact["remind_by_email"],
-                )
-            except BookingError as exc:
-                add_domain_error(book_form, exc)
-                if isinstance(exc, SlotUnavailable):
-                    context["alternatives"] = exc.alternatives
-            else:
-                messages.success(
-                    request,
-                    _("Afspraak %(ref)s is gemaakt; de beller krijgt een bevestiging per e-mail.")
-                    % {"ref": appointment.reference},
-                )
-                return redirect("staff:appointment", reference=appointment.reference)
-        context.update(
-            _slots_for(products=products, persons=data["persons"], location=data["location"], day=data["day"])
-        )
-        context.update({"query": request.GET.urlencode(), "day": data["day"], "location": data["location"]})
-    context["summary"] = search.error_summary() + book_form.error_summary()
-    asked = [p.pk for p in search.cleaned_data.get("products", [])] if search.is_bound and search.is_valid() else []
-    context["panels"] = panels_for(request, "phone_book", product_ids=asked)
-    status = 400 if request.method == "POST" else 200
-    return staff_render(request, "staff/phone/book.html", context, status=status)
-
-
-@staff_required(BOOK_BY_PHONE)
-@require_http_methods(GET_POST)
-def phone_reschedule(request: HttpRequest, reference: str) -> HttpResponse:
-    appointment = _appointment_or_404(reference)
-    if appointment.status != AppointmentStatus.BOOKED:
-        return redirect("staff:appointment", reference=appointment.reference)
-    location = appointment.desk.location
-    day = day_parse(request.GET.get("day")) or max(_today(), appointment.start.astimezone(local_tz()).date())
-    form = StartForm(request.POST if request.method == "POST" else None)
-    products = list(appointment.products.all())
-    context: dict = {"appointment": appointment, "form": form, "day": day, "alternatives": [], "products": products}
-    if request.method == "POST" and form.is_valid():
-        try:
-            moved = services.phone_appointment_reschedule(
-                actor=request.user, appointment=appointment, start=form.cleaned_data["start"]
-            )
-        except BookingError as exc:
-            add_domain_error(form, exc)
-            if isinstance(exc, SlotUnavailable):
-                context["alternatives"] = exc.alternatives
-        else:
-            messages.success(
-                request,
-                _("Afspraak %(ref)s is verzet; de beller krijgt een nieuwe bevestiging per e-mail.")
-                % {"ref": moved.reference},
-            )
-            return redirect("staff:appointment", reference=moved.reference)
-    context.update(_slots_for(products=products, persons=appointment.persons, location=location, day=day))
-    context.update(
-        {
-            "summary": form.error_summary(),
-            "previous_day": day - timedelta(days=1),
-            "next_day": day + timedelta(days=1),
-            "location": location,
-        }
-    )
-    return staff_render(request, "staff/phone/reschedule.html", context, status=400 if form.is_bound else 200)
-
-
-@staff_required(BOOK_BY_PHONE)
-@require_POST
-def phone_cancel(request: HttpRequest, reference: str) -> HttpResponse:
-    appointment = _appointment_or_404(reference)
-    try:
-        services.phone_appointment_cancel(actor=request.user, appointment=appointment)
-    except BookingError as exc:
-        context = _detail_context(request, appointment, summary=[{"anchor": None, "message": str(exc.message)}])
-        return staff_render(request, "staff/appointment_detail.html", context, status=409)
-    messages.success(request, _("Afspraak %(ref)s is geannuleerd.") % {"ref": appointment.reference})
-    return redirect("staff:appointment", reference=appointment.reference)
+    appointment = appointment_or_404(reference)
+    return staff_render(request, "staff/appointment_detail.html", appointment_context(request, appointment))

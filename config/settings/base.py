@@ -4,6 +4,10 @@ With no environment at all the app runs for a first look on a laptop: SQLite (wr
 transactions take the lock up front, so two bookings cannot interleave) and a Celery broker
 on the local file system. Production sets DATABASE_URL (PostgreSQL) and CELERY_BROKER_URL
 (Redis); see README.md.
+
+Size (~470 lines): every setting of every environment is defined here from an environment
+variable, on purpose (one place to look); the other settings files only differ where an
+environment variable cannot express it.
 """
 
 import os

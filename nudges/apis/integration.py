@@ -14,7 +14,7 @@ from booking.constants import Channel
 from booking.selectors import products_by_codes
 from nudges.constants import REPORTABLE_OUTCOMES, Source, Touchpoint
 from nudges.exceptions import InvalidInput
-from nudges.experiments import selectors, services
+from nudges.experiments import logs, selectors
 from nudges.experiments.assignment import is_valid_unit_id, unit_hash
 from nudges.models import Experiment
 
@@ -86,15 +86,15 @@ class DecisionApi(IntegrationApiView):
             channel=params["channel"],
             needs_help=params["needs_help"],
         )
-        if decision.exempt:
-            services.exemption_log(
+        if decision.experiment is not None and decision.exempt_reason is not None:  # exempt from this one
+            logs.exemption_log(
                 experiment=decision.experiment, unit_hash=unit, reason=decision.exempt_reason, source=Source.API
             )
         content = None
-        if decision.content is not None:
+        if decision.content is not None and decision.experiment is not None:
             content = decision.content.as_dict()
             # The opaque reference comes with the exposure (POST exposures), once the unit is exposed.
-            content["online_url"] = decision.product.online_url
+            content["online_url"] = decision.content.product.online_url
             content["why_url"] = request.build_absolute_uri(
                 reverse("nudges:register") + f"#experiment-{decision.experiment.pk}"
             )
@@ -154,16 +154,20 @@ class ExposureCreateApi(IntegrationApiView):
         else:
             product = products[0]
         unit = unit_hash(data["unit"])
-        exposure, created = services.exposure_log(
+        exposure, created = logs.exposure_log(
             experiment=experiment, variant=variant, unit_hash=unit, product=product, source=Source.API
         )
-        exposure.online_url = (
-            None
-            if variant.is_control
-            else services.online_url_for(experiment=experiment, unit_hash=unit, product=product)
+        online_url = (
+            None if variant.is_control else logs.online_url_for(experiment=experiment, unit_hash=unit, product=product)
         )
+        output = {
+            "experiment_id": exposure.experiment_id,
+            "variant": exposure.variant,
+            "exposed_at": exposure.exposed_at,
+            "online_url": online_url,
+        }
         return Response(
-            self.OutputSerializer(exposure).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+            self.OutputSerializer(output).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
         )
 
 
@@ -201,7 +205,7 @@ class OutcomeCreateApi(IntegrationApiView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         product = products_by_codes([data["product"]], field="product")[0] if data.get("product") else None
-        outcomes = services.outcome_report(
+        outcomes = logs.outcome_report(
             kind=data["kind"],
             unit_hash=unit_hash(data["unit"]) if data.get("unit") else None,
             reference=data.get("reference"),

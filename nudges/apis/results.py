@@ -61,7 +61,9 @@ class AnalysisSerializer(serializers.Serializer):
 
 class MetricResultSerializer(serializers.Serializer):
     metric = serializers.CharField()
-    label = serializers.CharField()
+    # A declared field: DRF's metaclass takes it out of the class, so it does not shadow
+    # Field.label at run time (the stubs cannot express that).
+    label = serializers.CharField()  # type: ignore[assignment]
     role = serializers.CharField()
     comparable = serializers.BooleanField()
     lower_is_better = serializers.BooleanField()

@@ -5,6 +5,8 @@ with the ``contacts`` scope; idempotent by (client, ``external_id``)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_serializer
@@ -101,13 +103,18 @@ def _to_input(data: dict) -> ContactInput:
 class RowErrorSerializer(serializers.Serializer):
     index = serializers.IntegerField(help_text=_("Rij in de aanvraag, vanaf 0."))
     external_id = serializers.CharField(allow_blank=True)
-    fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+    # The API's name; DRF's metaclass takes declared fields out of the class, so this does not
+    # shadow Serializer.fields at run time (the stubs cannot express that).
+    fields = serializers.DictField(  # type: ignore[assignment]
+        child=serializers.ListField(child=serializers.CharField())
+    )
 
 
 class RejectedSerializer(serializers.Serializer):
     detail = serializers.CharField()
     code = serializers.CharField()
-    errors = RowErrorSerializer(many=True)
+    # As ``fields`` above: a declared field, not Serializer.errors at run time.
+    errors = RowErrorSerializer(many=True)  # type: ignore[assignment]
 
 
 class ResultSerializer(serializers.Serializer):
@@ -191,7 +198,9 @@ class ContactCreateApi(_ContactsApi):
 class BatchSerializer(serializers.Serializer):
     """For the schema; the view checks the list itself and validates the rows one by one."""
 
-    contacts = ContactSerializer(many=True, max_length=MAX_BATCH)
+    contacts: serializers.ListSerializer[Any] = serializers.ListSerializer(
+        child=ContactSerializer(), max_length=MAX_BATCH
+    )
 
 
 class ContactBatchCreateApi(_ContactsApi):

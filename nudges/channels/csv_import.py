@@ -44,7 +44,8 @@ def _moment(value: str) -> datetime | None:
     return parsed
 
 
-def _rows(lines: Iterable[str]) -> tuple[list[ContactInput], dict[int, dict[str, list[str]]]]:
+def _rows(lines: Iterable[str]) -> tuple[list[ContactInput], list[int], dict[int, dict[str, list[str]]]]:
+    """The good rows, the data line (from 0) each came from, and the problems per bad line."""
     lines = iter(lines)
     first = next(lines, "")
     delimiter = ";" if first.count(";") > first.count(",") else ","
@@ -54,6 +55,7 @@ def _rows(lines: Iterable[str]) -> tuple[list[ContactInput], dict[int, dict[str,
     if missing:
         raise InvalidInput(_("Kolommen ontbreken: %(names)s.") % {"names": ", ".join(missing)}, field="file")
     rows: list[ContactInput] = []
+    row_lines: list[int] = []
     errors: dict[int, dict[str, list[str]]] = {}
     for index, record in enumerate(reader):
         if index >= MAX_CSV_ROWS:
@@ -71,7 +73,7 @@ def _rows(lines: Iterable[str]) -> tuple[list[ContactInput], dict[int, dict[str,
                 problems["handling_seconds"] = [_("Geef een geheel aantal seconden.")]
         if not (record.get("external_id") or "").strip():
             problems["external_id"] = [_("Elke regel heeft een eigen kenmerk nodig.")]
-        if problems:
+        if problems or moment is None:  # no moment is one of the problems
             errors[index] = problems
             continue
         rows.append(
@@ -84,8 +86,8 @@ def _rows(lines: Iterable[str]) -> tuple[list[ContactInput], dict[int, dict[str,
                 external_id=record["external_id"].strip(),
             )
         )
-        rows[-1].line = index  # type: ignore[attr-defined]
-    return rows, errors
+        row_lines.append(index)
+    return rows, row_lines, errors
 
 
 def _chain(first: str, rest: Iterable[str]):
@@ -104,8 +106,7 @@ def contacts_import_csv(*, data: bytes, system: str, registered_by=None, now: da
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InvalidInput(_("Het bestand is geen UTF-8-tekst."), field="file") from None
-    rows, errors = _rows(io.StringIO(text))
-    lines = [row.line for row in rows]  # type: ignore[attr-defined]
+    rows, lines, errors = _rows(io.StringIO(text))
     result = ImportResult()
     with transaction.atomic():
         for start in range(0, len(rows), MAX_BATCH):

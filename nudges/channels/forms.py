@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -68,12 +70,13 @@ class ContactRegisterForm(AccessibleForm):
         from django.utils.translation import get_language
 
         en = (get_language() or "nl").startswith("en")
-        self.fields["product"].choices = [(GENERAL, _("Algemene vraag"))] + [
+        cast(forms.ChoiceField, self.fields["product"]).choices = [(GENERAL, _("Algemene vraag"))] + [
             (code, name_en if en else name_nl) for code, name_nl, name_en in products
         ]
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict:
+        super().clean()
+        data = self.cleaned_data
         if data.get("survey_email") and not data.get("survey_consent"):
             self.add_error(
                 "survey_consent",
@@ -98,10 +101,11 @@ class CorrectionForm(AccessibleForm):
 
     def __init__(self, *args, contact_ids=(), **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["contacts"].choices = [(pk, str(pk)) for pk in contact_ids]
+        cast(forms.ChoiceField, self.fields["contacts"]).choices = [(pk, str(pk)) for pk in contact_ids]
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict:
+        super().clean()
+        data = self.cleaned_data
         if data.get("action") == "outcome" and not data.get("outcome"):
             self.add_error("outcome", _("Kies de nieuwe afloop."))
         if data.get("action") == "channel" and not data.get("channel"):
@@ -128,8 +132,9 @@ class ScriptAnswerForm(AccessibleForm):
     )
     next = forms.CharField(widget=forms.HiddenInput, required=False)
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict:
+        super().clean()
+        data = self.cleaned_data
         if data.get("send") and not data.get("address"):
             self.add_error("address", _("Vul het adres of nummer in om de link te sturen."))
         if data.get("send") and data.get("answer") != ScriptAnswer.WILL_DO_ONLINE:

@@ -40,8 +40,8 @@ from nudges.constants import (
     Touchpoint,
 )
 from nudges.exceptions import InvalidInput
+from nudges.experiments import logs as nudge_logs
 from nudges.experiments import selectors as nudge_selectors
-from nudges.experiments import services as nudge_services
 from nudges.experiments.assignment import unit_hash as hash_unit
 from nudges.models import (
     Contact,
@@ -59,7 +59,7 @@ from . import services
 
 PHONE_CHANNEL = "telefoon"
 
-ANSWER_OUTCOMES = {
+ANSWER_OUTCOMES: dict[str, ContactOutcome] = {
     ScriptAnswer.WILL_DO_ONLINE: ContactOutcome.REFERRED_ONLINE,
     ScriptAnswer.WANTS_COUNTER: ContactOutcome.ANSWERED,
     ScriptAnswer.CANNOT_ONLINE: ContactOutcome.ANSWERED,
@@ -97,7 +97,7 @@ def script_for_call(*, products: Sequence[Product], call_unit: str, now: datetim
     if experiment is None:
         return Script(product=product, knowledge=knowledge, show=True)
     variant = nudge_selectors.assigned_variant(experiment, unit)
-    nudge_services.exposure_log(
+    nudge_logs.exposure_log(
         experiment=experiment, variant=variant, unit_hash=unit, product=product, source=Source.KCC, now=now
     )
     return Script(
@@ -128,11 +128,11 @@ def script_answer_record(
     with transaction.atomic():
         if experiment is not None:
             if answer == ScriptAnswer.WILL_DO_ONLINE:
-                nudge_services.outcome_record(
+                nudge_logs.outcome_record(
                     experiment=experiment, unit_hash=unit, kind=OutcomeKind.CHOSE_ONLINE, source=Source.KCC, now=now
                 )
             elif answer == ScriptAnswer.WANTS_COUNTER:
-                nudge_services.outcome_record(
+                nudge_logs.outcome_record(
                     experiment=experiment,
                     unit_hash=unit,
                     kind=OutcomeKind.CONTINUED_TO_COUNTER,
@@ -140,11 +140,11 @@ def script_answer_record(
                     now=now,
                 )
         if answer == ScriptAnswer.CANNOT_ONLINE and experiment is not None:
-            nudge_services.exemption_log(
+            nudge_logs.exemption_log(
                 experiment=experiment, unit_hash=unit, reason=ExemptionReason.NEEDS_HELP, source=Source.KCC, now=now
             )
         if answer == ScriptAnswer.WILL_DO_ONLINE:
-            online_url = nudge_services.online_url_for(experiment=experiment, unit_hash=unit, product=product)
+            online_url = nudge_logs.online_url_for(experiment=experiment, unit_hash=unit, product=product)
         contact = services.contact_register(
             channel=ContactChannel.objects.get(code=PHONE_CHANNEL),
             products=[product],
@@ -194,6 +194,8 @@ def online_link_send(
 
 
 def online_link_build(message: ScheduledMessage, now: datetime) -> Outgoing | None:
+    if message.online_link_id is None:
+        return None
     link = OnlineLink.objects.select_related("contact").filter(pk=message.online_link_id).first()
     if link is None or not link.address:
         return None
@@ -213,7 +215,8 @@ def online_link_build(message: ScheduledMessage, now: datetime) -> Outgoing | No
 
 def online_link_sent(message: ScheduledMessage, outgoing: Outgoing, now: datetime) -> None:
     """Sent: the address has done its job and goes."""
-    OnlineLink.objects.filter(pk=message.online_link_id).update(address="", sent_at=now)
+    if message.online_link_id is not None:
+        OnlineLink.objects.filter(pk=message.online_link_id).update(address="", sent_at=now)
 
 
 def online_links_erase_expired(*, cutoff: datetime, dry_run: bool = False) -> int:

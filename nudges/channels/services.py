@@ -44,7 +44,11 @@ def client_source(client_id: int) -> str:
 
 
 # Booking channel -> contact channel code (data migration 0012 creates these codes).
-APPOINTMENT_CHANNEL_CODES = {Channel.ONLINE: "internet", Channel.PHONE: "telefoon", Channel.POST: "post"}
+APPOINTMENT_CHANNEL_CODES: dict[str, str] = {
+    Channel.ONLINE: "internet",
+    Channel.PHONE: "telefoon",
+    Channel.POST: "post",
+}
 COUNTER_CODE = "balie"
 ONLINE_CODE = "internet"
 
@@ -281,7 +285,7 @@ def contacts_correct(
         if delete:
             count, _per_model = mine.delete()
             return len(contact_ids) if count else 0
-        changes = {}
+        changes: dict[str, ContactChannel | str] = {}
         if channel is not None:
             changes["channel"] = channel
         if outcome:

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from booking.selectors import product_find, products_by_ids
 from booking.staff.permissions import nav_items, staff_required, user_can
+from booking.web import add_domain_error
 from nudges.exceptions import NudgeError
 from nudges.models import ContactOutcome
 
@@ -82,7 +83,7 @@ def register(request: HttpRequest) -> HttpResponse:
             survey_email=data["survey_email"] if data["survey_consent"] else "",
         )
     except NudgeError as error:
-        form.add_error(error.field if error.field in form.fields else None, str(error.message))
+        add_domain_error(form, error)
         return _page(request, form, status=400)
     outcome = ContactOutcome(data["outcome"]).label
     if data["survey_consent"]:

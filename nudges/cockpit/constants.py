@@ -1,5 +1,12 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 MANAGE_POLICY = "nudges.manage_policy"
 # A bound is "close" when the value is within this fraction of the limit on the safe side.
@@ -31,7 +38,7 @@ MAXIMUM_KINDS = {
     BoundKind.SATISFACTION_GAP,
     BoundKind.COST_RULE,
 }
-UNITS = {
+UNITS: dict[str, StrOrPromise] = {
     BoundKind.SERVICE_PRESENCE: _("werkdagen"),
     BoundKind.SERVICE_EXEMPT: _("werkdagen"),
     BoundKind.WALKIN_CAPACITY: "%",

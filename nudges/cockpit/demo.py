@@ -14,7 +14,7 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -200,7 +200,7 @@ def _experiments(*, rng: random.Random, now: datetime) -> None:
         )
 
 
-BOUNDS = [
+BOUNDS: list[tuple[str, str, dict[str, Any], str]] = [
     # kind, limit, scope, note
     (BoundKind.SERVICE_PRESENCE, "5", {}, "Raadsbesluit dienstverlening: binnen 5 werkdagen aan de balie"),
     (BoundKind.SERVICE_EXEMPT, "10", {}, "Wie het online niet kan, krijgt binnen 10 werkdagen een baliebezoek"),
@@ -225,13 +225,13 @@ def _bounds(*, now: datetime) -> None:
         )
     if noord_b is not None:
         # History: the limit was 14 days, tightened to 10 a month ago.
-        for limit, who, back, note in (
+        for days, who, back, note in (
             (14, manager, 90, "Eerste kader"),
             (10, beheerder, 30, "Aangescherpt na klachten"),
         ):
             services.bound_set(
                 kind=BoundKind.LEAD_TIME,
-                limit=Decimal(limit),
+                limit=Decimal(days),
                 product_code="rijbewijs",
                 location_id=noord_b.location_id,
                 user=who,

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -27,10 +29,10 @@ class BoundForm(AccessibleForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["product_code"].choices = [("", _("Alle producten"))] + [
+        cast(forms.ChoiceField, self.fields["product_code"]).choices = [("", _("Alle producten"))] + [
             (p.code, p.name) for p in booking_selectors.product_list()
         ]
-        self.fields["location_id"].choices = [("", _("Alle vestigingen"))] + [
+        cast(forms.ChoiceField, self.fields["location_id"]).choices = [("", _("Alle vestigingen"))] + [
             (loc.pk, loc.name) for loc in booking_selectors.location_list()
         ]
 
@@ -48,4 +50,4 @@ class WhatIfForm(AccessibleForm):
 
     def __init__(self, *args, products: list[tuple[str, str]], **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["product"].choices = products
+        cast(forms.ChoiceField, self.fields["product"]).choices = products

@@ -167,7 +167,7 @@ class CostTable:
     def channel_totals(self) -> list[Decimal | None]:
         totals = []
         for i in range(len(self.channels)):
-            known = [r.cells[i].cost for r in self.rows if r.cells[i].contacts and r.cells[i].cost is not None]
+            known = [cost for r in self.rows if r.cells[i].contacts and (cost := r.cells[i].cost) is not None]
             totals.append(sum(known, Decimal(0)) if known else None)
         return totals
 

@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from booking import selectors as booking_selectors
 from nudges.constants import ExperimentStatus, Metric, Touchpoint
+from nudges.experiments import results as nudge_results
 from nudges.experiments import selectors as nudge_selectors
 from nudges.experiments import services as nudge_services
 from nudges.models import Experiment, ExperimentCountsSnapshot
@@ -105,7 +106,7 @@ def experiment_snapshots_refresh(*, now: datetime | None = None) -> int:
         # A look like the manager's results page: it fixes the analysis moment once the
         # planned sample is there (fixed horizon), so the cockpit and that page agree.
         experiment = nudge_services.experiment_analysis_freeze(experiment=experiment, now=now)
-        counts = nudge_selectors.experiment_counts_as_analysed(experiment, now=now)
+        counts = nudge_results.experiment_counts_as_analysed(experiment, now=now)
         with transaction.atomic():
             ExperimentCountsSnapshot.objects.update_or_create(
                 experiment=experiment,
@@ -122,11 +123,11 @@ def _factors(product_codes: set[str]) -> tuple[float | None, float | None, float
         return None, None, None
     minutes = sum(p.minutes_per_person for p in facts) / len(facts)
     diffs = [
-        float(p.costs["counter"] - p.costs["online"])
+        float(cost_counter - cost_online)
         for p in facts
-        if p.costs.get("counter") is not None and p.costs.get("online") is not None
+        if (cost_counter := p.costs.get("counter")) is not None and (cost_online := p.costs.get("online")) is not None
     ]
-    counter = [float(p.costs["counter"]) for p in facts if p.costs.get("counter") is not None]
+    counter = [float(cost) for p in facts if (cost := p.costs.get("counter")) is not None]
     return (
         minutes,
         sum(diffs) / len(diffs) if diffs else None,
@@ -170,7 +171,7 @@ def portfolio(*, metric_override: str | None = None) -> list[PortfolioRow]:
         counts = {int(k): v for k, v in snapshot.counts.items()} if snapshot else None
         metric = metric_override or experiment.primary_metric
         analysed = {experiment.primary_metric, *experiment.guardrail_metrics}
-        results = nudge_selectors.experiment_results(experiment, counts=counts, descriptive=metric not in analysed)
+        results = nudge_results.experiment_results(experiment, counts=counts, descriptive=metric not in analysed)
         found = [
             m
             for m in (results.primary, *results.guardrails, *results.descriptive)
@@ -190,7 +191,7 @@ def portfolio(*, metric_override: str | None = None) -> list[PortfolioRow]:
                 continue
             effect = (
                 Interval(arm.diff, arm.diff_ci_low, arm.diff_ci_high)
-                if arm.diff is not None and arm.diff_ci_low is not None
+                if arm.diff is not None and arm.diff_ci_low is not None and arm.diff_ci_high is not None
                 else None
             )
             item = ArmEffect(

@@ -5,6 +5,7 @@ selectors only; satisfaction from ``nudges.satisfaction``."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -79,7 +80,7 @@ class Facts:
 
     @cached_property
     def satisfaction(self) -> dict[str, float]:
-        from nudges.satisfaction.services import satisfaction_per_channel
+        from nudges.satisfaction.selectors import satisfaction_per_channel
 
         rows = satisfaction_per_channel(since=self.now - timedelta(days=SATISFACTION_WINDOW_DAYS))
         return {row.channel: row.mean for row in rows if row.mean is not None}
@@ -171,7 +172,7 @@ def _not_handled(facts: Facts, bound: Bound) -> Measured:
     return Measured(value, channel)
 
 
-MEASURES = {
+MEASURES: dict[str, Callable[[Facts, Bound], Measured]] = {
     BoundKind.SERVICE_PRESENCE: lambda facts, b: _worst_service(facts, b, lambda f: f.requires_presence),
     BoundKind.SERVICE_EXEMPT: lambda facts, b: _worst_service(facts, b, lambda f: f.has_online_alternative),
     BoundKind.LEAD_TIME: _lead_time,

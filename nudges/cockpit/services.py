@@ -8,6 +8,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -30,7 +31,7 @@ logger = logging.getLogger(__name__)
 
 EMAIL_TEMPLATE = "nudges/cockpit/email/bound_breach"
 # Kinds whose scope is a channel, a product, a location (the others ignore what is given).
-SCOPES = {
+SCOPES: dict[str, tuple[str, ...]] = {
     BoundKind.SERVICE_PRESENCE: ("product_code",),
     BoundKind.SERVICE_EXEMPT: ("product_code",),
     BoundKind.WALKIN_CAPACITY: ("location_id",),
@@ -63,7 +64,7 @@ def bound_set(
         raise InvalidInput(_("Een percentage ligt tussen 0 en 100."), field="limit")
     if kind in (BoundKind.SATISFACTION_FLOOR, BoundKind.SATISFACTION_GAP) and limit > 5:
         raise InvalidInput(_("Tevredenheid ligt op een schaal van 1 tot 5."), field="limit")
-    scope = {"channel": channel, "product_code": product_code, "location_id": location_id}
+    scope: dict[str, Any] = {"channel": channel, "product_code": product_code, "location_id": location_id}
     allowed = SCOPES[kind]
     scope = {k: (v if k in allowed else ("" if k != "location_id" else None)) for k, v in scope.items()}
     with transaction.atomic():
@@ -125,7 +126,7 @@ def bounds_check(*, now: datetime | None = None) -> CheckResult:
                 },
             )
             open_breach = Breach.objects.filter(bound=bound, ended_at__isnull=True).first()
-            if status == BoundStatus.BREACHED and open_breach is None:
+            if status == BoundStatus.BREACHED and open_breach is None and measured.value is not None:
                 breach = Breach.objects.create(bound=bound, started_at=now, value=measured.value, limit=version.limit)
                 for manager in policy_managers():
                     alert = BreachAlert.objects.create(breach=breach, recipient=manager)

@@ -14,9 +14,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from booking.forms import add_booking_error
 from booking.staff.permissions import staff_required
 from booking.staff.views import staff_render
+from booking.web import add_domain_error
 from nudges.constants import Metric
 from nudges.exceptions import NudgeError
 
@@ -47,7 +47,7 @@ def frame(request: HttpRequest) -> HttpResponse:
         try:
             services.bound_set(user=request.user, **form.cleaned_data)
         except NudgeError as exc:
-            add_booking_error(form, exc)
+            add_domain_error(form, exc)
         else:
             messages.success(request, _("Kader vastgelegd. De nieuwe grens geldt vanaf de volgende meting."))
             return redirect("nudges:cockpit-frame")
@@ -157,7 +157,7 @@ def cost(request: HttpRequest) -> HttpResponse:
         label=_("Kosten per product per kanaal"),
         x_labels=[r.product_name for r in shown],
         series=[
-            (name, [float(r.cells[i].cost) if r.cells[i].cost is not None else None for r in shown])
+            (name, [float(cost) if (cost := r.cells[i].cost) is not None else None for r in shown])
             for i, (_code, name) in enumerate(table.channels)
         ],
         y_title=_("euro"),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 from django.utils.formats import date_format, number_format
@@ -28,8 +29,8 @@ class SocialFigure:
     online_cases: int
     counter_cases: int
     period_days: int
-    since: object  # date
-    until: object  # date
+    since: date
+    until: date
     min_cases: int
 
     @property
@@ -61,7 +62,8 @@ def fee_problems(product: Product) -> list[str]:
                 _("%(product)s: de leges %(channel)s liggen boven de kostprijs.")
                 % {"product": product.name_nl, "channel": label}
             )
-    if not problems and product.fee_online > product.fee_counter:
+    online, counter = product.fee_online, product.fee_counter
+    if not problems and online is not None and counter is not None and online > counter:
         problems.append(_("%(product)s: online is duurder dan de balie.") % {"product": product.name_nl})
     return problems
 
@@ -95,7 +97,9 @@ class Content:
         return self.fee_counter - self.fee_online
 
     def as_dict(self) -> dict:
-        figure = self.figure
+        # A fallback shows no figure (too few cases behind it).
+        figure = None if self.fallback else self.figure
+        share = figure.share if figure is not None else None
         return {
             "kind": self.kind,
             "principle": self.principle,
@@ -114,14 +118,14 @@ class Content:
             ),
             "social_norm": (
                 {
-                    "share": round(figure.share, 4),
+                    "share": round(share, 4),
                     "online_cases": figure.online_cases,
                     "cases": figure.cases,
                     "period_days": figure.period_days,
                     "since": figure.since.isoformat(),
                     "until": figure.until.isoformat(),
                 }
-                if figure is not None and not self.fallback
+                if figure is not None and share is not None
                 else None
             ),
             "fallback": self.fallback,
@@ -138,7 +142,7 @@ def build_content(*, intervention: Intervention, product: Product, figure: Socia
         "requirements": product.online_requirements,
         "fee_online": euro(product.fee_online),
         "fee_counter": euro(product.fee_counter),
-        "discount": euro((product.fee_counter or 0) - (product.fee_online or 0)),
+        "discount": euro((product.fee_counter or Decimal(0)) - (product.fee_online or Decimal(0))),
     }
     kind = intervention.kind
     headline, message = intervention.headline, intervention.message

@@ -19,7 +19,7 @@ from django.shortcuts import redirect
 
 from booking.flow import ProductChoice
 from nudges.constants import Touchpoint
-from nudges.experiments import selectors, services
+from nudges.experiments import logs, selectors
 from nudges.experiments.unit import ensure_unit, set_unit_cookie
 
 
@@ -31,6 +31,6 @@ def product_choice_step(request: HttpRequest, choice: ProductChoice) -> HttpResp
     if decision.experiment is None:
         return None
     if decision.exempt_reason is not None:  # decision.exempt
-        services.exemption_log(experiment=decision.experiment, unit_hash=unit, reason=decision.exempt_reason)
+        logs.exemption_log(experiment=decision.experiment, unit_hash=unit, reason=decision.exempt_reason)
         return set_unit_cookie(request, redirect(choice.continue_url))
     return set_unit_cookie(request, redirect("nudges:step"))

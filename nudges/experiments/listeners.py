@@ -21,7 +21,7 @@ from booking.constants import AppointmentStatus, CancelReason
 from booking.selectors import appointment_cancellation, appointment_facts
 from nudges.constants import OutcomeKind, Source
 from nudges.experiments import selectors
-from nudges.experiments.services import _outcomes_record
+from nudges.experiments.logs import _outcomes_record
 from nudges.experiments.unit import current_unit_hash
 from nudges.models import UnitAppointment
 

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
+from booking.web import add_domain_error
 from nudges.exceptions import CannotStart, NudgeError
 from nudges.experiments import selectors, services, statistics
 from nudges.experiments.forms import ExperimentForm, TransitionForm, VariantFormSet
@@ -46,10 +47,6 @@ def _experiment_fields(form) -> dict:
     return data
 
 
-def _error_to_form(form, exc: NudgeError) -> None:
-    form.add_error(exc.field if exc.field in form.fields else None, str(exc.message))
-
-
 @manager_required
 @require_http_methods(GET_POST)
 def experiment_create(request: HttpRequest) -> HttpResponse:
@@ -66,7 +63,7 @@ def experiment_create(request: HttpRequest) -> HttpResponse:
                     **data,
                 )
             except NudgeError as exc:
-                _error_to_form(form, exc)
+                add_domain_error(form, exc)
             else:
                 messages.success(request, _("Experiment opgeslagen als concept."))
                 return redirect("nudges:manager-detail", experiment_id=experiment.pk)
@@ -97,7 +94,7 @@ def experiment_edit(request: HttpRequest, experiment_id: int) -> HttpResponse:
                     **_experiment_fields(form),
                 )
             except NudgeError as exc:
-                _error_to_form(form, exc)
+                add_domain_error(form, exc)
             else:
                 messages.success(request, _("Wijzigingen opgeslagen."))
                 return redirect("nudges:manager-detail", experiment_id=experiment.pk)

@@ -1,4 +1,4 @@
-"""Honest numbers for an experiment, from per-arm counts (see ``selectors.experiment_counts``).
+"""Honest numbers for an experiment, from per-arm counts (see ``results.experiment_counts``).
 
 Everything is computed with maintained libraries (statsmodels, scipy), except Holm and the
 power equation, written out below because the libraries' versions cost a tenth of a second each:
@@ -15,7 +15,7 @@ power equation, written out below because the libraries' versions cost a tenth o
   the metric's desirable direction (downwards for lower-is-better metrics such as no-shows);
 - a verdict per metric (``VERDICTS``): a fixed-horizon design. Tests count only in the one
   final analysis, once every arm has its planned sample (``final``: the caller says whether
-  this is that analysis, see ``selectors.experiment_results``). Before that the analysis is
+  this is that analysis, see ``results.experiment_results``). Before that the analysis is
   provisional: rates and intervals per arm, but no p-values, difference intervals or
   significance. A treatment significantly better than control (after Holm) is a ``winner``;
   one significantly worse in the undesirable direction is ``worse`` (harm is called harm); a
@@ -278,7 +278,7 @@ def analyse(
         if result.n > 0:
             result.rate = result.conversions / result.n
             result.ci_low, result.ci_high = wilson_interval(result.conversions, result.n, alpha)
-        result.sample_reached = bool(planned_per_arm) and result.n >= planned_per_arm
+        result.sample_reached = bool(planned_per_arm and result.n >= planned_per_arm)
 
     srm = srm if srm is not None else sample_ratio_check(arms, alpha=srm_alpha)
     sample_reached = bool(results) and all(r.sample_reached for r in results)
@@ -289,28 +289,32 @@ def analyse(
     control = next((r for r in results if r.is_control), None)
     treatments = [r for r in results if not r.is_control]
     comparisons = max(len(treatments), 1)
-    tested = []
+    tested: list[tuple[ArmResult, float, float]] = []  # (arm, difference, p-value)
     if final and comparable and control is not None and control.n > 0:
         for result in treatments:
             if result.n == 0:
                 continue
-            result.diff, result.diff_ci_low, result.diff_ci_high, result.p_value, result.test = compare(
+            diff, low, high, p_value, test = compare(
                 result.conversions, result.n, control.conversions, control.n, alpha
             )
-            tested.append(result)
+            result.diff, result.diff_ci_low, result.diff_ci_high = diff, low, high
+            result.p_value, result.test = p_value, test
+            tested.append((result, diff, p_value))
     elif control is not None and control.n > 0:
         # Provisional: the point estimate only; an interval or p-value would invite a verdict.
         for result in treatments:
             if result.n > 0:
                 result.diff = result.conversions / result.n - control.conversions / control.n
-    adjusted, rejected = holm([r.p_value for r in tested], alpha)
-    for result, p_adj, reject in zip(tested, adjusted, rejected, strict=True):
+    adjusted, rejected = holm([p_value for _arm, _diff, p_value in tested], alpha)
+    for (result, diff, _p), p_adj, reject in zip(tested, adjusted, rejected, strict=True):
         result.p_adjusted, result.significant = p_adj, reject
-        better = (result.diff < 0) if lower_is_better else (result.diff > 0)  # type: ignore[operator]
+        better = (diff < 0) if lower_is_better else (diff > 0)
         result.verdict = ARM_NO_DIFFERENCE if not reject else (BETTER if better else ARM_WORSE)
 
-    baseline_assumed = control is None or control.n < MIN_BASELINE_N
-    baseline = 0.5 if baseline_assumed else control.conversions / control.n
+    if control is None or control.n < MIN_BASELINE_N:
+        baseline, baseline_assumed = 0.5, True
+    else:
+        baseline, baseline_assumed = control.conversions / control.n, False
     # Plan with the same baseline but never exactly 0 or 1 (no variance to detect anything).
     baseline = min(max(baseline, 0.01), 0.99)
     alpha_each = alpha / comparisons  # Holm's first step; conservative for the others
@@ -333,7 +337,7 @@ def analyse(
     n_typical = sample_size_for_effect(baseline=baseline, effect=TYPICAL_EFFECT, alpha=alpha_each, **direction)
 
     winner = None
-    worse = [r.key for r in tested if r.verdict == ARM_WORSE]
+    worse = [r.key for r, _diff, _p in tested if r.verdict == ARM_WORSE]
     if total == 0:
         verdict = NO_DATA
     elif srm.mismatch:
@@ -341,9 +345,9 @@ def analyse(
     elif not final:
         verdict = COLLECTING
     else:
-        good = [r for r in tested if r.verdict == BETTER]
+        good = [(r, diff) for r, diff, _p in tested if r.verdict == BETTER]
         if good:
-            best = min(good, key=lambda r: r.diff) if lower_is_better else max(good, key=lambda r: r.diff)
+            best, _diff = min(good, key=lambda g: g[1]) if lower_is_better else max(good, key=lambda g: g[1])
             winner, verdict = best.key, WINNER
         elif worse:
             verdict = WORSE

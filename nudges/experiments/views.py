@@ -12,7 +12,7 @@ from booking import flow
 from booking.exceptions import BookingError
 from booking.selectors import products_by_codes
 from nudges.constants import ExperimentStatus, Touchpoint
-from nudges.experiments import selectors, services
+from nudges.experiments import logs, results, selectors
 from nudges.experiments.unit import request_unit_hash
 
 
@@ -37,7 +37,7 @@ def step(request: HttpRequest) -> HttpResponse:
     decision, unit = _current_decision(request)
     if decision is None or decision.variant is None:
         return redirect("booking:location")
-    services.exposure_log(
+    logs.exposure_log(
         experiment=decision.experiment,
         variant=decision.variant,
         unit_hash=unit,
@@ -59,7 +59,7 @@ def continue_to_counter(request: HttpRequest) -> HttpResponse:
     """ "Book a counter appointment anyway" (or "I need help"): logged, then on to the location step."""
     decision, unit = _current_decision(request)
     if decision is not None and decision.experiment is not None:
-        services.counter_choice_record(
+        logs.counter_choice_record(
             experiment=decision.experiment, unit_hash=unit, needs_help=request.POST.get("reden") == "hulp"
         )
     return redirect("booking:location")
@@ -78,7 +78,7 @@ def go_online(request: HttpRequest, code: str) -> HttpResponse:
         raise Http404
     found = selectors.running_experiment_for(products=[product], touchpoint=Touchpoint.PRODUCT_CHOICE)
     experiment = found[0] if found else None
-    url = services.online_choice_record(experiment=experiment, unit_hash=request_unit_hash(request), product=product)
+    url = logs.online_choice_record(experiment=experiment, unit_hash=request_unit_hash(request), product=product)
     response = HttpResponseRedirect(url)
     response["Referrer-Policy"] = "no-referrer"
     return response
@@ -91,7 +91,7 @@ def register(request: HttpRequest) -> HttpResponse:
     experiments = selectors.register_experiments()
     active = [e for e in experiments if e.status != ExperimentStatus.FINISHED]
     finished = [
-        (e, selectors.experiment_results(e))  # as of the finish (or the frozen analysis)
+        (e, results.experiment_results(e))  # as of the finish (or the frozen analysis)
         for e in experiments
         if e.status == ExperimentStatus.FINISHED
     ]

@@ -163,7 +163,7 @@ class DailyAppointmentVolume(models.Model):
 
 
 class ExperimentCountsSnapshot(models.Model):
-    """Per experiment, the grouped counts per variant (``nudges.experiments.selectors.experiment_counts``)
+    """Per experiment, the grouped counts per variant (``nudges.experiments.results.experiment_counts``)
     as last computed by the roll-up job, so the portfolio never scans a million exposures while
     a manager waits. The statistics are computed from these counts on the page."""
 

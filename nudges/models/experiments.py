@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -35,6 +36,9 @@ from nudges.constants import (
     Source,
     Touchpoint,
 )
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 UNIT_HASH_LENGTH = 64  # hex SHA-256
 
@@ -126,7 +130,7 @@ class Intervention(models.Model):
         return self.message_en if _en() else self.message_nl
 
     def clean(self) -> None:
-        errors = {}
+        errors: dict[str, StrOrPromise] = {}
         if self.kind and self.principle and KIND_PRINCIPLE.get(self.kind) != self.principle:
             errors["principle"] = _("Dit principe past niet bij de soort inhoud.")
         if self.kind and self.touchpoint and (self.kind in REMINDER_KINDS) != (self.touchpoint == Touchpoint.REMINDER):

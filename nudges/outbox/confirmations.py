@@ -46,8 +46,12 @@ def _outgoing(rendered: RenderedEmail | None) -> Outgoing | None:
 
 
 def confirmation_build(message: ScheduledMessage, now: datetime) -> Outgoing | None:
+    if message.appointment_id is None:
+        return None
     return _outgoing(confirmation_email(message.appointment_id))
 
 
 def apology_build(message: ScheduledMessage, now: datetime) -> Outgoing | None:
+    if message.appointment_id is None:
+        return None
     return _outgoing(closure_apology_email(message.appointment_id))

@@ -20,6 +20,9 @@ Lifecycle of a row: pending → sending (claimed) → sent, or back to pending w
 time after a transient error (or an SMS row that fell in the quiet hours), failed after
 ``NUDGES_MESSAGE_MAX_ATTEMPTS`` or on a permanent error, cancelled when it is no longer
 wanted. Never log or store addresses, phone numbers or names: row ids and references only.
+
+Size (~410 lines): that lifecycle is one state machine (claim, send, retry, fail, reconcile,
+requeue) over one table; split apart, each half would hold only some of a row's states.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ import smtplib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -60,7 +63,7 @@ class Outgoing:
     text: str
     subject: str = ""  # e-mail only
     html: str = ""  # e-mail only, optional
-    attachments: tuple[tuple[str, str, str], ...] = ()  # e-mail only: (filename, content, mimetype)
+    attachments: tuple[tuple[str, str | bytes, str], ...] = ()  # e-mail only: (filename, content, mimetype)
     # Never sent: what the builder decided (e.g. the experiment variant it rendered), for the
     # kind's ``sent`` callback, so what is logged is exactly what went out.
     notes: Mapping[str, Any] = field(default_factory=dict)
@@ -402,7 +405,7 @@ def messages_reconcile_stuck(*, now: datetime | None = None) -> int:
             message.save(update_fields=["status", "last_error", "updated_at"])
             DeliveryAttempt.objects.create(
                 message=message,
-                started_at=message.claimed_at,
+                started_at=cast(datetime, message.claimed_at),  # set: the query compared it
                 finished_at=now,
                 outcome=AttemptOutcome.UNKNOWN,
                 error=UNKNOWN_OUTCOME,

@@ -22,7 +22,7 @@ not an exposure.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -32,7 +32,7 @@ from django.conf import settings
 from booking.models import Appointment, Product
 from booking.selectors import appointments_made_count, product_get
 from nudges.constants import REMINDER_KINDS, ContentKind, ExperimentStatus, Touchpoint
-from nudges.experiments import selectors, services
+from nudges.experiments import logs, selectors
 from nudges.experiments.content import euro, placeholders_fill
 from nudges.models import Experiment, Exposure, Variant
 
@@ -53,7 +53,7 @@ class ReminderWording:
 
     def notes(self) -> dict[str, Any]:
         """What was rendered, for the outbox's after-sent step (``reminder_exposure_log``)."""
-        if self.experiment is None:
+        if self.experiment is None or self.variant is None or self.product is None:
             return {}
         return {
             "experiment_id": self.experiment.pk,
@@ -68,9 +68,10 @@ def appointment_counter_cost(*, products: Sequence[Product], persons: int) -> De
     (per person, like the fees) times the persons. None when any of them is unknown: a partial
     sum would understate it."""
     costs = [product.cost_counter for product in products]
-    if not costs or any(cost is None for cost in costs):
+    known = [cost for cost in costs if cost is not None]
+    if not costs or len(known) < len(costs):
         return None
-    return sum(costs, Decimal(0)) * persons
+    return sum(known, Decimal(0)) * persons
 
 
 @dataclass(frozen=True)
@@ -110,26 +111,26 @@ def reminder_wording(*, appointment: Appointment, products: Sequence[Product], n
         return ReminderWording()
     experiment, product = found
     variant = selectors.assigned_variant(experiment, selectors.reminder_unit_hash(appointment.pk))
-    arm = {"experiment": experiment, "variant": variant, "product": product}
+    arm = ReminderWording(experiment=experiment, variant=variant, product=product)
     intervention = variant.intervention
     if intervention is None:
-        return ReminderWording(**arm)
+        return arm
     if intervention.kind not in REMINDER_KINDS:
         # Cannot happen in a started experiment (start_problems refuses it); say nothing.
-        return ReminderWording(**arm, fallback=True)
+        return replace(arm, fallback=True)
     values = {"product": product.name, "location": appointment.desk.location.name}
     if intervention.kind == ContentKind.REMINDER_COST:
         cost = appointment_counter_cost(products=products, persons=appointment.persons)
         if cost is None:
-            return ReminderWording(**arm, fallback=True)
+            return replace(arm, fallback=True)
         values["cost"] = euro(cost)
     else:
         demand = reminder_demand(appointment=appointment, product=product, now=now)
         if not demand.enough:
-            return ReminderWording(**arm, fallback=True)
+            return replace(arm, fallback=True)
         values.update(bookings=str(demand.bookings), period_days=str(demand.period_days))
-    return ReminderWording(
-        **arm,
+    return replace(
+        arm,
         headline=placeholders_fill(intervention.headline, values),
         message=placeholders_fill(intervention.message, values),
     )
@@ -144,7 +145,7 @@ def reminder_exposure_log(*, appointment_id: int, notes: Mapping[str, Any], now:
     experiment = Experiment.objects.filter(pk=notes["experiment_id"], status=ExperimentStatus.RUNNING).first()
     if experiment is None:
         return None
-    exposure, _created = services.exposure_log(
+    exposure, _created = logs.exposure_log(
         experiment=experiment,
         variant=Variant.objects.get(pk=notes["variant_id"]),
         unit_hash=selectors.reminder_unit_hash(appointment_id),

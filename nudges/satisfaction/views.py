@@ -22,6 +22,7 @@ from booking.web import AccessibleForm, citizen_page
 from nudges.exceptions import NudgeError
 from nudges.models import SatisfactionSurvey
 from nudges.permissions import manager_render, manager_required
+from nudges.satisfaction import selectors as satisfaction_selectors
 from nudges.satisfaction import services as satisfaction
 
 SCORE_ERROR = gettext_lazy("Kies een cijfer van 1 tot 5.")
@@ -119,5 +120,8 @@ def satisfaction_overview(request: HttpRequest) -> HttpResponse:
     return manager_render(
         request,
         "nudges/satisfaction/manager.html",
-        {"channels": satisfaction.satisfaction_per_channel(), "few_answers": satisfaction.FEW_ANSWERS},
+        {
+            "channels": satisfaction_selectors.satisfaction_per_channel(),
+            "few_answers": satisfaction_selectors.FEW_ANSWERS,
+        },
     )

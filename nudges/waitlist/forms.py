@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
+from typing import cast
 
 from django import forms
 from django.conf import settings
@@ -81,11 +82,13 @@ class WaitlistForm(AccessibleForm):
         super().__init__(*args, **kwargs)
         self.products_by_code = {p.code: p for p in products}
         self.locations_by_id = {str(loc.pk): loc for loc in locations}
-        self.fields["products"].choices = [(p.code, p.name) for p in products]
-        self.fields["persons"].choices = [(n, str(n)) for n in range(1, settings.BOOKING_MAX_PERSONS + 1)]
-        self.fields["location"].choices = [(ANY_LOCATION, _("Maakt niet uit: elke vestiging"))] + [
-            (str(loc.pk), loc.name) for loc in locations
+        cast(forms.ChoiceField, self.fields["products"]).choices = [(p.code, p.name) for p in products]
+        cast(forms.ChoiceField, self.fields["persons"]).choices = [
+            (n, str(n)) for n in range(1, settings.BOOKING_MAX_PERSONS + 1)
         ]
+        cast(forms.ChoiceField, self.fields["location"]).choices = [
+            (ANY_LOCATION, _("Maakt niet uit: elke vestiging"))
+        ] + [(str(loc.pk), loc.name) for loc in locations]
         if appointment is not None:
             # The appointment decides what for and for how many; its holder is known.
             for name in ("products", "persons", "name"):

@@ -28,7 +28,8 @@ from nudges.constants import MessageChannel, MessageKind, MessageStatus
 from nudges.models import OfferStatus, ScheduledMessage, WaitlistEntry, WaitlistOffer, WaitlistStatus
 from nudges.outbox.dispatch import Outgoing, email_from_templates
 from nudges.outbox.selectors import messages_exist
-from nudges.waitlist.services import CONFIRM_WITHIN, entry_current_appointment, offer_end
+from nudges.waitlist.selectors import entry_current_appointment, offer_end
+from nudges.waitlist.services import CONFIRM_WITHIN
 
 CONFIRM_TEMPLATE = "nudges/waitlist/email/confirm"
 OFFER_TEMPLATE = "nudges/waitlist/email/offer"

@@ -25,11 +25,13 @@ from django.views.decorators.http import require_http_methods, require_safe
 from booking.constants import AppointmentStatus
 from booking.exceptions import NotFound
 from booking.selectors import appointment_get_by_token, location_list, product_list
-from booking.web import citizen_page
+from booking.web import add_domain_error, citizen_page
 from nudges.exceptions import NudgeError
 from nudges.models import OfferStatus
 from nudges.permissions import manager_render, manager_required
+from nudges.waitlist import offers as waitlist_offers
 from nudges.waitlist import report as waitlist_report
+from nudges.waitlist import selectors as waitlist_selectors
 from nudges.waitlist import services as waitlist
 from nudges.waitlist.forms import WaitlistForm
 
@@ -44,10 +46,6 @@ def _in_their_language(request: HttpRequest, language: str) -> None:
     if settings.LANGUAGE_COOKIE_NAME not in request.COOKIES:
         translation.activate(language)
         request.LANGUAGE_CODE = language
-
-
-def _error_to_form(form: WaitlistForm, exc: NudgeError) -> None:
-    form.add_error(exc.field if exc.field in form.fields else None, str(exc.message))
 
 
 def _prefill(request: HttpRequest) -> dict:
@@ -102,7 +100,7 @@ def join(request: HttpRequest) -> HttpResponse:
                 wanted_before=data["wanted_before"],
             )
         except NudgeError as exc:
-            _error_to_form(form, exc)
+            add_domain_error(form, exc)
         else:
             return _check_email_page(request, data["email"])
     return _join_page(request, form)
@@ -139,14 +137,14 @@ def join_for_appointment(request: HttpRequest, token: str) -> HttpResponse:
                 appointment=appointment,
             )
         except NudgeError as exc:
-            _error_to_form(form, exc)
+            add_domain_error(form, exc)
         else:
             return _check_email_page(request, data["email"])
     return _join_page(request, form, appointment)
 
 
 def _entry_or_404(request: HttpRequest, token: str):
-    entry = waitlist.waitlist_entry_get_by_token(token)
+    entry = waitlist_selectors.waitlist_entry_get_by_token(token)
     if entry is None:
         return None, render(request, "nudges/waitlist/not_found.html", status=404)
     _in_their_language(request, entry.language)
@@ -163,7 +161,11 @@ def entry(request: HttpRequest, token: str) -> HttpResponse:
     return render(
         request,
         "nudges/waitlist/entry.html",
-        {"entry": found, "products": list(found.products.all()), "current": waitlist.entry_current_appointment(found)},
+        {
+            "entry": found,
+            "products": list(found.products.all()),
+            "current": waitlist_selectors.entry_current_appointment(found),
+        },
     )
 
 
@@ -208,8 +210,8 @@ def _offer_page(request: HttpRequest, offer, *, error: str | None = None) -> Htt
             "offer": offer,
             "entry": offer.entry,
             "products": list(offer.entry.products.all()),
-            "end": waitlist.offer_end(offer),
-            "current": waitlist.entry_current_appointment(offer.entry),
+            "end": waitlist_selectors.offer_end(offer),
+            "current": waitlist_selectors.entry_current_appointment(offer.entry),
             "summary": [{"anchor": None, "message": error}] if error else [],
         },
     )
@@ -227,24 +229,24 @@ def _gone_page(request: HttpRequest, offer, message: str, *, accepted: bool = Fa
 @citizen_page
 @require_http_methods(GET_POST)
 def offer(request: HttpRequest, token: str) -> HttpResponse:
-    found = waitlist.waitlist_offer_get_by_token(token)
+    found = waitlist_selectors.waitlist_offer_get_by_token(token)
     if found is None:
         return render(request, "nudges/waitlist/not_found.html", status=404)
     _in_their_language(request, found.entry.language)
     if request.method == "POST":
         try:
-            appointment = waitlist.waitlist_offer_accept(offer=found)
-        except waitlist.OfferAlreadyAccepted as exc:
+            appointment = waitlist_offers.waitlist_offer_accept(offer=found)
+        except waitlist_offers.OfferAlreadyAccepted as exc:
             return _gone_page(request, found, str(exc.message), accepted=True)
-        except waitlist.OfferGone as exc:
+        except waitlist_offers.OfferGone as exc:
             return _gone_page(request, found, str(exc.message))
         messages.success(request, _("Gelukt: de eerdere tijd is van u. U krijgt een bevestiging per e-mail."))
         return redirect("booking:manage", token=appointment.manage_token)
-    state = waitlist.offer_state(found)
+    state = waitlist_selectors.offer_state(found)
     if state == OfferStatus.ACCEPTED:
-        return _gone_page(request, found, str(waitlist.OfferAlreadyAccepted.default_message), accepted=True)
+        return _gone_page(request, found, str(waitlist_offers.OfferAlreadyAccepted.default_message), accepted=True)
     if state != OfferStatus.OFFERED or not found.entry.is_active:
-        return _gone_page(request, found, str(waitlist.OfferGone.default_message))
+        return _gone_page(request, found, str(waitlist_offers.OfferGone.default_message))
     return _offer_page(request, found)
 
 

@@ -17,6 +17,7 @@ from booking.retention import personal_data_erase_expired
 from nudges.constants import MessageKind, MessageStatus
 from nudges.models import Contact, SatisfactionSurvey, ScheduledMessage
 from nudges.outbox.dispatch import messages_dispatch_due
+from nudges.satisfaction import selectors as satisfaction_selectors
 from nudges.satisfaction import services as satisfaction
 
 pytestmark = pytest.mark.django_db
@@ -119,7 +120,7 @@ def test_the_address_is_erased_once_sent_and_the_answer_counts_under_the_contact
     survey.refresh_from_db()
     assert survey.score == 4  # one answer per question
 
-    rows = [r for r in satisfaction.satisfaction_per_channel() if r.answers]
+    rows = [r for r in satisfaction_selectors.satisfaction_per_channel() if r.answers]
     assert [(r.after, r.channel, r.label, r.sent, r.answers, r.distribution) for r in rows] == [
         ("contact", "telefoon", "Telefoon", 1, 1, (0, 0, 0, 1, 0))
     ]

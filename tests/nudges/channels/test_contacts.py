@@ -16,7 +16,7 @@ from booking.staff import services as staff_services
 from nudges.channels import selectors
 from nudges.channels.services import ContactInput, ContactsRejected, client_source, contacts_import
 from nudges.constants import OutcomeKind
-from nudges.experiments import services as nudge_services
+from nudges.experiments import logs as nudge_logs
 from nudges.models import Contact, ContactOutcome
 from tests.factories import AppointmentFactory, DeskFactory
 
@@ -109,7 +109,7 @@ def test_a_walk_in_counts_once_at_the_counter_and_undo_takes_it_back(brp, django
 
 
 def test_an_online_completion_is_an_internet_contact(brp):
-    nudge_services.outcome_report(kind=OutcomeKind.COMPLETED_ONLINE, product=brp)
+    nudge_logs.outcome_report(kind=OutcomeKind.COMPLETED_ONLINE, product=brp)
 
     contact = Contact.objects.get()
     assert (contact.channel.code, contact.outcome) == ("internet", ContactOutcome.COMPLETED_ONLINE)

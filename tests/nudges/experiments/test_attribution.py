@@ -17,7 +17,7 @@ from django.utils import timezone
 from booking.constants import AppointmentStatus
 from nudges.constants import UNIT_COOKIE, ExperimentStatus, OutcomeKind
 from nudges.exceptions import InvalidInput
-from nudges.experiments import listeners, selectors, services, statistics
+from nudges.experiments import listeners, logs, selectors, services, statistics
 from nudges.experiments.assignment import unit_hash
 from nudges.experiments.unit import reset_current_unit_hash, set_current_unit_hash
 from nudges.models import Experiment, Exposure, Outcome, UnitAppointment
@@ -47,7 +47,7 @@ def running(products, intervention, *, name: str, started_at) -> Experiment:
 
 def expose(experiment, unit, product, at):
     variant = selectors.assigned_variant(experiment, unit)
-    return services.exposure_log(experiment=experiment, variant=variant, unit_hash=unit, product=product, now=at)[0]
+    return logs.exposure_log(experiment=experiment, variant=variant, unit_hash=unit, product=product, now=at)[0]
 
 
 def kinds(experiment, unit):
@@ -93,8 +93,8 @@ def test_an_integration_client_unit_follows_the_same_rule(brp, verhuizing, two_e
     expose(on_brp, unit, brp, exposed)
     expose(on_moving, unit, verhuizing, exposed)
     with pytest.raises(InvalidInput):
-        services.outcome_report(kind=OutcomeKind.ATTENDED, unit_hash=unit)
-    services.outcome_report(kind=OutcomeKind.ATTENDED, unit_hash=unit, product=brp)
+        logs.outcome_report(kind=OutcomeKind.ATTENDED, unit_hash=unit)
+    logs.outcome_report(kind=OutcomeKind.ATTENDED, unit_hash=unit, product=brp)
     assert kinds(on_brp, unit) == {OutcomeKind.ATTENDED} and kinds(on_moving, unit) == set()
 
 
@@ -149,7 +149,7 @@ def test_a_waiting_list_move_keeps_the_unit_and_its_exposure(desk, brp, interven
     old = AppointmentFactory(desk=desk, products=[brp], booked_at=exposed + timedelta(minutes=5))
     UnitAppointment.objects.create(appointment_id=old.pk, unit_hash=unit, linked_at=old.booked_at)
     new = AppointmentFactory(desk=desk, products=[brp], booked_at=timezone.now(), start=old.start - timedelta(hours=2))
-    services.appointment_moved(original_id=old.pk, appointment_id=new.pk)
+    logs.appointment_moved(original_id=old.pk, appointment_id=new.pk)
 
     assert selectors.reminder_unit_hash(new.pk) == selectors.reminder_unit_hash(old.pk)
     assert UnitAppointment.objects.get(appointment_id=new.pk).unit_hash == unit

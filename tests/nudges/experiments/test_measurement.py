@@ -14,7 +14,8 @@ from django.utils import timezone, translation
 from scipy import stats
 
 from nudges.constants import Metric, OutcomeKind
-from nudges.experiments import selectors, services, statistics
+from nudges.experiments import services, statistics
+from nudges.experiments.results import experiment_counts, experiment_results
 from nudges.templatetags.nudges import p_phrase, pct
 from tests.nudges.conftest import build_experiment
 from tests.nudges.experiments.measurement_data import fill
@@ -176,7 +177,7 @@ def test_abandoned_uses_one_window_for_booking_and_online_choice(brp, interventi
         exposed_at=timezone.now() - timedelta(days=5),
         outcome_after=timedelta(days=3),
     )
-    counts = selectors.experiment_counts(experiment)
+    counts = experiment_counts(experiment)
     assert sorted(c["abandoned"] for c in counts.values()) == [10, 10]
 
 
@@ -190,7 +191,7 @@ def test_a_finished_experiment_reads_the_same_on_the_manager_page_and_the_regist
     services.experiment_finish(experiment=experiment, now=exposed + timedelta(hours=1))
     experiment.refresh_from_db()
     manager = services.experiment_look(experiment=experiment)
-    register = selectors.experiment_results(experiment)
+    register = experiment_results(experiment)
     assert manager.computed_at == register.computed_at == experiment.finished_at
     # Finished an hour after the exposures: nobody had passed the 48 h window yet.
     assert [c["matured"] for c in manager.counts.values()] == [0, 0]

@@ -14,7 +14,7 @@ from booking.constants import Channel
 from nudges.constants import UNIT_COOKIE, OutcomeKind
 from nudges.experiments import listeners, selectors
 from nudges.experiments.assignment import unit_hash
-from nudges.experiments.services import exposure_log
+from nudges.experiments.logs import exposure_log
 from nudges.experiments.unit import (
     NudgeUnitMiddleware,
     current_unit_hash,

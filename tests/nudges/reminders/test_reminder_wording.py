@@ -29,8 +29,9 @@ from nudges.constants import (
     Touchpoint,
 )
 from nudges.exceptions import CannotStart
-from nudges.experiments import selectors, services
+from nudges.experiments import logs, selectors, services
 from nudges.experiments.assignment import appointment_unit_hash, assign, unit_hash
+from nudges.experiments.results import experiment_results
 from nudges.models import DeliveryAttempt, Exposure, Intervention, Outcome, ScheduledMessage, UnitAppointment
 from nudges.outbox import dispatch as messaging
 from nudges.outbox.dispatch import messages_dispatch_due
@@ -391,7 +392,7 @@ def test_done_online_records_completed_online_for_the_reminder_and_the_web_unit(
     appointment = appointments.make(booked_at=NOW + timedelta(minutes=5))
     web_unit = unit_hash("bezoeker-met-cookie")
     control = selectors.assigned_variant(experiment, web_unit)
-    services.exposure_log(experiment=experiment, variant=control, unit_hash=web_unit, product=brp, now=NOW)
+    logs.exposure_log(experiment=experiment, variant=control, unit_hash=web_unit, product=brp, now=NOW)
     UnitAppointment.objects.create(appointment_id=appointment.pk, unit_hash=web_unit, linked_at=NOW)
     send_first_reminder(appointment)
 
@@ -409,7 +410,7 @@ def test_a_plain_cancellation_of_a_web_unit_is_logged_as_before(
     appointment = appointments.make(booked_at=NOW)  # booked right after the exposure
     web_unit = unit_hash("bezoeker-zonder-herinnering")
     variant = selectors.assigned_variant(experiment, web_unit)
-    services.exposure_log(experiment=experiment, variant=variant, unit_hash=web_unit, product=brp, now=NOW)
+    logs.exposure_log(experiment=experiment, variant=variant, unit_hash=web_unit, product=brp, now=NOW)
     UnitAppointment.objects.create(appointment_id=appointment.pk, unit_hash=web_unit, linked_at=NOW)
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -479,7 +480,7 @@ def test_the_dashboard_shows_the_reminder_results(
     with django_capture_on_commit_callbacks(execute=True):
         appointment_mark_no_show(appointment=missed, actor=None, now=missed.start + timedelta(minutes=15))
 
-    results = selectors.experiment_results(reminder_experiment)
+    results = experiment_results(reminder_experiment)
     assert results.primary.metric == Metric.NO_SHOW and results.primary.lower_is_better
     assert results.total_exposures == 1
     assert sum(arm.conversions for arm in results.primary.analysis.arms) == 1

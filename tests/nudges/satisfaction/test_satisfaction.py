@@ -27,6 +27,7 @@ from booking.staff import services as desk
 from nudges.constants import MessageKind, MessageStatus
 from nudges.models import SatisfactionSurvey, ScheduledMessage
 from nudges.outbox.dispatch import messages_dispatch_due
+from nudges.satisfaction import selectors as satisfaction_selectors
 from nudges.satisfaction import services as satisfaction
 from tests.concurrency import race
 from tests.factories import AppointmentFactory, DeskFactory, ProductFactory
@@ -408,7 +409,9 @@ def test_figures_per_channel():
     answered(Channel.PHONE, 2)
     answered(Channel.PHONE, 3, sent=False)  # answered, so evidently received
 
-    figures = {row.channel: row for row in satisfaction.satisfaction_per_channel() if row.after == "appointment"}
+    figures = {
+        row.channel: row for row in satisfaction_selectors.satisfaction_per_channel() if row.after == "appointment"
+    }
 
     online, phone, counter = figures[Channel.ONLINE], figures[Channel.PHONE], figures[Channel.COUNTER]
     assert (online.sent, online.answers, online.distribution) == (4, 3, (0, 0, 0, 2, 1))
@@ -422,12 +425,12 @@ def test_figures_per_channel():
 
 @pytest.mark.django_db
 def test_the_interval_narrows_with_more_answers():
-    few = satisfaction._mean_interval((0, 1, 1, 1, 0))
-    many = satisfaction._mean_interval((0, 100, 100, 100, 0))
+    few = satisfaction_selectors._mean_interval((0, 1, 1, 1, 0))
+    many = satisfaction_selectors._mean_interval((0, 100, 100, 100, 0))
     assert few[0] == many[0] == 3
     assert (many[2] - many[1]) < (few[2] - few[1])
-    assert satisfaction._mean_interval((0, 0, 0, 0, 0)) == (None, None, None)
-    assert satisfaction._mean_interval((0, 0, 0, 0, 1)) == (5, None, None)
+    assert satisfaction_selectors._mean_interval((0, 0, 0, 0, 0)) == (None, None, None)
+    assert satisfaction_selectors._mean_interval((0, 0, 0, 0, 1)) == (5, None, None)
 
 
 @pytest.fixture

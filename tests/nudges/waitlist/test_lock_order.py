@@ -6,7 +6,8 @@ import pytest
 
 from booking.models import Appointment
 from nudges.models import WaitlistOffer
-from nudges.waitlist.services import waitlist_join, waitlist_offer_accept
+from nudges.waitlist.offers import waitlist_offer_accept
+from nudges.waitlist.services import waitlist_join
 from tests.locking import assert_lock_order, captured_locks
 from tests.nudges.waitlist.test_waitlist import LATER_DAY, at, book, cancel, confirmed, paspoort, stadhuis, uittreksel  # noqa: F401
 

@@ -25,18 +25,10 @@ from nudges.constants import MessageKind, MessageStatus
 from nudges.models import OfferStatus, ScheduledMessage, WaitlistEntry, WaitlistOffer, WaitlistStatus
 from nudges.outbox.dispatch import messages_dispatch_due
 from nudges.tasks import dispatch_due_messages, waitlist_offers_for_freed_time
+from nudges.waitlist.offers import OfferAlreadyAccepted, OfferGone, waitlist_offer_accept, waitlist_offers_make
 from nudges.waitlist.report import waitlist_figures
-from nudges.waitlist.services import (
-    OfferAlreadyAccepted,
-    OfferGone,
-    offer_state,
-    waitlist_entry_confirm,
-    waitlist_erase_expired,
-    waitlist_join,
-    waitlist_leave,
-    waitlist_offer_accept,
-    waitlist_offers_make,
-)
+from nudges.waitlist.selectors import offer_state
+from nudges.waitlist.services import waitlist_entry_confirm, waitlist_erase_expired, waitlist_join, waitlist_leave
 from tests.concurrency import race
 from tests.factories import DeskFactory, LocationFactory, ProductFactory
 
@@ -754,7 +746,7 @@ def test_a_location_that_does_not_serve_the_product_is_refused_next_to_its_field
 @pytest.mark.django_db
 def test_the_demo_waiting_list_holds_confirmed_people():
     from booking.demo import seed_reference_data
-    from nudges.demo import WAITLIST, seed_waitlist
+    from nudges.waitlist.demo import WAITLIST, seed_waitlist
 
     seed_reference_data()
     assert seed_waitlist(now=timezone.now()) == len(WAITLIST)
