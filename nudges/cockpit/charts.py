@@ -6,15 +6,23 @@ is one labelled image for screen readers.
 The SVG is an ``<img>`` with a ``data:`` address, not inline markup: pygal styles its drawing
 with a ``<style>`` element and ``style`` attributes, which the Content-Security-Policy
 (``style-src 'self'``) refuses in the page but which apply inside an image (``img-src`` allows
-``data:``; an SVG image runs no script)."""
+``data:``; an SVG image runs no script).
+
+Drawing costs pygal a tenth of a second or more per chart, so each drawing is cached under a
+digest of everything it is drawn from: the same figures (the roll-ups change every
+``COCKPIT_ROLLUP_MINUTES``) give the cached image, other figures a new one."""
 
 from __future__ import annotations
 
 import base64
+import functools
+import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import ParamSpec
 
 import pygal
+from django.core.cache import cache
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from pygal.style import Style
@@ -37,6 +45,24 @@ STYLE = Style(
     value_font_size=12,
 )
 _SCRIPT = re.compile(r"<script\b.*?</script>", re.S)
+CACHE_SECONDS = 3600
+P = ParamSpec("P")
+
+
+def _cached(draw: Callable[P, SafeString]) -> Callable[P, SafeString]:
+    """The drawing from the cache when the same chart was drawn from the same figures before."""
+
+    @functools.wraps(draw)
+    def cached(*args: P.args, **kwargs: P.kwargs) -> SafeString:
+        given = repr((draw.__name__, args, sorted(kwargs.items())))
+        key = f"cockpit:chart:{hashlib.sha256(given.encode()).hexdigest()}"
+        image = cache.get(key)
+        if image is None:
+            image = str(draw(*args, **kwargs))
+            cache.set(key, image, timeout=CACHE_SECONDS)
+        return mark_safe(image)  # noqa: S308 - an image built by _svg, which escapes the label
+
+    return cached
 
 
 def _config(**extra) -> dict:
@@ -64,6 +90,7 @@ def _svg(chart, label: str) -> SafeString:
     )
 
 
+@_cached
 def stacked_bars(
     *, label: str, x_labels: Sequence[str], series: Sequence[tuple[str, Sequence[float | None]]], y_title: str = ""
 ) -> SafeString:
@@ -74,6 +101,7 @@ def stacked_bars(
     return _svg(chart, label)
 
 
+@_cached
 def lines(
     *, label: str, x_labels: Sequence[str], series: Sequence[tuple[str, Sequence[float | None]]], y_title: str = ""
 ) -> SafeString:
@@ -84,6 +112,7 @@ def lines(
     return _svg(chart, label)
 
 
+@_cached
 def forest(*, label: str, rows: Sequence[tuple[str, float, float, float]], x_title: str) -> SafeString:
     """A forest plot: per row its effect (a dot) and its 95% interval (a line), and the line of
     no effect at zero. ``rows``: (name, effect, low, high), top to bottom."""

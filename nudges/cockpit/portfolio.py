@@ -32,7 +32,7 @@ from nudges.constants import ExperimentStatus, Metric, Touchpoint
 from nudges.experiments import results as nudge_results
 from nudges.experiments import selectors as nudge_selectors
 from nudges.experiments import services as nudge_services
-from nudges.models import Experiment, ExperimentCountsSnapshot
+from nudges.models import Experiment, ExperimentCountsSnapshot, Exposure, Outcome
 
 PER = 1000
 CACHE_SECONDS = 6 * 3600
@@ -98,19 +98,43 @@ class PortfolioRow:
         return self.metric == Metric.NO_SHOW
 
 
+def _rows_until(experiment: Experiment, until: datetime) -> int:
+    """Exposure and outcome rows of the experiment up to ``until`` (two index counts)."""
+    return (
+        Exposure.objects.filter(experiment=experiment, exposed_at__lte=until).count()
+        + Outcome.objects.filter(experiment=experiment, occurred_at__lte=until).count()
+    )
+
+
 def experiment_snapshots_refresh(*, now: datetime | None = None) -> int:
-    """Recount every experiment that has started (one grouped query each) into its snapshot."""
+    """Recount every experiment that has started into its snapshot; returns how many were
+    recounted. An experiment analysed as of a stored moment (frozen at its planned sample, or
+    finished) is recounted only when rows up to that moment were added since its last count
+    (an outcome reported late for an old exposure, say): those rows are append-only, so the
+    same number of them means the same counts. So the job's work is bounded by the experiments
+    still collecting their planned sample, not by every exposure ever logged."""
     now = now or timezone.now()
+    snapshots = {s.experiment_id: s for s in ExperimentCountsSnapshot.objects.all()}
     done = 0
     for experiment in Experiment.objects.exclude(status=ExperimentStatus.DRAFT):
         # A look like the manager's results page: it fixes the analysis moment once the
         # planned sample is there (fixed horizon), so the cockpit and that page agree.
         experiment = nudge_services.experiment_analysis_freeze(experiment=experiment, now=now)
+        as_of, stored = nudge_results.analysis_moment(experiment, now=now)
+        rows = _rows_until(experiment, as_of) if stored else None
+        snapshot = snapshots.get(experiment.pk)
+        if rows is not None and snapshot and (snapshot.analysed_until, snapshot.rows_counted) == (as_of, rows):
+            continue
         counts = nudge_results.experiment_counts_as_analysed(experiment, now=now)
         with transaction.atomic():
             ExperimentCountsSnapshot.objects.update_or_create(
                 experiment=experiment,
-                defaults={"counts": {str(k): v for k, v in counts.items()}, "computed_at": now},
+                defaults={
+                    "counts": {str(k): v for k, v in counts.items()},
+                    "computed_at": now,
+                    "analysed_until": as_of if stored else None,
+                    "rows_counted": rows,
+                },
             )
         done += 1
     return done

@@ -170,6 +170,11 @@ class ExperimentCountsSnapshot(models.Model):
     experiment = models.OneToOneField("Experiment", on_delete=models.CASCADE, related_name="+")
     counts = models.JSONField()
     computed_at = models.DateTimeField()
+    # For a stored analysis moment: that moment, and how many exposure and outcome rows up to it
+    # were counted. Those rows are append-only, so the same number means the same rows and the
+    # counts need not be recounted.
+    analysed_until = models.DateTimeField(null=True, blank=True)
+    rows_counted = models.BigIntegerField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"{self.experiment_id} @ {self.computed_at:%Y-%m-%d %H:%M}"

@@ -212,6 +212,26 @@ def test_channel_page_shows_chart_summary_and_table(client, manager, volumes):
     assert "géén effect van de nudge" in body
 
 
+def test_the_chart_is_drawn_again_when_the_rolled_up_figures_change(client, manager, volumes):
+    """Drawings are cached per figures: the same figures give the same image, figures changed
+    by the roll-up job give a new one, never the cached drawing of the old figures."""
+    client.force_login(manager)
+
+    def chart() -> str:
+        body = client.get(reverse("nudges:cockpit-channels"), {"period": "week"}).content.decode()
+        [src] = re.findall(r'<img class="chart" src="data:image/svg\+xml;base64,([^"]+)"', body)
+        return base64.b64decode(src).decode()
+
+    first = chart()
+    assert chart() == first
+    contacts("internet", 7, days_ago=(timezone.localdate() - volumes).days - 1, prefix="later")
+    assert chart() == first  # the page reads the roll-ups, not the contacts
+    rollups_refresh(date_from=volumes, date_to=timezone.localdate())
+    again = chart()
+    assert again != first
+    assert ">17<" in again and ">17<" not in first  # internet: 10 + 7 contacts that week
+
+
 def test_calculator_bad_input_is_shown_next_to_the_field(client, manager, volumes):
     client.force_login(manager)
     response = client.get(reverse("nudges:cockpit-cost"), {"product": "uittreksel-brp", "percent": "250"})
