@@ -10,11 +10,12 @@ from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from nudges.constants import REFERENCE_PARAM, UNIT_COOKIE, ExemptionReason, OutcomeKind
+from nudges.constants import REFERENCE_PARAM, ExemptionReason, OutcomeKind
 from nudges.experiments import selectors
 from nudges.experiments.assignment import unit_hash
 from nudges.models import Exemption, Exposure, OnlineCompletion, Outcome
 from tests.factories import integration_token
+from tests.nudges.visitors import unit_of, visitor_in
 
 pytestmark = pytest.mark.django_db
 
@@ -85,17 +86,8 @@ def test_abandoned_cannot_be_reported_and_unknown_references_are_404(api, experi
 
 def test_online_completion_closes_the_loop_end_to_end(api, desk, brp, experiment, manager_user):
     # A visitor in a nudge group reaches the nudge page...
-    # Every arm passes the nudge step (control is sent straight on to the location step), so
-    # a visitor is in a nudge group when the step shows a page rather than redirecting.
-    for _attempt in range(200):
-        visitor = Client()
-        response = visitor.post(reverse("booking:products"), {"products": [brp.code], "persons": 1})
-        assert response.url == reverse("nudges:step")
-        if visitor.get(reverse("nudges:step")).status_code == 200:
-            break
-    else:
-        raise AssertionError("no visitor in a nudge group")
-    unit = unit_hash(visitor.cookies[UNIT_COOKIE].value)
+    visitor = visitor_in("easy", brp.code)
+    unit = unit_of(visitor)
     variant = Exposure.objects.get(experiment=experiment, unit_hash=unit).variant
 
     # ...clicks the online link: the tracked redirect appends the opaque reference...

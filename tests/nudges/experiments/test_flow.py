@@ -12,42 +12,17 @@ from django.urls import reverse
 
 from booking.models import Appointment
 from nudges.constants import REFERENCE_PARAM, UNIT_COOKIE, ExemptionReason, OutcomeKind
-from nudges.experiments.assignment import unit_hash
 from nudges.models import Exemption, Exposure, OnlineReference, Outcome, UnitAppointment
+from tests.nudges.visitors import choose, unit_of, visitor_in
 
 pytestmark = pytest.mark.django_db
 
 COUNTER_BUTTON = "Toch een afspraak aan de balie maken"
 
 
-def choose(client: Client, *codes: str, **extra):
-    return client.post(reverse("booking:products"), {"products": list(codes), "persons": 1, **extra})
-
-
-def unit_of(client: Client) -> str:
-    return unit_hash(client.cookies[UNIT_COOKIE].value)
-
-
-def visitor_in(variant_key: str, experiment, brp, *, tries: int = 400) -> Client:
-    """A fresh visitor who happens to be assigned ``variant_key`` (every arm goes through the
-    nudge step, where its exposure is logged; control is sent on to the location step)."""
-    for _ in range(tries):
-        client = Client()
-        response = choose(client, brp.code)
-        assert response.url == reverse("nudges:step")
-        page = client.get(response.url)
-        if page.status_code == 302:
-            assert page.url == reverse("booking:location")
-            if variant_key == "controle":
-                return client
-        elif page.context["decision"].variant.key == variant_key:
-            return client
-    raise AssertionError(f"no visitor landed in {variant_key}")
-
-
 @pytest.mark.parametrize("variant", ["easy", "attractive", "social"])
 def test_every_variant_shows_the_counter_path_and_the_why_link(desk, brp, experiment, variant):
-    client = visitor_in(variant, experiment, brp)
+    client = visitor_in(variant, brp.code)
     page = client.get(reverse("nudges:step"))
     html = page.content.decode()
     assert page.status_code == 200
@@ -71,7 +46,7 @@ def test_every_variant_shows_the_counter_path_and_the_why_link(desk, brp, experi
 
 
 def test_a_visitor_sees_the_same_variant_on_every_visit(desk, brp, experiment):
-    client = visitor_in("easy", experiment, brp)
+    client = visitor_in("easy", brp.code)
     for _ in range(3):
         assert client.get(reverse("nudges:step")).context["decision"].variant.key == "easy"
         assert choose(client, brp.code).url == reverse("nudges:step")
@@ -79,7 +54,7 @@ def test_a_visitor_sees_the_same_variant_on_every_visit(desk, brp, experiment):
 
 
 def test_control_sees_no_nudge_but_its_exposure_is_logged(desk, brp, experiment):
-    client = visitor_in("controle", experiment, brp)
+    client = visitor_in("controle", brp.code)
     exposure = Exposure.objects.get(experiment=experiment, unit_hash=unit_of(client))
     assert exposure.variant.key == "controle" and exposure.variant.is_control
     assert choose(client, brp.code).url == reverse("nudges:step")
@@ -88,7 +63,7 @@ def test_control_sees_no_nudge_but_its_exposure_is_logged(desk, brp, experiment)
 
 
 def test_nudge_logs_hold_no_personal_data(desk, brp, experiment):
-    client = visitor_in("easy", experiment, brp)
+    client = visitor_in("easy", brp.code)
     raw = client.cookies[UNIT_COOKIE].value
     exposure = Exposure.objects.get(experiment=experiment, unit_hash=unit_of(client))
     assert raw not in exposure.unit_hash and len(exposure.unit_hash) == 64
@@ -115,7 +90,7 @@ def test_presence_products_are_never_nudged(desk, brp, passport, experiment):
 
 
 def test_i_need_help_on_the_nudge_page_stops_all_further_nudges(desk, brp, experiment):
-    client = visitor_in("attractive", experiment, brp)
+    client = visitor_in("attractive", brp.code)
     client.post(reverse("nudges:counter"), {"reden": "hulp"})
     assert Exemption.objects.filter(reason=ExemptionReason.NEEDS_HELP).count() == 1
     assert choose(client, brp.code).url == reverse("booking:location")
@@ -129,7 +104,7 @@ def test_without_a_running_experiment_the_flow_is_untouched(desk, brp):
 
 
 def test_the_tracked_redirect_logs_the_choice_and_appends_an_opaque_reference(desk, brp, experiment):
-    client = visitor_in("easy", experiment, brp)
+    client = visitor_in("easy", brp.code)
     response = client.get(reverse("nudges:online", args=[brp.code]))
     assert response.status_code == 302
     target = urlsplit(response.url)
@@ -148,7 +123,7 @@ def test_the_tracked_redirect_logs_the_choice_and_appends_an_opaque_reference(de
 @pytest.mark.django_db(transaction=True)
 def test_a_booking_after_a_nudge_counts_as_booked_for_that_unit(desk, brp, experiment):
     """The whole flow: nudge, counter anyway, location, time, details, check: booked."""
-    client = visitor_in("social", experiment, brp)
+    client = visitor_in("social", brp.code)
     client.post(reverse("nudges:counter"), {"reden": "balie"})
     client.post(reverse("booking:location"), {"location": desk.location_id})
     time_page = client.get(reverse("booking:time"))
@@ -176,7 +151,7 @@ def test_attendance_and_no_show_reach_the_linked_unit(desk, brp, experiment):
     from nudges.experiments import listeners
     from tests.factories import AppointmentFactory
 
-    client = visitor_in("easy", experiment, brp)
+    client = visitor_in("easy", brp.code)
     unit = unit_of(client)
     served = AppointmentFactory(desk=desk, products=[brp], status=AppointmentStatus.SERVED)
     missed = AppointmentFactory(
@@ -195,7 +170,7 @@ def test_a_phone_booking_is_never_attributed_to_a_web_unit(desk, brp, experiment
     from nudges.experiments.unit import reset_current_unit_hash, set_current_unit_hash
     from tests.factories import AppointmentFactory
 
-    client = visitor_in("easy", experiment, brp)
+    client = visitor_in("easy", brp.code)
     appointment = AppointmentFactory(desk=desk, products=[brp], channel=Channel.PHONE)
     token = set_current_unit_hash(unit_of(client))  # e.g. a KCC agent who once walked the citizen flow
     try:
