@@ -77,6 +77,8 @@ def app_env(args: argparse.Namespace, **extra: str) -> dict[str, str]:
             "NUDGES_UNIT_HASH_KEY": args.secret_key[::-1],
             "DJANGO_SECURE_SSL_REDIRECT": "0",
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+            # The clients connect directly (production refuses to start without it).
+            "API_NUM_PROXIES": "none",
             "DATABASE_URL": f"{args.pg_url}/{args.db}",
             "CACHE_URL": args.cache_url,
             # Throttles must not refuse benchmark traffic (all of it comes from one address).
