@@ -58,7 +58,7 @@ from .exceptions import (
     TooManyHolds,
 )
 from .limits import Holder
-from .locks import desk_period_claim, lock_appointment, lock_appointments, lock_contact, lock_desk, lock_holder
+from .locks import desk_period_claim, lock_appointment, lock_appointments, lock_contact, lock_desk_time, lock_holder
 from .models import Appointment, Desk, IntegrationClient, Location, Product
 from .phones import phone_normalise
 
@@ -542,8 +542,8 @@ def appointment_book_held_time(
 
 
 def _confirmable_hold(token: str, *, request: dict, end: datetime, now: datetime) -> Appointment | None:
-    """The visitor's live hold for exactly this request, locked; None if it has expired
-    (the caller then tries to take the time afresh)."""
+    """The visitor's live hold for exactly this request, locked; None if it has expired or gone
+    (the caller then tries to take the time afresh; that claim clears an expired hold)."""
     hold = Appointment.objects.filter(manage_token=token, status=AppointmentStatus.HELD).select_related("desk").first()
     if hold is None:
         # Unknown token or a hold already cleaned up: treat as expired, the time may still be free.
@@ -556,12 +556,17 @@ def _confirmable_hold(token: str, *, request: dict, end: datetime, now: datetime
         or set(hold.products.values_list("pk", flat=True)) != {p.pk for p in request["products"]}
     ):
         raise HoldMismatch(field="hold_token")
-    lock_desk(hold.desk_id)
-    hold = lock_appointment(hold.pk)
     if hold.hold_expires_at is None or hold.hold_expires_at <= now:
-        hold.delete()
+        # Decided before any lock (an expiry only ever passes), so the desk taken afresh may be
+        # one with a lower id than the hold's without going back in booking.locks' order.
         return None
-    return hold
+    lock_desk_time(hold.desk_id, hold.start, hold.end)
+    locked = lock_appointments([hold.pk]).get(hold.pk)
+    if locked is None or locked.status != AppointmentStatus.HELD:
+        # Replaced or confirmed meanwhile (the same form sent twice): not taken afresh, which
+        # could mean a desk below this one, after its lock.
+        raise SlotUnavailable(field="start")
+    return locked
 
 
 def appointment_cancel(

@@ -57,5 +57,5 @@ def test_a_booking_through_the_api_costs_a_fixed_number_of_queries(django_captur
     # closure, expired holds, blocking check (4); the insert in a savepoint, its products, the
     # audit event (5); the outbox rows and the channel contact of the in-transaction listeners;
     # the integration client's token; the answer's products.
-    assert len(queries) == 40, "\n".join(q["sql"][:120] for q in queries.captured_queries)
+    assert len(queries) == 38, "\n".join(q["sql"][:120] for q in queries.captured_queries)
     assert Appointment.objects.count() == 2
