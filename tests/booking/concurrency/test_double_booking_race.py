@@ -120,6 +120,33 @@ def test_bookings_race_while_an_expired_hold_sits_on_the_time(location, product)
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_hold_confirmed_twice_at_once_keeps_the_first_booking(location, product):
+    # The hold's token sent in several requests at once (the form sent twice, the second time
+    # with the address corrected, so the contact lock does not serialise them).
+    DeskFactory(location=location, products=[product])
+    hold = appointment_hold(products=[product], persons=1, location=location, start=START, now=NOW)
+
+    def action(i):
+        return appointment_book(
+            products=[product],
+            persons=1,
+            location=location,
+            start=START,
+            name="Jan",
+            email=f"jan{i}@example.nl",
+            hold_token=hold.manage_token,
+            now=NOW,
+        )
+
+    outcomes = race(5, action)
+
+    assert kinds(outcomes) == {"ok": 1, "HoldExpired": 4}, outcomes
+    winner = next(o for o in outcomes if isinstance(o, Appointment))
+    row = Appointment.objects.get()
+    assert (row.pk, row.reference, row.status) == (hold.pk, winner.reference, AppointmentStatus.BOOKED)
+
+
+@pytest.mark.django_db(transaction=True)
 def test_one_email_racing_for_several_times_gets_one_appointment(location, product):
     # Anti-hoarding under concurrency: the same e-mail asks for ten different times at once.
     DeskFactory(location=location, products=[product])
