@@ -61,6 +61,7 @@ from .limits import Holder
 from .locks import desk_period_claim, lock_appointment, lock_appointments, lock_contact, lock_desk_time, lock_holder
 from .models import Appointment, Desk, IntegrationClient, Location, Product
 from .phones import phone_normalise
+from .selectors import appointment_facts_known
 
 logger = logging.getLogger(__name__)
 
@@ -411,7 +412,12 @@ def appointment_book(
             # After the time is ours: a taken time says so whatever the address (no oracle).
             _check_active_limit(email=email, products=products, now=now, exclude_appointment_id=appointment.pk)
             _record_booked(
-                appointment, actor=actor, client=source_client, channel=channel, send_confirmation=send_confirmation
+                appointment,
+                products=products,
+                actor=actor,
+                client=source_client,
+                channel=channel,
+                send_confirmation=send_confirmation,
             )
     except HoldExpired as exc:
         raise _with_alternatives(exc, now=now, **request) from None
@@ -426,6 +432,7 @@ def appointment_book(
 def _record_booked(
     appointment: Appointment,
     *,
+    products: Sequence[Product],
     actor: Any,
     channel: str,
     send_confirmation: bool,
@@ -439,9 +446,13 @@ def _record_booked(
         channel=channel,
         changes={"status": [None, appointment.status], "start": [None, appointment.start]},
     )
-    _changed(hooks.APPOINTMENT_BOOKED, appointment, (appointment.desk.location_id, appointment.start, appointment.end))
-    if send_confirmation:
-        hooks.emit(hooks.CONFIRMATION_WANTED, appointment.pk)
+    # The listeners ask for the facts of what was just written: they get them without a read.
+    with appointment_facts_known(appointment, products):
+        _changed(
+            hooks.APPOINTMENT_BOOKED, appointment, (appointment.desk.location_id, appointment.start, appointment.end)
+        )
+        if send_confirmation:
+            hooks.emit(hooks.CONFIRMATION_WANTED, appointment.pk)
 
 
 def appointment_book_held_time(
@@ -536,7 +547,7 @@ def appointment_book_held_time(
             appointment = appointment_insert(
                 Appointment(desk=desk, start=start, end=end, persons=persons, **contact), products
             )
-        _record_booked(appointment, actor=None, channel=channel, send_confirmation=send_confirmation)
+        _record_booked(appointment, products=products, actor=None, channel=channel, send_confirmation=send_confirmation)
     logger.info("Held time booked as appointment %s", appointment.reference)
     return appointment
 
