@@ -59,12 +59,14 @@ def percentile(values: Sequence[float], q: float) -> float:
 class Connection:
     """One client's connection; reconnects when the server has closed it."""
 
-    def __init__(self, host: str, port: int, timeout: float = 60.0) -> None:
-        self.host, self.port, self.timeout = host, port, timeout
+    def __init__(self, host: str, port: int, timeout: float = 60.0, *, token: str = "") -> None:
+        self.host, self.port, self.timeout, self.token = host, port, timeout, token
         self.conn = http.client.HTTPConnection(host, port, timeout=timeout)
 
     def request(self, method: str, path: str, body: dict | None = None, *, retry: bool = False) -> Response:
         headers = {"Accept": "application/json", "Accept-Language": "nl"}
+        if self.token:  # an integration client's (taking a time through the API needs one)
+            headers["Authorization"] = f"Bearer {self.token}"
         data = None
         if body is not None:
             data = json.dumps(body).encode()
@@ -130,7 +132,7 @@ def timed_get(host: str, port: int, path: str, *, clients: int, seconds: float) 
     return _run_threads(clients, target)
 
 
-def posts(host: str, port: int, path: str, bodies: Sequence[Sequence[dict]]) -> LoadResult:
+def posts(host: str, port: int, path: str, bodies: Sequence[Sequence[dict]], *, token: str = "") -> LoadResult:
     """One thread per list in ``bodies``; each POSTs its bodies one after the other.
 
     All threads first open their connection (a GET of the health endpoint), then wait at a
@@ -138,7 +140,7 @@ def posts(host: str, port: int, path: str, bodies: Sequence[Sequence[dict]]) -> 
     """
 
     def target(i: int, barrier: threading.Barrier) -> list[Response]:
-        conn = Connection(host, port)
+        conn = Connection(host, port, token=token)
         conn.request("GET", "/api/v1/health/", retry=True)
         barrier.wait()
         out = [conn.request("POST", path, body) for body in bodies[i]]

@@ -77,12 +77,15 @@ def app_env(args: argparse.Namespace, **extra: str) -> dict[str, str]:
             "NUDGES_UNIT_HASH_KEY": args.secret_key[::-1],
             "DJANGO_SECURE_SSL_REDIRECT": "0",
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+            # The clients connect directly (production refuses to start without it).
+            "API_NUM_PROXIES": "none",
             "DATABASE_URL": f"{args.pg_url}/{args.db}",
             "CACHE_URL": args.cache_url,
             # Throttles must not refuse benchmark traffic (all of it comes from one address).
             "API_THROTTLE_ANON": args.throttle_rate,
             "API_THROTTLE_USER": args.throttle_rate,
             "API_THROTTLE_BOOKING": args.throttle_rate,
+            "API_THROTTLE_INTEGRATION": args.throttle_rate,
             "PYTHONDONTWRITEBYTECODE": "1",
             # Files the app may write (the first-look Celery broker folder) stay in results/.
             "KANAALWIJZER_VAR_DIR": str(RESULTS / "var"),
@@ -333,7 +336,7 @@ def bookings(args: argparse.Namespace, server: Server, seed: dict, first: date, 
     ]
     health = client.timed_get(HOST, server.port, "/api/v1/health/", clients=args.clients, seconds=args.client_seconds)
     health_summary = summarise_client(f"{args.clients} clients, GET /api/v1/health/", health, 200)
-    result = client.posts(HOST, server.port, "/api/v1/appointments/", bodies)
+    result = client.posts(HOST, server.port, "/api/v1/appointments/", bodies, token=seed["integration_token"])
     booked = summarise_client(f"{args.clients} clients, POST /api/v1/appointments/", result, 201)
     booked["distinct_times"] = need
     booked["email_prefix"] = f"bench-{run_id}-"
@@ -364,7 +367,7 @@ def race(args: argparse.Namespace, server: Server, seed: dict) -> dict:
         ]
         for i in range(args.race_clients)
     ]
-    result = client.posts(HOST, server.port, "/api/v1/appointments/", bodies)
+    result = client.posts(HOST, server.port, "/api/v1/appointments/", bodies, token=seed["integration_token"])
     summary = summarise_client(f"{args.race_clients} clients, one time", result, 201)
     summary.update(start=start, location=location, email_prefix=f"race-{run_id}-")
     conflict = next((r for r in result.responses if r.status == 409), None)

@@ -68,8 +68,10 @@ def free_units(args: argparse.Namespace, location: int) -> list[tuple[str, int]]
 class Rush:
     """The booking clients and the staleness reader of one rush."""
 
-    def __init__(self, args: argparse.Namespace, port: int, location: int, units, six_weeks: tuple[date, date]):
-        self.args, self.port, self.location = args, port, location
+    def __init__(
+        self, args: argparse.Namespace, port: int, location: int, units, six_weeks: tuple[date, date], token: str
+    ):
+        self.args, self.port, self.location, self.token = args, port, location, token
         self.remaining = dict(units)  # start -> desks still free
         queue = [start for start, n in units for _ in range(n)]
         random.Random(7).shuffle(queue)
@@ -83,7 +85,7 @@ class Rush:
         self.stop = threading.Event()
 
     def book(self, i: int, barrier: threading.Barrier) -> None:
-        conn = client.Connection(HOST, self.port)
+        conn = client.Connection(HOST, self.port, token=self.token)
         conn.request("GET", "/api/v1/health/", retry=True)
         barrier.wait()
         n = 0
@@ -173,7 +175,7 @@ def rush(args: argparse.Namespace, server: run.Server, seed: dict, first: date, 
     ]
     for _label, path in paths:
         run.warm(server, path, n=2)
-    state = Rush(args, server.port, location, units, (first, last))
+    state = Rush(args, server.port, location, units, (first, last), seed["integration_token"])
     phase = max(1, args.rush_seconds // (len(paths) + 1))
     barrier = threading.Barrier(args.clients + 1)
     clients = [threading.Thread(target=state.book, args=(i, barrier), daemon=True) for i in range(args.clients)]

@@ -15,6 +15,8 @@ What it makes
   later weeks have room for the benchmark's own bookings. The remainder up to
   ``--appointments`` are cancelled appointments (a cancelled time is typically rebooked, so
   these overlap active ones, which the constraint allows).
+- An integration client with the ``appointments`` scope (taking a time through the API needs
+  one), without confirmation e-mails and without its own rate; its token goes into the summary.
 - The race day: a weekday about seven weeks ahead on which Noord's "Balie 1" is closed
   (a Closure), so paspoort is served by exactly one desk there: the race in part (c) must
   produce exactly one booking.
@@ -49,6 +51,7 @@ from django.utils import timezone  # noqa: E402
 
 from booking.availability import invalidate_availability, public_holidays  # noqa: E402
 from booking.constants import REFERENCE_ALPHABET, REFERENCE_LENGTH  # noqa: E402
+from booking.integrations import SCOPE_APPOINTMENTS, integration_client_create  # noqa: E402
 from booking.models import Appointment, Closure, Desk, Location, OpeningHours, Product  # noqa: E402
 
 TZ = ZoneInfo(settings.TIME_ZONE)
@@ -377,7 +380,11 @@ def seed(args: argparse.Namespace) -> dict:
         cursor.execute("SELECT status, count(*) FROM booking_appointment GROUP BY status ORDER BY status")
         by_status = dict(cursor.fetchall())
     invalidate_availability()
+    _client, token = integration_client_create(
+        name="Benchmark", scopes=[SCOPE_APPOINTMENTS], send_confirmation_emails=False
+    )
     return {
+        "integration_token": token,
         "seeded_at": now.isoformat(),
         "today": today.isoformat(),
         "first_day": first_day.isoformat(),

@@ -186,21 +186,42 @@ def _from_us(microseconds: int) -> datetime:
     return _UNIX_EPOCH + timedelta(microseconds=microseconds)
 
 
+# ``overlapping_appointments`` and ``blocking_appointments_q`` in SQL, for the raw queries of
+# the hot paths (here and in ``booking.locks``), with their parameters from ``overlap_params``.
+OVERLAP_SQL = 'desk_id = ANY(%(desks)s) AND start < %(until)s AND start > %(since)s AND "end" > %(from)s'
+BLOCKING_SQL = "(status = ANY(%(blocking)s) OR (status = %(held)s AND hold_expires_at > %(now)s))"
+
+
+def overlap_params(
+    desk_ids: Sequence[int], start: datetime, end: datetime, *, now: datetime, exclude_appointment_id: int | None
+) -> dict[str, Any]:
+    """The parameters of ``OVERLAP_SQL`` and ``BLOCKING_SQL`` (and ``%(exclude)s``: an
+    appointment id to leave out, or 0)."""
+    return {
+        "desks": list(desk_ids),
+        "until": end,
+        "since": start - timedelta(minutes=MAX_APPOINTMENT_DURATION_MINUTES),
+        "from": start,
+        "blocking": [AppointmentStatus.BOOKED.value, AppointmentStatus.CHECKED_IN.value],
+        "held": AppointmentStatus.HELD.value,
+        "now": now,
+        "exclude": exclude_appointment_id or 0,
+    }
+
+
 # The blocking appointments of some desks in a span, each desk's merged by PostgreSQL
 # (range_agg) and sent as integers: the same rows as ``overlapping_appointments(...)
 # .filter(blocking_appointments_q(now))``, without compiling an ORM query on every read and with
 # a fraction of the rows to load (back-to-back appointments arrive as one block).
-_BUSY_SQL = """
+_BUSY_SQL = f"""
 SELECT desk_id, (EXTRACT(EPOCH FROM lower(busy)) * 1000000)::bigint, (EXTRACT(EPOCH FROM upper(busy)) * 1000000)::bigint
 FROM (
     SELECT desk_id, unnest(range_agg(tstzrange(start, "end"))) AS busy
     FROM booking_appointment
-    WHERE desk_id = ANY(%(desks)s) AND start < %(until)s AND start > %(since)s AND "end" > %(from)s
-      AND (status = ANY(%(blocking)s) OR (status = %(held)s AND hold_expires_at > %(now)s))
-      AND id <> %(exclude)s
+    WHERE {OVERLAP_SQL} AND {BLOCKING_SQL} AND id <> %(exclude)s
     GROUP BY desk_id
 ) AS merged
-"""
+"""  # noqa: S608 (constants only)
 
 
 def _busy(
@@ -214,16 +235,7 @@ def _busy(
         for desk_id, a, b in appointments.exclude(pk=exclude_appointment_id).values_list("desk_id", "start", "end"):
             busy[desk_id].append((_to_us(a), _to_us(b)))
         return busy
-    params: dict[str, Any] = {
-        "desks": list(desk_ids),
-        "until": end,
-        "since": start - timedelta(minutes=MAX_APPOINTMENT_DURATION_MINUTES),
-        "from": start,
-        "blocking": [AppointmentStatus.BOOKED.value, AppointmentStatus.CHECKED_IN.value],
-        "held": AppointmentStatus.HELD.value,
-        "now": now,
-        "exclude": exclude_appointment_id or 0,
-    }
+    params = overlap_params(desk_ids, start, end, now=now, exclude_appointment_id=exclude_appointment_id)
     with connection.cursor() as cursor:
         cursor.execute(_BUSY_SQL, params)
         for desk_id, a, b in cursor.fetchall():

@@ -58,9 +58,10 @@ from .exceptions import (
     TooManyHolds,
 )
 from .limits import Holder
-from .locks import desk_period_claim, lock_appointment, lock_appointments, lock_contact, lock_desk, lock_holder
+from .locks import desk_period_claim, lock_appointment, lock_appointments, lock_contact, lock_desk_time, lock_holder
 from .models import Appointment, Desk, IntegrationClient, Location, Product
 from .phones import phone_normalise
+from .selectors import appointment_facts_known
 
 logger = logging.getLogger(__name__)
 
@@ -411,7 +412,12 @@ def appointment_book(
             # After the time is ours: a taken time says so whatever the address (no oracle).
             _check_active_limit(email=email, products=products, now=now, exclude_appointment_id=appointment.pk)
             _record_booked(
-                appointment, actor=actor, client=source_client, channel=channel, send_confirmation=send_confirmation
+                appointment,
+                products=products,
+                actor=actor,
+                client=source_client,
+                channel=channel,
+                send_confirmation=send_confirmation,
             )
     except HoldExpired as exc:
         raise _with_alternatives(exc, now=now, **request) from None
@@ -426,6 +432,7 @@ def appointment_book(
 def _record_booked(
     appointment: Appointment,
     *,
+    products: Sequence[Product],
     actor: Any,
     channel: str,
     send_confirmation: bool,
@@ -439,9 +446,13 @@ def _record_booked(
         channel=channel,
         changes={"status": [None, appointment.status], "start": [None, appointment.start]},
     )
-    _changed(hooks.APPOINTMENT_BOOKED, appointment, (appointment.desk.location_id, appointment.start, appointment.end))
-    if send_confirmation:
-        hooks.emit(hooks.CONFIRMATION_WANTED, appointment.pk)
+    # The listeners ask for the facts of what was just written: they get them without a read.
+    with appointment_facts_known(appointment, products):
+        _changed(
+            hooks.APPOINTMENT_BOOKED, appointment, (appointment.desk.location_id, appointment.start, appointment.end)
+        )
+        if send_confirmation:
+            hooks.emit(hooks.CONFIRMATION_WANTED, appointment.pk)
 
 
 def appointment_book_held_time(
@@ -536,14 +547,14 @@ def appointment_book_held_time(
             appointment = appointment_insert(
                 Appointment(desk=desk, start=start, end=end, persons=persons, **contact), products
             )
-        _record_booked(appointment, actor=None, channel=channel, send_confirmation=send_confirmation)
+        _record_booked(appointment, products=products, actor=None, channel=channel, send_confirmation=send_confirmation)
     logger.info("Held time booked as appointment %s", appointment.reference)
     return appointment
 
 
 def _confirmable_hold(token: str, *, request: dict, end: datetime, now: datetime) -> Appointment | None:
-    """The visitor's live hold for exactly this request, locked; None if it has expired
-    (the caller then tries to take the time afresh)."""
+    """The visitor's live hold for exactly this request, locked; None if it has expired or gone
+    (the caller then tries to take the time afresh; that claim clears an expired hold)."""
     hold = Appointment.objects.filter(manage_token=token, status=AppointmentStatus.HELD).select_related("desk").first()
     if hold is None:
         # Unknown token or a hold already cleaned up: treat as expired, the time may still be free.
@@ -556,12 +567,17 @@ def _confirmable_hold(token: str, *, request: dict, end: datetime, now: datetime
         or set(hold.products.values_list("pk", flat=True)) != {p.pk for p in request["products"]}
     ):
         raise HoldMismatch(field="hold_token")
-    lock_desk(hold.desk_id)
-    hold = lock_appointment(hold.pk)
     if hold.hold_expires_at is None or hold.hold_expires_at <= now:
-        hold.delete()
+        # Decided before any lock (an expiry only ever passes), so the desk taken afresh may be
+        # one with a lower id than the hold's without going back in booking.locks' order.
         return None
-    return hold
+    lock_desk_time(hold.desk_id, hold.start, hold.end)
+    locked = lock_appointments([hold.pk]).get(hold.pk)
+    if locked is None or locked.status != AppointmentStatus.HELD:
+        # Replaced or confirmed meanwhile (the same form sent twice): not taken afresh, which
+        # could mean a desk below this one, after its lock.
+        raise SlotUnavailable(field="start")
+    return locked
 
 
 def appointment_cancel(

@@ -80,7 +80,11 @@ class AppointmentOutputSerializer(serializers.Serializer):
     persons = serializers.IntegerField()
 
     def get_products(self, appointment) -> list[str]:
-        return [p.code for p in appointment.products.all()]
+        # A view that has just written the appointment passes its products (no read back).
+        products = self.context.get("products")
+        if products is None:
+            products = appointment.products.all()
+        return [p.code for p in sorted(products, key=lambda product: product.name_nl)]
 
 
 class BookingThrottleMixin:
@@ -142,9 +146,9 @@ class AppointmentCreateApi(IntegrationBookingApi):
     def post(self, request):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
+        data, request_for = serializer.validated_data, serializer.to_domain()
         appointment = services.appointment_book(
-            **serializer.to_domain(),
+            **request_for,
             name=data["name"],
             email=data["email"],
             phone=data.get("phone", ""),
@@ -153,7 +157,8 @@ class AppointmentCreateApi(IntegrationBookingApi):
             source_client=request.auth,
             send_confirmation=request.auth.send_confirmation_emails,
         )
-        return Response(AppointmentOutputSerializer(appointment).data, status=status.HTTP_201_CREATED)
+        answer = AppointmentOutputSerializer(appointment, context={"products": request_for["products"]})
+        return Response(answer.data, status=status.HTTP_201_CREATED)
 
 
 class AppointmentDetailApi(APIView):

@@ -1,7 +1,7 @@
 """Real races on PostgreSQL: many threads take the same time at once.
 
 Each thread has its own database connection and commits for real (``transaction=True``), so
-the desk row locks, the contact lock and the exclusion constraint all take part.
+the desk locks (row and time cells), the contact lock and the exclusion constraint all take part.
 """
 
 import threading
@@ -17,6 +17,7 @@ from booking.constants import AppointmentStatus
 from booking.exceptions import SlotUnavailable, TooManyActiveAppointments
 from booking.models import Appointment
 from booking.services import appointment_book, appointment_hold
+from booking.staff import services as staff
 from tests.concurrency import race
 from tests.factories import AppointmentFactory, DeskFactory, LocationFactory, ProductFactory
 
@@ -119,6 +120,33 @@ def test_bookings_race_while_an_expired_hold_sits_on_the_time(location, product)
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_hold_confirmed_twice_at_once_keeps_the_first_booking(location, product):
+    # The hold's token sent in several requests at once (the form sent twice, the second time
+    # with the address corrected, so the contact lock does not serialise them).
+    DeskFactory(location=location, products=[product])
+    hold = appointment_hold(products=[product], persons=1, location=location, start=START, now=NOW)
+
+    def action(i):
+        return appointment_book(
+            products=[product],
+            persons=1,
+            location=location,
+            start=START,
+            name="Jan",
+            email=f"jan{i}@example.nl",
+            hold_token=hold.manage_token,
+            now=NOW,
+        )
+
+    outcomes = race(5, action)
+
+    assert kinds(outcomes) == {"ok": 1, "HoldExpired": 4}, outcomes
+    winner = next(o for o in outcomes if isinstance(o, Appointment))
+    row = Appointment.objects.get()
+    assert (row.pk, row.reference, row.status) == (hold.pk, winner.reference, AppointmentStatus.BOOKED)
+
+
+@pytest.mark.django_db(transaction=True)
 def test_one_email_racing_for_several_times_gets_one_appointment(location, product):
     # Anti-hoarding under concurrency: the same e-mail asks for ten different times at once.
     DeskFactory(location=location, products=[product])
@@ -141,36 +169,129 @@ def test_one_email_racing_for_several_times_gets_one_appointment(location, produ
     assert Appointment.objects.filter(email="jan@example.nl").count() == 1
 
 
+def hold_in_another_transaction(take):
+    """Run ``take()`` in a transaction of another thread and keep it open until the returned
+    ``release`` is called."""
+    taken, done = threading.Event(), threading.Event()
+
+    def run():
+        try:
+            with transaction.atomic():
+                take()
+                taken.set()
+                done.wait(timeout=30)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    assert taken.wait(timeout=30)
+
+    def release():
+        done.set()
+        thread.join(timeout=30)
+
+    return release
+
+
+def waits(take) -> bool:
+    """Whether ``take()`` has to wait for a lock another transaction holds (1 s is enough)."""
+    try:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout = '1s'")
+            take()
+    except OperationalError:
+        return True
+    return False
+
+
 @pytest.mark.django_db(transaction=True)
 def test_locking_one_desk_does_not_block_another_desk(location, product):
     first = DeskFactory(location=location, products=[product])
     second = DeskFactory(location=location, products=[product])
-    locked, release = threading.Event(), threading.Event()
-
-    def keep_first_desk_locked():
-        try:
-            with transaction.atomic():
-                locks.lock_desk(first.pk)
-                locked.set()
-                release.wait(timeout=30)
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=keep_first_desk_locked)
-    thread.start()
+    release = hold_in_another_transaction(lambda: locks.lock_desk(first.pk))
     try:
-        assert locked.wait(timeout=30)
-        with transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL lock_timeout = '1s'")
-            # The first desk really is locked ...
-            with pytest.raises(OperationalError), transaction.atomic():
-                locks.lock_desk(first.pk)
-            # ... but the second desk of the same location is independent of it.
-            locks.lock_desk(second.pk)
+        assert waits(lambda: locks.lock_desk(first.pk))  # the first desk really is locked ...
+        assert not waits(lambda: locks.lock_desk(second.pk))  # ... the second is independent of it
     finally:
-        release.set()
-        thread.join(timeout=30)
+        release()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_booking_waits_only_for_bookings_of_its_desk_time_and_for_the_whole_desk(location, product):
+    desk = DeskFactory(location=location, products=[product])
+    minutes = lambda a, b: (START + timedelta(minutes=a), START + timedelta(minutes=b))  # noqa: E731
+    release = hold_in_another_transaction(lambda: locks.lock_desk_time(desk.pk, *minutes(0, 10)))
+    try:
+        # Another time at the desk does not wait, not even the one right after it ...
+        assert not waits(lambda: locks.lock_desk_time(desk.pk, *minutes(10, 20)))
+        assert not waits(lambda: locks.lock_desk_time(desk.pk, *minutes(-30, 0)))
+        # ... an overlapping time does, and so does a closure or schedule change of the desk.
+        assert waits(lambda: locks.lock_desk_time(desk.pk, *minutes(5, 15)))
+        assert waits(lambda: locks.lock_desk_time(desk.pk, *minutes(-60, 60)))
+        assert waits(lambda: locks.lock_desk(desk.pk))
+    finally:
+        release()
+
+    release = hold_in_another_transaction(lambda: locks.lock_desk(desk.pk))
+    try:
+        assert waits(lambda: locks.lock_desk_time(desk.pk, *minutes(120, 130)))  # no booking during a closure
+    finally:
+        release()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_twenty_bookings_of_distinct_times_at_one_desk_all_succeed(location, product):
+    desk = DeskFactory(location=location, products=[product])
+
+    def action(i):
+        return appointment_book(
+            products=[product],
+            persons=1,
+            location=location,
+            start=START + timedelta(minutes=10 * i),
+            name=f"Inwoner {i}",
+            email=f"inwoner{i}@example.nl",
+            now=NOW,
+        )
+
+    outcomes = race(THREADS, action)
+
+    assert kinds(outcomes) == {"ok": THREADS}, outcomes
+    assert sorted(Appointment.objects.filter(desk=desk).values_list("start", flat=True)) == [
+        START + timedelta(minutes=10 * i) for i in range(THREADS)
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_closure_racing_with_bookings_leaves_no_booking_inside_it(location, product):
+    desks = [DeskFactory(location=location, products=[product]) for _ in range(2)]
+    closed_from, closed_until = START, START + timedelta(hours=2)
+
+    def action(i):
+        if i == 0:
+            return staff.closure_create_with_cancellations(
+                actor=None, location=location, starts_at=closed_from, ends_at=closed_until, reason="Storing", now=NOW
+            )
+        return appointment_book(
+            products=[product],
+            persons=1,
+            location=location,
+            start=START + timedelta(minutes=10 * (i % 12)),
+            name=f"Inwoner {i}",
+            email=f"inwoner{i}@example.nl",
+            now=NOW,
+        )
+
+    outcomes = race(THREADS, action)
+
+    assert isinstance(outcomes[0], staff.ClosureResult), outcomes[0]
+    assert all(isinstance(o, Appointment | SlotUnavailable) for o in outcomes[1:]), outcomes
+    # Booked before the closure took the desks: cancelled by it; after: refused.
+    inside = Appointment.objects.filter(desk__in=desks, start__lt=closed_until, end__gt=closed_from)
+    assert not inside.exclude(status=AppointmentStatus.CANCELLED).exists()
+    assert inside.count() == len(outcomes[0].cancelled)
 
 
 # --- the database constraint itself --------------------------------------------------------

@@ -1,5 +1,7 @@
 """Every booking write path takes its locks in booking.locks' order (the contact, desks
-ascending, appointment rows ascending), read off the SQL it sends to PostgreSQL."""
+ascending with each desk's time cells after its row, appointment rows ascending), read off the
+SQL it sends to PostgreSQL; and which writes wait for which (a booking shares its desk row and
+takes only its own cells; a closure takes the whole desk)."""
 
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -10,7 +12,7 @@ from booking.constants import AppointmentStatus
 from booking.services import appointment_book, appointment_cancel, appointment_hold, appointment_reschedule
 from booking.staff import services as staff
 from tests.factories import AppointmentFactory, DeskFactory, LocationFactory, ProductFactory
-from tests.locking import assert_lock_order, captured_locks
+from tests.locking import assert_lock_order, captured_locks, desk_time
 
 pytestmark = pytest.mark.django_db
 
@@ -55,7 +57,11 @@ def test_book_takes_the_contact_then_the_desk(desks, product, location):
     with captured_locks() as locks:
         book(product, location, at(10))
 
-    assert locks == [("contact", "an@example.nl"), ("desk", desks[1].pk)]
+    assert locks == [
+        ("contact", "an@example.nl"),
+        ("desk shared", desks[1].pk),
+        desk_time(desks[1].pk, at(10), at(10, 10)),
+    ]
     assert_lock_order(locks)
 
 
@@ -65,7 +71,12 @@ def test_book_with_a_hold_takes_the_contact_the_desk_then_the_hold(desks, produc
     with captured_locks() as locks:
         book(product, location, at(10), hold_token=hold.manage_token)
 
-    assert locks == [("contact", "an@example.nl"), ("desk", hold.desk_id), ("appointment", hold.pk)]
+    assert locks == [
+        ("contact", "an@example.nl"),
+        ("desk shared", hold.desk_id),
+        desk_time(hold.desk_id, at(10), at(10, 10)),
+        ("appointment", hold.pk),
+    ]
     assert_lock_order(locks)
 
 
@@ -75,7 +86,11 @@ def test_reschedule_takes_the_new_desk_then_the_appointment(desks, product, loca
     with captured_locks() as locks:
         appointment_reschedule(appointment=appointment, start=at(11), now=NOW)
 
-    assert locks == [("desk", desks[0].pk), ("appointment", appointment.pk)]
+    assert locks == [
+        ("desk shared", desks[0].pk),
+        desk_time(desks[0].pk, at(11), at(11, 10)),
+        ("appointment", appointment.pk),
+    ]
     assert_lock_order(locks)
 
 
@@ -96,7 +111,11 @@ def test_staff_move_takes_the_new_desk_then_the_appointment(desks, product, loca
     with captured_locks() as locks:
         staff.phone_appointment_reschedule(actor=None, appointment=appointment, start=at(11), now=NOW)
 
-    assert locks == [("desk", desks[1].pk), ("appointment", appointment.pk)]
+    assert locks == [
+        ("desk shared", desks[1].pk),
+        desk_time(desks[1].pk, at(11), at(11, 10)),
+        ("appointment", appointment.pk),
+    ]
     assert_lock_order(locks)
 
 
@@ -107,7 +126,11 @@ def test_undoing_a_no_show_takes_the_desk_then_the_appointment(desks, product, l
     with captured_locks() as locks:
         staff.appointment_undo_status(appointment=appointment, actor=None, now=at(10, 6))
 
-    assert locks == [("desk", appointment.desk_id), ("appointment", appointment.pk)]
+    assert locks == [
+        ("desk shared", appointment.desk_id),
+        desk_time(appointment.desk_id, at(10), at(10, 10)),
+        ("appointment", appointment.pk),
+    ]
     assert_lock_order(locks)
 
 
@@ -116,7 +139,7 @@ def test_walk_in_takes_the_desk(desks, product, location):
         walk_in = staff.walk_in_register(actor=None, location=location, products=[product], now=at(10, 3))
 
     assert walk_in.status == AppointmentStatus.CHECKED_IN
-    assert locks == [("desk", walk_in.desk_id)]
+    assert locks == [("desk shared", walk_in.desk_id), desk_time(walk_in.desk_id, walk_in.start, walk_in.end)]
     assert_lock_order(locks)
 
 
@@ -148,7 +171,14 @@ def test_the_check_fails_on_another_order():
         assert_lock_order([("desk", 3), ("desk", 2)])
     with pytest.raises(AssertionError):
         assert_lock_order([("desk", 2), ("contact", "an@example.nl")])
+    with pytest.raises(AssertionError):  # a desk's cells before its row
+        assert_lock_order([("desk time", (2, 10, 11)), ("desk shared", 2)])
+    with pytest.raises(AssertionError):  # back to a lower desk's cells
+        assert_lock_order([("desk shared", 3), ("desk time", (3, 10, 11)), ("desk time", (2, 12, 13))])
     assert_lock_order([("other:x", ()), ("contact", "a"), ("desk", 2), ("desk", 3), ("appointment", 1)])
+    assert_lock_order(
+        [("contact", "a"), ("desk shared", 2), ("desk time", (2, 10, 11)), ("desk shared", 3), ("appointment", 1)]
+    )
 
 
 def test_appointments_at_the_same_desk_and_time_are_excluded_by_the_claim_in_step_with_the_constraint(

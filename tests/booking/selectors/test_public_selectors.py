@@ -1,7 +1,8 @@
 """Booking's selectors for other apps: rows with their place, counts, facts and the contact
 lock as a service. Each is checked against appointments that should and should not count."""
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
@@ -11,6 +12,8 @@ from booking.constants import AppointmentStatus, Channel
 from booking.selectors import (
     appointment_attribution_parts,
     appointment_booked_starts,
+    appointment_facts,
+    appointment_facts_known,
     appointment_get,
     appointment_ids_wanting_reminders,
     appointment_upcoming,
@@ -22,7 +25,7 @@ from booking.selectors import (
     products_by_ids,
     products_not_served_at_desk,
 )
-from booking.services import contact_serialised
+from booking.services import appointment_book, contact_serialised
 from tests.factories import AppointmentFactory, DeskFactory, LocationFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db
@@ -179,3 +182,26 @@ def test_attribution_parts_give_the_booking_moment_and_products_inside_one_query
     assert list(product_ids.values_list("product_id", flat=True)) == [product.pk]
     phone_at, _ = appointment_attribution_parts(phone.pk, online_only=True)
     assert Appointment.objects.annotate(at=phone_at).filter(pk=phone.pk).values("at").get()["at"] is None
+
+
+def test_the_facts_a_booking_hands_its_listeners_are_the_facts_read_back(django_assert_num_queries):
+    paspoort, brp = ProductFactory(name_nl="Paspoort"), ProductFactory(name_nl="Uittreksel BRP")
+    location = LocationFactory()
+    DeskFactory(location=location, products=[paspoort, brp])
+    day = timezone.localdate() + timedelta(days=7)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    start = datetime.combine(day, time(10), ZoneInfo("Europe/Amsterdam"))
+    products = [brp, paspoort]  # not in the model's order
+    appointment = appointment_book(
+        products=products, persons=1, location=location, start=start, name="An", email="an@example.nl"
+    )
+
+    with appointment_facts_known(appointment, products), django_assert_num_queries(0):
+        known = appointment_facts(appointment.pk)
+    with django_assert_num_queries(2):
+        read_back = appointment_facts(appointment.pk)
+
+    assert known == read_back
+    assert known.start.tzinfo == read_back.start.tzinfo
+    assert [p.pk for p in known.products] == [paspoort.pk, brp.pk]

@@ -8,7 +8,7 @@ from booking.models import Appointment
 from nudges.models import WaitlistOffer
 from nudges.waitlist.offers import waitlist_offer_accept
 from nudges.waitlist.services import waitlist_join
-from tests.locking import assert_lock_order, captured_locks
+from tests.locking import assert_lock_order, captured_locks, desk_time
 from tests.nudges.waitlist.test_waitlist import LATER_DAY, at, book, cancel, confirmed, paspoort, stadhuis, uittreksel  # noqa: F401
 
 
@@ -29,7 +29,8 @@ def test_accepting_an_offer_takes_booking_locks_in_booking_order(cancel, stadhui
     booking_locks = [lock for lock in locks if not lock[0].startswith("other:")]
     assert booking_locks == [
         ("contact", "verzetter@example.nl"),
-        ("desk", hold.desk_id),
+        ("desk shared", hold.desk_id),
+        desk_time(hold.desk_id, hold.start, hold.end),
         *sorted([("appointment", hold.pk), ("appointment", current.pk)]),
     ]
     assert locks[0][0] == f"other:{WaitlistOffer._meta.db_table}"
