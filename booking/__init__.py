@@ -16,7 +16,13 @@ Public surface: other apps import only these modules (``booking`` itself never i
   ``booking.dates`` (the window of dates any input may name).
 - Extension points, registered from ``AppConfig.ready``: ``booking.hooks`` (events),
   ``booking.flow`` (product step, page links), ``booking.retention`` (erasure steps),
-  ``booking.staff.permissions.register_nav`` (staff navigation).
+  ``booking.staff.permissions.register_nav`` (staff navigation), ``booking.staff.panels``
+  (panels on the desk and phone pages).
+- ``booking.staff.permissions``: the staff frame for any app's staff pages (``staff_required``,
+  ``user_can``, ``nav_items``, ``staff_render``); ``booking.staff.services``: the desk side's
+  writes (closures with their cancellations, walk-ins), used by demo data.
+- ``booking.cleaning`` (names and e-mail keys cleaned the one way every limit compares them) and
+  ``booking.knowledge`` (a product's facts per channel, the one source the KCC answers from).
 - ``booking.notifications`` (booking's own e-mails, rendered for an outbox) and
   ``booking.web`` (UI helpers for every app's pages: rate-limited page, form base, form
   errors, read-only admin base);

@@ -110,7 +110,7 @@ def _verified(request: HttpRequest, device) -> HttpResponse:
 
 
 def _staff_render(request, template, context):
-    from .views import staff_render
+    from .permissions import staff_render
 
     return staff_render(request, template, context)
 

@@ -4,7 +4,8 @@ Anonymous visitors go to the staff login page; a logged-in user without any of t
 permissions gets a 403 page. A citizen's manage token is never a credential here: staff pages
 look appointments up by reference and only for users with a staff permission.
 
-Public: ``staff_required``, ``user_can``, ``nav_items``, ``register_nav``.
+Public (other apps' staff pages use these too): ``staff_required``, ``user_can``, ``nav_items``,
+``register_nav`` and ``staff_render`` (a page in the staff frame, with the navigation).
 """
 
 from __future__ import annotations
@@ -70,3 +71,8 @@ def register_nav(url_name: str, label: StrOrPromise, *permissions: str) -> None:
 def nav_items(user) -> list[tuple[str, StrOrPromise]]:
     """(url name, label) of the staff pages this user may open."""
     return [(name, label) for name, label, perms in (*NAV, *_registered_nav) if user_can(user, *perms)]
+
+
+def staff_render(request: HttpRequest, template: str, context: dict | None = None, status: int = 200) -> HttpResponse:
+    context = {"nav": nav_items(request.user), **(context or {})}
+    return render(request, template, context, status=status)

@@ -24,9 +24,9 @@ from booking.web import add_domain_error
 from . import selectors, services
 from .forms import PhoneBookingForm, SearchForm, SlotSearchForm, StartForm
 from .panels import panels_for
-from .permissions import staff_required
+from .permissions import staff_render, staff_required
 from .roles import BOOK_BY_PHONE
-from .views import GET_POST, appointment_context, appointment_or_404, local_today, staff_render
+from .views import GET_POST, appointment_context, appointment_or_404, local_today
 
 
 @staff_required(BOOK_BY_PHONE)

@@ -35,9 +35,9 @@ from .forms import (
     ProductForm,
     parse_day,
 )
-from .permissions import staff_required
+from .permissions import staff_render, staff_required
 from .roles import MANAGE_PRODUCTS, PLAN_SCHEDULES, VIEW_CAPACITY
-from .views import local_today, staff_render
+from .views import local_today
 
 GET_POST = ["GET", "HEAD", "POST"]
 SAFE_METHODS = ("GET", "HEAD")

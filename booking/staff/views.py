@@ -38,17 +38,12 @@ from booking.web import add_domain_error
 from . import selectors, services
 from .forms import BoardFilterForm, ServedForm, WalkInForm
 from .panels import panels_for
-from .permissions import nav_items, staff_required, user_can
+from .permissions import staff_render, staff_required, user_can
 from .roles import BOOK_BY_PHONE, RUN_DESK
 
 GET_POST = ["GET", "HEAD", "POST"]
 BOARD_REFRESH_SECONDS = 30
 SESSION_LOCATION_KEY = "staff_location_id"
-
-
-def staff_render(request: HttpRequest, template: str, context: dict | None = None, status: int = 200) -> HttpResponse:
-    context = {"nav": nav_items(request.user), **(context or {})}
-    return render(request, template, context, status=status)
 
 
 def local_today() -> date:

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from booking import selectors as booking_selectors
 from booking.constants import Channel
-from booking.forms import AccessibleForm
+from booking.web import AccessibleForm
 
 from .constants import BoundKind
 

@@ -14,8 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from booking.staff.permissions import staff_required
-from booking.staff.views import staff_render
+from booking.staff.permissions import staff_render, staff_required
 from booking.web import add_domain_error
 from nudges.constants import Metric
 from nudges.exceptions import NudgeError
