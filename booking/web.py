@@ -10,7 +10,7 @@ booking's own views, forms or admin (public, see ``booking/__init__.py``).
 - ``add_domain_error``: the one place a domain error (any app's, ``booking.exceptions.DomainError``)
   becomes a form error.
 - ``ReadOnlyAdmin``: the admin base for rows the admin may show but never write (booking's
-  appointments and audit trail, nudges' append-only logs).
+  appointments and audit trail, other apps' append-only logs).
 """
 
 from __future__ import annotations
