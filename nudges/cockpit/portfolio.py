@@ -14,6 +14,9 @@ times the same factor; never a before/after difference:
   price, what a missed slot costs).
 
 Counts come from ``ExperimentCountsSnapshot`` (refreshed by the roll-up job) when there is one.
+The sample reached is the units exposed per arm as of that refresh, also for a running
+experiment whose analysis is already fixed (the effect is then computed on fewer units than
+have been reached: ``ArmEffect.n`` against ``ArmEffect.reached``).
 """
 
 from __future__ import annotations
@@ -25,18 +28,22 @@ from decimal import Decimal
 
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from booking import selectors as booking_selectors
-from nudges.constants import ExperimentStatus, Metric, Touchpoint
+from nudges.constants import COLLECTING_STATUSES, ExperimentStatus, Metric, Touchpoint
 from nudges.experiments import selectors as nudge_selectors
 from nudges.experiments import services as nudge_services
-from nudges.models import Experiment, ExperimentCountsSnapshot
+from nudges.models import Experiment, ExperimentCountsSnapshot, Exposure
 
 PER = 1000
 CACHE_SECONDS = 6 * 3600
 COUNTER_METRICS = {Metric.BOOKED, Metric.CONTINUED_TO_COUNTER, Metric.ATTENDED}
 ONLINE_METRICS = {Metric.CHOSE_ONLINE, Metric.COMPLETED_ONLINE}
+# In a snapshot's counts per variant: units exposed up to the refresh. Equal to ``n`` unless the
+# analysis is fixed while the experiment still collects (``n`` then stops at the fixed moment).
+REACHED = "reached"
 
 
 @dataclass(frozen=True)
@@ -54,7 +61,7 @@ class Interval:
 class ArmEffect:
     key: str
     principle: str
-    n: int
+    n: int  # units in the analysis (its denominator)
     rate: float | None
     effect: Interval | None  # difference against control, in proportion points
     p_adjusted: float | None
@@ -63,6 +70,7 @@ class ArmEffect:
     visits: Interval | None = None  # counter visits (or no-shows) freed per 1,000
     minutes: Interval | None = None
     euros: Interval | None = None
+    reached: int = 0  # units exposed to this variant so far (the sample reached)
 
     @property
     def effect_points(self) -> Interval | None:
@@ -79,11 +87,12 @@ class PortfolioRow:
     metric: str
     metric_label: str
     planned_per_arm: int | None
-    reached_per_arm: int  # the smallest arm
-    sample_reached: bool
+    reached_per_arm: int  # units exposed so far in the smallest arm, control included
+    sample_reached: bool  # every arm had its planned sample at the analysis moment
     verdict: str | None  # only where the planned sample was reached
     winner: str | None
     control_n: int
+    control_reached: int
     control_rate: float | None
     arms: list[ArmEffect] = field(default_factory=list)
     computed_at: datetime | None = None
@@ -96,6 +105,24 @@ class PortfolioRow:
     def is_no_show(self) -> bool:
         return self.metric == Metric.NO_SHOW
 
+    @property
+    def reached_share(self) -> float | None:
+        """The smallest arm's sample so far as a share of the planned sample (at most 1)."""
+        if not self.planned_per_arm:
+            return None
+        return min(self.reached_per_arm / self.planned_per_arm, 1.0)
+
+
+def _exposed_per_variant(experiment: Experiment, *, now: datetime) -> dict[int, int]:
+    """Units exposed per variant up to ``now`` (one grouped count on the (experiment, variant) index)."""
+    return dict(
+        Exposure.objects.filter(experiment=experiment, exposed_at__lte=now)
+        .values("variant_id")
+        .annotate(n=Count("pk"))
+        .values_list("variant_id", "n")
+        .order_by()
+    )
+
 
 def experiment_snapshots_refresh(*, now: datetime | None = None) -> int:
     """Recount every experiment that has started (one grouped query each) into its snapshot."""
@@ -106,6 +133,12 @@ def experiment_snapshots_refresh(*, now: datetime | None = None) -> int:
         # planned sample is there (fixed horizon), so the cockpit and that page agree.
         experiment = nudge_services.experiment_analysis_freeze(experiment=experiment, now=now)
         counts = nudge_selectors.experiment_counts_as_analysed(experiment, now=now)
+        if experiment.analysis_frozen_at is not None and experiment.status in COLLECTING_STATUSES:
+            # Still collecting after the analysis was fixed: the sample reached goes on growing.
+            for variant_id, exposed in _exposed_per_variant(experiment, now=now).items():
+                counts.setdefault(variant_id, {})[REACHED] = exposed
+        for row in counts.values():
+            row.setdefault(REACHED, row.get("n", 0))
         with transaction.atomic():
             ExperimentCountsSnapshot.objects.update_or_create(
                 experiment=experiment,
@@ -205,7 +238,11 @@ def portfolio(*, metric_override: str | None = None) -> list[PortfolioRow]:
             )
             _translate(item, metric, experiment.touchpoint, minutes, saving, counter_cost)
             arms.append(item)
+        reached = _reached(results.variants, results.counts)
+        for item in arms:
+            item.reached = reached.get(item.key, 0)
         control = analysis.control
+        control_key = next((v.key for v in results.variants if v.is_control), None)
         rows.append(
             PortfolioRow(
                 experiment=experiment,
@@ -215,18 +252,25 @@ def portfolio(*, metric_override: str | None = None) -> list[PortfolioRow]:
                 metric=metric,
                 metric_label=str(Metric(metric).label),
                 planned_per_arm=analysis.planned_per_arm,
-                reached_per_arm=min((a.n for a in analysis.arms), default=0),
+                reached_per_arm=min(reached.values(), default=0),
                 sample_reached=analysis.sample_reached,
                 # Only the final (fixed-horizon) analysis gives a verdict, guardrails included.
                 verdict=results.verdict if results.final else None,
                 winner=results.winner if results.final else None,
                 control_n=control.n if control else 0,
+                control_reached=reached.get(control_key, 0) if control_key else 0,
                 control_rate=control.rate if control else None,
                 arms=arms,
                 computed_at=snapshot.computed_at if snapshot else results.computed_at,
             )
         )
     return rows
+
+
+def _reached(variants, counts: dict[int, dict[str, int]]) -> dict[str, int]:
+    """Units exposed per variant key so far: the snapshot's ``reached``, else the counted ``n``
+    (live counts, or a snapshot from before ``reached`` was kept)."""
+    return {v.key: counts.get(v.pk, {}).get(REACHED, counts.get(v.pk, {}).get("n", 0)) for v in variants}
 
 
 def forest_rows(rows: list[PortfolioRow]) -> list[tuple[str, float, float, float]]:
