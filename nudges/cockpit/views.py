@@ -86,7 +86,7 @@ def _periods_back(period: str) -> int:
 
 
 def _label(period: str, start) -> str:
-    return date_format(start, "M Y") if period == mix.MONTH else _("wk %(w)s") % {"w": start.isocalendar()[1]}
+    return date_format(start, "F Y") if period == mix.MONTH else _("wk %(w)s") % {"w": start.isocalendar()[1]}
 
 
 @cockpit_required
