@@ -273,6 +273,26 @@ def _reached(variants, counts: dict[int, dict[str, int]]) -> dict[str, int]:
     return {v.key: counts.get(v.pk, {}).get(REACHED, counts.get(v.pk, {}).get("n", 0)) for v in variants}
 
 
+@dataclass(frozen=True)
+class VerdictSummary:
+    """How many experiments work, show no demonstrable difference, do harm, or have no verdict yet."""
+
+    works: int
+    no_difference: int
+    worse: int
+    pending: int
+
+
+def verdict_summary(rows: list[PortfolioRow]) -> VerdictSummary:
+    verdicts = [row.verdict for row in rows]
+    return VerdictSummary(
+        works=verdicts.count("winner"),
+        no_difference=verdicts.count("no_difference"),
+        worse=verdicts.count("worse"),
+        pending=sum(v not in ("winner", "no_difference", "worse") for v in verdicts),
+    )
+
+
 def forest_rows(rows: list[PortfolioRow]) -> list[tuple[str, float, float, float]]:
     """(label, effect, low, high) in percentage points, for the forest plot."""
     return [

@@ -21,7 +21,7 @@ from nudges.constants import Metric
 from nudges.exceptions import NudgeError
 
 from . import charts, exports, mix, portfolio, selectors, services, tables
-from .constants import MANAGE_POLICY, BoundStatus
+from .constants import FRAME_QUESTIONS, MANAGE_POLICY, BoundStatus
 from .forms import BoundForm, WhatIfForm
 
 cockpit_required = staff_required(MANAGE_POLICY)
@@ -52,11 +52,26 @@ def frame(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Kader vastgelegd. De nieuwe grens geldt vanaf de volgende meting."))
             return redirect("nudges:cockpit-frame")
     rows = selectors.bound_monitor()
+    groups = [
+        {
+            "anchor": anchor,
+            "title": title,
+            "question": question,
+            "rows": [r for r in rows if r.bound.kind in kinds],
+        }
+        for anchor, title, question, kinds in FRAME_QUESTIONS
+    ]
+    for group in groups:
+        group["breached"] = sum(r.status == BoundStatus.BREACHED for r in group["rows"])
+        group["unknown"] = sum(r.status == BoundStatus.UNKNOWN for r in group["rows"])
+    achieved = portfolio.portfolio_cached()
     return cockpit_render(
         request,
         "nudges/cockpit/frame.html",
         {
             "rows": rows,
+            "groups": groups,
+            "nudge_summary": portfolio.verdict_summary(achieved),
             "form": form,
             "summary": form.error_summary(),
             "history": selectors.bound_history(limit=50),
