@@ -62,7 +62,8 @@ def frame(request: HttpRequest) -> HttpResponse:
         for anchor, title, question, kinds in FRAME_QUESTIONS
     ]
     for group in groups:
-        group["breached"] = sum(r.status == BoundStatus.BREACHED for r in group["rows"])
+        group["breached_rows"] = [r for r in group["rows"] if r.status == BoundStatus.BREACHED]
+        group["breached"] = len(group["breached_rows"])
         group["unknown"] = sum(r.status == BoundStatus.UNKNOWN for r in group["rows"])
     achieved = portfolio.portfolio_cached()
     return cockpit_render(

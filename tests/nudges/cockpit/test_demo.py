@@ -2,7 +2,7 @@
 moved about five points of visitors from the counter to the online route against its own
 control, a pilot with no effect (neither on its primary measure nor on its guardrail), a
 reminder wording that lowered no-shows, and one breached bound (the passport lead time at
-Wijkkantoor Noord, its alert queued)."""
+Wijkkantoor Noord, its alert queued); satisfaction per channel is there to be measured."""
 
 from __future__ import annotations
 
@@ -40,6 +40,10 @@ def test_the_demo_cockpit_on_first_run(client):
     ]
     assert breached[0].value > breached[0].version.limit == 10
     assert ScheduledMessage.objects.filter(kind=MessageKind.BOUND_BREACH).count() == 2  # manager and beheerder
+    # Satisfaction is measured too: e-mail close to the floor, the gap to the best channel within.
+    floor = next(r for r in rows.values() if r.bound.kind == BoundKind.SATISFACTION_FLOOR)
+    gap = next(r for r in rows.values() if r.bound.kind == BoundKind.SATISFACTION_GAP)
+    assert (floor.status, floor.detail, gap.status) == (BoundStatus.CLOSE, "e-mail", BoundStatus.WITHIN)
 
     by_name = {row.experiment.name: row for row in portfolio.portfolio()}
     # 1. Attractive: counter bookings 5.2 points down against control, the visitors went online.
