@@ -30,6 +30,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
+from django.utils.text import Truncator
 
 from booking import selectors as booking_selectors
 from nudges.constants import COLLECTING_STATUSES, ExperimentStatus, Metric, Touchpoint
@@ -296,7 +297,12 @@ def verdict_summary(rows: list[PortfolioRow]) -> VerdictSummary:
 def forest_rows(rows: list[PortfolioRow]) -> list[tuple[str, float, float, float]]:
     """(label, effect, low, high) in percentage points, for the forest plot."""
     return [
-        (f"{row.experiment.name[:40]}: {arm.key}", arm.effect.value * 100, arm.effect.low * 100, arm.effect.high * 100)
+        (
+            f"{Truncator(row.experiment.name).words(6)}: {arm.key}",
+            arm.effect.value * 100,
+            arm.effect.low * 100,
+            arm.effect.high * 100,
+        )
         for row in rows
         for arm in row.arms
         if arm.effect is not None
