@@ -21,7 +21,7 @@ from playwright.sync_api import sync_playwright
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "docs" / "screenshots"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-PASSWORD = "kanaalwijzer-demo"
+PASSWORD = "kanaalwijzer-demo"  # noqa: S105 - the demo's published password (README)
 PAGES = [
     ("cockpit-kaders", "/medewerkers/cockpit/"),
     ("cockpit-kanaalmix", "/medewerkers/cockpit/kanalen/?period=week"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urlencode
 
@@ -25,6 +26,29 @@ from .constants import FRAME_QUESTIONS, MANAGE_POLICY, BoundStatus
 from .forms import BoundForm, WhatIfForm
 
 cockpit_required = staff_required(MANAGE_POLICY)
+
+
+@dataclass
+class FrameGroup:
+    """The bounds that answer one of the manager's questions (``FRAME_QUESTIONS``)."""
+
+    anchor: str
+    title: str
+    question: str
+    rows: list[selectors.BoundRow]
+
+    @property
+    def breached_rows(self) -> list[selectors.BoundRow]:
+        return [r for r in self.rows if r.status == BoundStatus.BREACHED]
+
+    @property
+    def breached(self) -> int:
+        return len(self.breached_rows)
+
+    @property
+    def unknown(self) -> int:
+        return sum(r.status == BoundStatus.UNKNOWN for r in self.rows)
+
 
 PAGES = (
     ("nudges:cockpit-frame", gettext_lazy("Kaders")),
@@ -53,18 +77,9 @@ def frame(request: HttpRequest) -> HttpResponse:
             return redirect("nudges:cockpit-frame")
     rows = selectors.bound_monitor()
     groups = [
-        {
-            "anchor": anchor,
-            "title": title,
-            "question": question,
-            "rows": [r for r in rows if r.bound.kind in kinds],
-        }
+        FrameGroup(anchor, str(title), str(question), [r for r in rows if r.bound.kind in kinds])
         for anchor, title, question, kinds in FRAME_QUESTIONS
     ]
-    for group in groups:
-        group["breached_rows"] = [r for r in group["rows"] if r.status == BoundStatus.BREACHED]
-        group["breached"] = len(group["breached_rows"])
-        group["unknown"] = sum(r.status == BoundStatus.UNKNOWN for r in group["rows"])
     achieved = portfolio.portfolio_cached()
     return cockpit_render(
         request,
