@@ -42,6 +42,10 @@ class FrameGroup:
         return [r for r in self.rows if r.status == BoundStatus.BREACHED]
 
     @property
+    def close_rows(self) -> list[selectors.BoundRow]:
+        return [r for r in self.rows if r.status == BoundStatus.CLOSE]
+
+    @property
     def breached(self) -> int:
         return len(self.breached_rows)
 
@@ -206,6 +210,7 @@ def cost(request: HttpRequest) -> HttpResponse:
             "summary": form.error_summary(),
             "what_if": what_if,
             "most_expensive": max(shown, key=lambda r: r.cost, default=None),
+            "cheaper": mix.cheaper_online(table),
             "export_query": urlencode({"period": period}),
         },
         status=400 if form.is_bound and not form.is_valid() else 200,

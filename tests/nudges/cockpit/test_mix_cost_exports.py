@@ -100,6 +100,21 @@ def test_what_if_uses_the_measured_volumes(volumes):
     assert result.online_share_then == pytest.approx(16 / 45)
 
 
+def test_the_cost_page_says_where_costs_can_go_down(client, manager, volumes):
+    passport = ProductFactory(code="paspoort", requires_presence=True, cost_counter=Decimal("80.00"))
+    contacts("balie", 12, days_ago=(timezone.localdate() - volumes).days - 1, product=passport.code, prefix="pp")
+    rollups_refresh(date_from=volumes, date_to=timezone.localdate())
+    table = mix.cost_table(date_from=volumes, date_to=volumes + timedelta(days=6))
+    # The extract: 30 counter contacts × (12 − 7); the passport needs presence, so it is not listed.
+    assert [(c.product_code, c.counter_contacts, c.at_most) for c in mix.cheaper_online(table)] == [
+        ("uittreksel-brp", 30, Decimal("150.00"))
+    ]
+    client.force_login(manager)
+    body = client.get(reverse("nudges:cockpit-cost"), {"period": "week"}).content.decode()
+    assert "Waar kan het goedkoper?" in body and "30 baliecontacten, online € 5,00 goedkoper per contact" in body
+    assert "hooguit € 150,00" in body and "product=uittreksel-brp&amp;percent=20#rekenhulp" in body
+
+
 def test_rollups_rebuild_the_same_rows_when_run_twice(volumes):
     from nudges.models import DailyContactVolume
 
