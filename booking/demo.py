@@ -139,7 +139,8 @@ LOCATIONS: list[dict[str, Any]] = [
         "postcode": "1235 CD",
         "city": "Voorbeeldstad",
         "desks": {
-            "Balie A": ["paspoort", "id-kaart", "uittreksel-brp", "verhuizing"],
+            # Balie B has the station for travel documents and licences (photo, fingerprints).
+            "Balie A": ["uittreksel-brp", "verhuizing"],
             "Balie B": ["paspoort", "id-kaart", "rijbewijs", "uittreksel-brp", "verhuizing"],
         },
         "late_thursday": False,

@@ -23,6 +23,7 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from . import hooks
@@ -106,7 +107,7 @@ def _validate_request(
     last_day = now.astimezone(local_tz()).date() + timedelta(days=min(p.booking_horizon_days for p in products))
     if start.astimezone(local_tz()).date() > last_day:
         raise InvalidRequest(
-            _("U kunt tot en met %(day)s een afspraak maken.") % {"day": last_day.strftime("%d-%m-%Y")},
+            _("U kunt tot en met %(day)s een afspraak maken.") % {"day": date_format(last_day, "j F Y")},
             field="start",
         )
     # In UTC: aware arithmetic in a zone with DST is wall-clock arithmetic, which would make

@@ -15,6 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
@@ -244,10 +245,10 @@ def holiday(request: HttpRequest, location_id: int, day: str) -> HttpResponse:
             services.holiday_open(
                 actor=request.user, location=location, day=when, note=form.cleaned_data.get("note", "")
             )
-            messages.success(request, _("%(day)s is nu open.") % {"day": when.strftime("%d-%m-%Y")})
+            messages.success(request, _("%(day)s is nu open.") % {"day": date_format(when, "j F Y")})
         else:
             services.holiday_close(actor=request.user, location=location, day=when)
-            messages.success(request, _("%(day)s is nu gesloten.") % {"day": when.strftime("%d-%m-%Y")})
+            messages.success(request, _("%(day)s is nu gesloten.") % {"day": date_format(when, "j F Y")})
     except BookingError as exc:
         return _schedule_page(request, location, summary=_error_summary(str(exc.message)), status=409)
     return _to_schedule(location.pk, "feestdagen")

@@ -55,3 +55,33 @@ class BoundStatus(models.TextChoices):
     CLOSE = "close", _("Dichtbij de grens")
     BREACHED = "breached", _("Overschreden")
     UNKNOWN = "unknown", _("Nog geen gegevens")
+
+
+# The policy frame answers three of the manager's five questions (issue 13); the frame page
+# shows its bounds per question: (anchor, heading, question, kinds).
+FRAME_QUESTIONS = (
+    (
+        "minimale-dienstverlening",
+        _("Minimale dienstverlening aan de balie"),
+        _("Welke minimale dienstverlening houdt de balie voor wie het niet online kan, en lukt dat?"),
+        (BoundKind.SERVICE_PRESENCE, BoundKind.SERVICE_EXEMPT, BoundKind.WALKIN_CAPACITY),
+    ),
+    (
+        "ongemak",
+        _("Acceptabel ongemak"),
+        _("Hoeveel ongemak is acceptabel op de andere kanalen: hoe lang wachten op een balieafspraak?"),
+        (BoundKind.LEAD_TIME, BoundKind.NOT_HANDLED),
+    ),
+    (
+        "tevredenheid",
+        _("Tevredenheid per kanaal"),
+        _("Hoeveel lager mag de tevredenheid zijn, en op welk kanaal?"),
+        (BoundKind.SATISFACTION_FLOOR, BoundKind.SATISFACTION_GAP),
+    ),
+    (
+        "leges",
+        _("Leges en kostprijs"),
+        _("Zijn de leges nergens hoger dan de kostprijs?"),
+        (BoundKind.COST_RULE,),
+    ),
+)

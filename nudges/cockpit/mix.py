@@ -201,6 +201,42 @@ def cost_table(*, date_from: date, date_to: date) -> CostTable:
     return CostTable(date_from, date_to, [(c.code, c.name) for c in channels], rows)
 
 
+@dataclass(frozen=True)
+class Cheaper:
+    """Where costs can go down: a product with an online route that is cheaper than the counter."""
+
+    product_code: str
+    product_name: str
+    counter_contacts: int
+    difference: Decimal  # counter minus online cost price, per contact
+    at_most: Decimal  # over the period, if every counter contact had gone online
+
+
+def cheaper_online(table: CostTable) -> list[Cheaper]:
+    """Products with an online route whose online cost price is below the counter's, by what the
+    period's counter contacts would have saved at most had they all gone online; largest first.
+    (The calculator gives a realistic share; presence-required products are never listed.)"""
+    facts = {p.code: p for p in booking_selectors.product_facts()}
+    codes = [code for code, _name in table.channels]
+    if COUNTER_CHANNEL not in codes:
+        return []
+    counter = codes.index(COUNTER_CHANNEL)
+    found = []
+    for row in table.rows:
+        fact = facts.get(row.product_code)
+        if fact is None or not fact.has_online_alternative or fact.requires_presence:
+            continue
+        counter_cost, online_cost = fact.costs.get("counter"), fact.costs.get("online")
+        contacts = row.cells[counter].contacts
+        if counter_cost is None or online_cost is None or counter_cost <= online_cost or not contacts:
+            continue
+        difference = counter_cost - online_cost
+        found.append(
+            Cheaper(fact.code, fact.name, contacts, difference, (difference * contacts).quantize(Decimal("0.01")))
+        )
+    return sorted(found, key=lambda c: c.at_most, reverse=True)
+
+
 @dataclass
 class WhatIf:
     product_code: str

@@ -14,6 +14,9 @@ times the same factor; never a before/after difference:
   price, what a missed slot costs).
 
 Counts come from ``ExperimentCountsSnapshot`` (refreshed by the roll-up job) when there is one.
+The sample reached is the units exposed per arm as of that refresh, also for a running
+experiment whose analysis is already fixed (the effect is then computed on fewer units than
+have been reached: ``ArmEffect.n`` against ``ArmEffect.reached``).
 """
 
 from __future__ import annotations
@@ -25,10 +28,12 @@ from decimal import Decimal
 
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone
+from django.utils.text import Truncator
 
 from booking import selectors as booking_selectors
-from nudges.constants import ExperimentStatus, Metric, Touchpoint
+from nudges.constants import COLLECTING_STATUSES, ExperimentStatus, Metric, Touchpoint
 from nudges.experiments import results as nudge_results
 from nudges.experiments import selectors as nudge_selectors
 from nudges.experiments import services as nudge_services
@@ -38,6 +43,9 @@ PER = 1000
 CACHE_SECONDS = 6 * 3600
 COUNTER_METRICS = {Metric.BOOKED, Metric.CONTINUED_TO_COUNTER, Metric.ATTENDED}
 ONLINE_METRICS = {Metric.CHOSE_ONLINE, Metric.COMPLETED_ONLINE}
+# In a snapshot's counts per variant: units exposed up to the refresh. Equal to ``n`` unless the
+# analysis is fixed while the experiment still collects (``n`` then stops at the fixed moment).
+REACHED = "reached"
 
 
 @dataclass(frozen=True)
@@ -55,7 +63,7 @@ class Interval:
 class ArmEffect:
     key: str
     principle: str
-    n: int
+    n: int  # units in the analysis (its denominator)
     rate: float | None
     effect: Interval | None  # difference against control, in proportion points
     p_adjusted: float | None
@@ -64,6 +72,7 @@ class ArmEffect:
     visits: Interval | None = None  # counter visits (or no-shows) freed per 1,000
     minutes: Interval | None = None
     euros: Interval | None = None
+    reached: int = 0  # units exposed to this variant so far (the sample reached)
 
     @property
     def effect_points(self) -> Interval | None:
@@ -80,11 +89,12 @@ class PortfolioRow:
     metric: str
     metric_label: str
     planned_per_arm: int | None
-    reached_per_arm: int  # the smallest arm
-    sample_reached: bool
+    reached_per_arm: int  # units exposed so far in the smallest arm, control included
+    sample_reached: bool  # every arm had its planned sample at the analysis moment
     verdict: str | None  # only where the planned sample was reached
     winner: str | None
     control_n: int
+    control_reached: int
     control_rate: float | None
     arms: list[ArmEffect] = field(default_factory=list)
     computed_at: datetime | None = None
@@ -96,6 +106,24 @@ class PortfolioRow:
     @property
     def is_no_show(self) -> bool:
         return self.metric == Metric.NO_SHOW
+
+    @property
+    def reached_share(self) -> float | None:
+        """The smallest arm's sample so far as a share of the planned sample (at most 1)."""
+        if not self.planned_per_arm:
+            return None
+        return min(self.reached_per_arm / self.planned_per_arm, 1.0)
+
+
+def _exposed_per_variant(experiment: Experiment, *, now: datetime) -> dict[int, int]:
+    """Units exposed per variant up to ``now`` (one grouped count on the (experiment, variant) index)."""
+    return dict(
+        Exposure.objects.filter(experiment=experiment, exposed_at__lte=now)
+        .values("variant_id")
+        .annotate(n=Count("pk"))
+        .values_list("variant_id", "n")
+        .order_by()
+    )
 
 
 def _rows_until(experiment: Experiment, until: datetime) -> int:
@@ -123,9 +151,22 @@ def experiment_snapshots_refresh(*, now: datetime | None = None) -> int:
         as_of, stored = nudge_results.analysis_moment(experiment, now=now)
         rows = _rows_until(experiment, as_of) if stored else None
         snapshot = snapshots.get(experiment.pk)
-        if rows is not None and snapshot and (snapshot.analysed_until, snapshot.rows_counted) == (as_of, rows):
+        unchanged = bool(
+            rows is not None and snapshot and (snapshot.analysed_until, snapshot.rows_counted) == (as_of, rows)
+        )
+        # Still collecting after the analysis was fixed: the sample reached goes on growing.
+        still_collecting = experiment.analysis_frozen_at is not None and experiment.status in COLLECTING_STATUSES
+        if unchanged and not still_collecting:
             continue
-        counts = nudge_results.experiment_counts_as_analysed(experiment, now=now)
+        if unchanged and snapshot is not None:
+            counts = {int(k): v for k, v in snapshot.counts.items()}
+        else:
+            counts = nudge_results.experiment_counts_as_analysed(experiment, now=now)
+        if still_collecting:
+            for variant_id, exposed in _exposed_per_variant(experiment, now=now).items():
+                counts.setdefault(variant_id, {})[REACHED] = exposed
+        for row in counts.values():
+            row.setdefault(REACHED, row.get("n", 0))
         with transaction.atomic():
             ExperimentCountsSnapshot.objects.update_or_create(
                 experiment=experiment,
@@ -230,7 +271,11 @@ def portfolio(*, metric_override: str | None = None) -> list[PortfolioRow]:
             )
             _translate(item, metric, experiment.touchpoint, minutes, saving, counter_cost)
             arms.append(item)
+        reached = _reached(results.variants, results.counts)
+        for item in arms:
+            item.reached = reached.get(item.key, 0)
         control = analysis.control
+        control_key = next((v.key for v in results.variants if v.is_control), None)
         rows.append(
             PortfolioRow(
                 experiment=experiment,
@@ -240,12 +285,13 @@ def portfolio(*, metric_override: str | None = None) -> list[PortfolioRow]:
                 metric=metric,
                 metric_label=str(Metric(metric).label),
                 planned_per_arm=analysis.planned_per_arm,
-                reached_per_arm=min((a.n for a in analysis.arms), default=0),
+                reached_per_arm=min(reached.values(), default=0),
                 sample_reached=analysis.sample_reached,
                 # Only the final (fixed-horizon) analysis gives a verdict, guardrails included.
                 verdict=results.verdict if results.final else None,
                 winner=results.winner if results.final else None,
                 control_n=control.n if control else 0,
+                control_reached=reached.get(control_key, 0) if control_key else 0,
                 control_rate=control.rate if control else None,
                 arms=arms,
                 computed_at=snapshot.computed_at if snapshot else results.computed_at,
@@ -254,10 +300,41 @@ def portfolio(*, metric_override: str | None = None) -> list[PortfolioRow]:
     return rows
 
 
+def _reached(variants, counts: dict[int, dict[str, int]]) -> dict[str, int]:
+    """Units exposed per variant key so far: the snapshot's ``reached``, else the counted ``n``
+    (live counts, or a snapshot from before ``reached`` was kept)."""
+    return {v.key: counts.get(v.pk, {}).get(REACHED, counts.get(v.pk, {}).get("n", 0)) for v in variants}
+
+
+@dataclass(frozen=True)
+class VerdictSummary:
+    """How many experiments work, show no demonstrable difference, do harm, or have no verdict yet."""
+
+    works: int
+    no_difference: int
+    worse: int
+    pending: int
+
+
+def verdict_summary(rows: list[PortfolioRow]) -> VerdictSummary:
+    verdicts = [row.verdict for row in rows]
+    return VerdictSummary(
+        works=verdicts.count("winner"),
+        no_difference=verdicts.count("no_difference"),
+        worse=verdicts.count("worse"),
+        pending=sum(v not in ("winner", "no_difference", "worse") for v in verdicts),
+    )
+
+
 def forest_rows(rows: list[PortfolioRow]) -> list[tuple[str, float, float, float]]:
     """(label, effect, low, high) in percentage points, for the forest plot."""
     return [
-        (f"{row.experiment.name[:40]}: {arm.key}", arm.effect.value * 100, arm.effect.low * 100, arm.effect.high * 100)
+        (
+            f"{Truncator(row.experiment.name).words(6)}: {arm.key}",
+            arm.effect.value * 100,
+            arm.effect.low * 100,
+            arm.effect.high * 100,
+        )
         for row in rows
         for arm in row.arms
         if arm.effect is not None

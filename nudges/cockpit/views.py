@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urlencode
 
@@ -20,10 +21,37 @@ from nudges.constants import Metric
 from nudges.exceptions import NudgeError
 
 from . import charts, exports, mix, portfolio, selectors, services, tables
-from .constants import MANAGE_POLICY, BoundStatus
+from .constants import FRAME_QUESTIONS, MANAGE_POLICY, BoundStatus
 from .forms import BoundForm, WhatIfForm
 
 cockpit_required = staff_required(MANAGE_POLICY)
+
+
+@dataclass
+class FrameGroup:
+    """The bounds that answer one of the manager's questions (``FRAME_QUESTIONS``)."""
+
+    anchor: str
+    title: str
+    question: str
+    rows: list[selectors.BoundRow]
+
+    @property
+    def breached_rows(self) -> list[selectors.BoundRow]:
+        return [r for r in self.rows if r.status == BoundStatus.BREACHED]
+
+    @property
+    def close_rows(self) -> list[selectors.BoundRow]:
+        return [r for r in self.rows if r.status == BoundStatus.CLOSE]
+
+    @property
+    def breached(self) -> int:
+        return len(self.breached_rows)
+
+    @property
+    def unknown(self) -> int:
+        return sum(r.status == BoundStatus.UNKNOWN for r in self.rows)
+
 
 PAGES = (
     ("nudges:cockpit-frame", gettext_lazy("Kaders")),
@@ -51,11 +79,18 @@ def frame(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Kader vastgelegd. De nieuwe grens geldt vanaf de volgende meting."))
             return redirect("nudges:cockpit-frame")
     rows = selectors.bound_monitor()
+    groups = [
+        FrameGroup(anchor, str(title), str(question), [r for r in rows if r.bound.kind in kinds])
+        for anchor, title, question, kinds in FRAME_QUESTIONS
+    ]
+    achieved = portfolio.portfolio_cached()
     return cockpit_render(
         request,
         "nudges/cockpit/frame.html",
         {
             "rows": rows,
+            "groups": groups,
+            "nudge_summary": portfolio.verdict_summary(achieved),
             "form": form,
             "summary": form.error_summary(),
             "history": selectors.bound_history(limit=50),
@@ -85,7 +120,7 @@ def _periods_back(period: str) -> int:
 
 
 def _label(period: str, start) -> str:
-    return date_format(start, "M Y") if period == mix.MONTH else _("wk %(w)s") % {"w": start.isocalendar()[1]}
+    return date_format(start, "F Y") if period == mix.MONTH else _("wk %(w)s") % {"w": start.isocalendar()[1]}
 
 
 @cockpit_required
@@ -174,6 +209,7 @@ def cost(request: HttpRequest) -> HttpResponse:
             "summary": form.error_summary(),
             "what_if": what_if,
             "most_expensive": max(shown, key=lambda r: r.cost, default=None),
+            "cheaper": mix.cheaper_online(table),
             "export_query": urlencode({"period": period}),
         },
         status=400 if form.is_bound and not form.is_valid() else 200,

@@ -1,18 +1,24 @@
-"""The demo tells the truth: on first run the cockpit shows a breached bound (and its alert is
-queued), an Attractive variant that moved about five points online against its own control,
-a pilot without a demonstrable effect on its primary measure (but harm on a guardrail), and a reminder wording that lowered no-shows."""
+"""The demo tells the truth, as the cockpit shows it on first run: an Attractive variant that
+moved about five points of visitors from the counter to the online route against its own
+control, a pilot with no effect (neither on its primary measure nor on its guardrail), a
+reminder wording that lowered no-shows, and one breached bound (the passport lead time at
+Wijkkantoor Noord, its alert queued); satisfaction per channel is there to be measured."""
 
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.urls import reverse
 
 from booking.availability import invalidate_availability
 from booking.staff.services import closures
 from nudges.cockpit import portfolio, selectors
-from nudges.cockpit.constants import BoundStatus
+from nudges.cockpit.constants import BoundKind, BoundStatus
 from nudges.cockpit.demo import ATTRACTIVE_NAME, REMINDER_COST_NAME
 from nudges.constants import MessageKind, Metric
+from nudges.demo import PILOT_NAME
+from nudges.experiments.selectors import experiment_results
 from nudges.models import ScheduledMessage
 
 pytestmark = pytest.mark.django_db
@@ -25,29 +31,55 @@ def closures_commit_at_once(monkeypatch):
     monkeypatch.setattr(closures, "invalidate_on_commit", invalidate_availability)
 
 
-def test_the_demo_cockpit_on_first_run():
+def test_the_demo_cockpit_on_first_run(client):
     call_command("seed_demo", verbosity=0)
     rows = {(r.bound.kind, r.scope): r for r in selectors.bound_monitor()}
     breached = [r for r in rows.values() if r.status == BoundStatus.BREACHED]
-    assert [(r.bound.product_code, r.location_name) for r in breached] == [("rijbewijs", "Wijkkantoor Noord")]
+    assert [(r.bound.kind, r.bound.product_code, r.location_name) for r in breached] == [
+        (BoundKind.LEAD_TIME, "paspoort", "Wijkkantoor Noord")
+    ]
+    assert breached[0].value > breached[0].version.limit == 10
     assert ScheduledMessage.objects.filter(kind=MessageKind.BOUND_BREACH).count() == 2  # manager and beheerder
+    # Satisfaction is measured too: e-mail close to the floor, the gap to the best channel within.
+    floor = next(r for r in rows.values() if r.bound.kind == BoundKind.SATISFACTION_FLOOR)
+    gap = next(r for r in rows.values() if r.bound.kind == BoundKind.SATISFACTION_GAP)
+    assert (floor.status, floor.detail, gap.status) == (BoundStatus.CLOSE, "e-mail", BoundStatus.WITHIN)
 
     by_name = {row.experiment.name: row for row in portfolio.portfolio()}
+    # 1. Attractive: counter bookings 5.2 points down against control, the visitors went online.
     attractive = by_name[ATTRACTIVE_NAME]
     assert attractive.verdict == "winner"
     [arm] = attractive.arms
-    assert arm.effect.value == pytest.approx(-0.052)  # counter bookings down 5.2 points
-    assert arm.visits.low > 0
-    pilot = next(row for name, row in by_name.items() if name.startswith("Pilot"))
-    # No demonstrable effect on its primary measure; the experiment's verdict is "worse" because
-    # the direct link demonstrably raised no-shows (a guardrail), as its conclusion says.
+    assert arm.principle.startswith("Attractive")
+    assert arm.effect.value == pytest.approx(-0.052)
+    assert arm.effect.high < 0 and arm.visits.low > 0
+    online = experiment_results(attractive.experiment).descriptive
+    [chose_online] = [m for m in online if m.metric == Metric.CHOSE_ONLINE]
+    rates = {a.key: a.rate for a in chose_online.analysis.arms}
+    assert rates == {"controle": 0, "digitale-korting": pytest.approx(0.052)}
+
+    # 2. The pilot: no demonstrable effect, on its primary measure nor on its no-show guardrail.
+    pilot = by_name[PILOT_NAME]
     [pilot_arm] = pilot.arms
-    assert pilot_arm.verdict == "no_difference"
-    assert pilot.verdict == "worse"
+    assert pilot_arm.verdict == "no_difference" and pilot.verdict == "no_difference"
+    pilot_results = experiment_results(pilot.experiment)
+    assert pilot_results.final and pilot_results.harmed_on == []
+    assert [g.analysis.verdict for g in pilot_results.guardrails] == ["no_difference"]
+
+    # 3. The reminder that says what a missed appointment costs lowered no-shows.
     reminder = next(
         r for r in portfolio.portfolio(metric_override=Metric.NO_SHOW) if r.experiment.name == REMINDER_COST_NAME
     )
     assert reminder.arms[0].verdict == "better" and reminder.arms[0].effect.value == pytest.approx(-0.018)
+
+    # What the manager sees on the cockpit's pages.
+    manager = get_user_model().objects.get(username="manager")
+    client.force_login(manager)
+    home = client.get(reverse("nudges:cockpit-frame")).content.decode()
+    assert "1 kader is overschreden" in home and "Paspoort, Wijkkantoor Noord" in home
+    achieved = client.get(reverse("nudges:cockpit-nudges")).content.decode()
+    assert achieved.count("Werkt: beter dan controle") == 3  # attractive, and the reminder in both tables
+    assert "Geen aantoonbaar verschil" in achieved and "Slechter dan controle" not in achieved
 
     # Idempotent: a second run adds nothing and alerts nobody again.
     call_command("seed_demo", verbosity=0)

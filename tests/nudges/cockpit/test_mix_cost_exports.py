@@ -9,18 +9,21 @@ import io
 import re
 import shutil
 import subprocess
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 import openpyxl
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import date_format
 
 from nudges.channels.services import ContactInput, contacts_import
 from nudges.cockpit import mix
 from nudges.cockpit.rollups import rollups_refresh
+from nudges.models import Experiment
 from tests.factories import ProductFactory
+from tests.nudges.conftest import build_experiment
 
 pytestmark = pytest.mark.django_db
 
@@ -98,6 +101,21 @@ def test_what_if_uses_the_measured_volumes(volumes):
     assert result.minutes_freed == Decimal(60)
     assert result.online_share_now == pytest.approx(10 / 45)
     assert result.online_share_then == pytest.approx(16 / 45)
+
+
+def test_the_cost_page_says_where_costs_can_go_down(client, manager, volumes):
+    passport = ProductFactory(code="paspoort", requires_presence=True, cost_counter=Decimal("80.00"))
+    contacts("balie", 12, days_ago=(timezone.localdate() - volumes).days - 1, product=passport.code, prefix="pp")
+    rollups_refresh(date_from=volumes, date_to=timezone.localdate())
+    table = mix.cost_table(date_from=volumes, date_to=volumes + timedelta(days=6))
+    # The extract: 30 counter contacts × (12 − 7); the passport needs presence, so it is not listed.
+    assert [(c.product_code, c.counter_contacts, c.at_most) for c in mix.cheaper_online(table)] == [
+        ("uittreksel-brp", 30, Decimal("150.00"))
+    ]
+    client.force_login(manager)
+    body = client.get(reverse("nudges:cockpit-cost"), {"period": "week"}).content.decode()
+    assert "Waar kan het goedkoper?" in body and "30 baliecontacten, online € 5,00 goedkoper per contact" in body
+    assert "hooguit € 150,00" in body and "product=uittreksel-brp&amp;percent=20#rekenhulp" in body
 
 
 def test_rollups_rebuild_the_same_rows_when_run_twice(volumes):
@@ -239,3 +257,26 @@ def test_calculator_bad_input_is_shown_next_to_the_field(client, manager, volume
     assert "field--error" in response.content.decode()
     good = client.get(reverse("nudges:cockpit-cost"), {"period": "week", "product": "uittreksel-brp", "percent": "20"})
     assert "6 contacten minder aan de balie" in good.content.decode()
+
+
+@pytest.mark.parametrize("language", ["nl", "en"])
+def test_channel_page_writes_marker_dates_out(client, manager, brp, interventions, online_history, language):
+    """Dates are written out as on the rest of the site (7 december 2026 / 7 December 2026),
+    not as an abbreviation that looks English in Dutch (7 Dec 2026)."""
+    experiment = build_experiment(
+        [brp],
+        [
+            {"key": "controle", "intervention": None, "weight": 1},
+            {"key": "easy", "intervention": interventions["easy"], "weight": 1},
+        ],
+    )
+    day = timezone.localdate() - timedelta(days=10)
+    started = timezone.make_aware(datetime.combine(day, time(12)))
+    Experiment.objects.filter(pk=experiment.pk).update(started_at=started)
+    client.force_login(manager)
+    body = client.get(reverse("nudges:cockpit-channels"), {"period": "week"}, HTTP_ACCEPT_LANGUAGE=language)
+    body = body.content.decode()
+    with translation.override(language):
+        written, abbreviated = date_format(day, "j F Y"), date_format(day, "j M Y")
+    assert f"{written}: start" in body or f"{written}: {translation.gettext('start')}" in body
+    assert f"{abbreviated}:" not in body

@@ -91,7 +91,7 @@ def expose(experiment, key: str, n: int, prefix: str) -> None:
         Exposure(
             experiment=experiment,
             variant=experiment.variants.get(key=key),
-            unit_hash=f"{prefix}-{i}".ljust(64, "0"),
+            unit_hash=f"{prefix}-{i}-".ljust(64, "0"),
             touchpoint=Touchpoint.PRODUCT_CHOICE,
             product=experiment.products.first(),
             exposed_at=timezone.now(),
@@ -123,8 +123,48 @@ def test_late_exposures_do_not_change_a_frozen_analysis(known):
     assert known.analysis_frozen_at is not None
     expose(known, "easy", 10, "late")
     portfolio.experiment_snapshots_refresh()
-    easy = next(a for a in portfolio.portfolio()[0].arms if a.key == "easy")
+    [row] = portfolio.portfolio()
+    easy = next(a for a in row.arms if a.key == "easy")
     assert easy.n == 1000
+    # The sample reached goes on counting while the experiment runs; the verdict does not change.
+    assert easy.reached == 1010 and row.control_reached == 1000
+    assert row.winner == "attractive"
+
+
+def test_a_running_experiment_shows_the_sample_reached_so_far(client, manager, brp, interventions, online_history):
+    experiment = build_experiment(
+        [brp],
+        [
+            {"key": "controle", "intervention": None, "weight": 1},
+            {"key": "easy", "intervention": interventions["easy"], "weight": 1},
+        ],
+        planned=5000,
+    )
+    expose(experiment, "controle", 12, "c")
+    expose(experiment, "easy", 10, "e")
+    portfolio.experiment_snapshots_refresh()
+    snapshot = ExperimentCountsSnapshot.objects.get(experiment=experiment)
+    assert sorted(v["reached"] for v in snapshot.counts.values()) == [10, 12]
+
+    [row] = portfolio.portfolio()
+    assert (row.arms[0].reached, row.control_reached, row.reached_per_arm) == (10, 12, 10)
+    assert row.planned_per_arm == 5000 and row.reached_share == pytest.approx(10 / 5000)
+    assert row.verdict is None and row.arms[0].verdict is None  # no verdict before the planned sample
+
+    client.force_login(manager)
+    body = client.get(reverse("nudges:cockpit-nudges")).content.decode()
+    assert "10 van 5.000" in body and "controle 12" in body
+    assert "Nog geen oordeel: geplande steekproef niet bereikt" in body
+
+
+def test_a_running_experiment_past_its_fixed_analysis_shows_both_samples(client, manager, known):
+    portfolio.experiment_snapshots_refresh()
+    expose(known, "easy", 25, "late")
+    portfolio.experiment_snapshots_refresh()
+    client.force_login(manager)
+    body = client.get(reverse("nudges:cockpit-nudges")).content.decode()
+    assert "1.025 van 1.000" in body and "effect over 1.000" in body
+    assert "Werkt: beter dan controle" in body
 
 
 def test_no_verdict_before_the_planned_sample(brp, interventions, online_history):
