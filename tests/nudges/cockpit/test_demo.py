@@ -18,7 +18,7 @@ from nudges.cockpit.constants import BoundKind, BoundStatus
 from nudges.cockpit.demo import ATTRACTIVE_NAME, REMINDER_COST_NAME
 from nudges.constants import MessageKind, Metric
 from nudges.demo import PILOT_NAME
-from nudges.experiments.selectors import experiment_results
+from nudges.experiments.results import experiment_results
 from nudges.models import ScheduledMessage
 
 pytestmark = pytest.mark.django_db
