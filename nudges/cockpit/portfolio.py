@@ -158,7 +158,8 @@ def experiment_snapshots_refresh(*, now: datetime | None = None) -> int:
         still_collecting = experiment.analysis_frozen_at is not None and experiment.status in COLLECTING_STATUSES
         if unchanged and not still_collecting:
             continue
-        if unchanged and snapshot is not None:
+        recount = not unchanged or snapshot is None
+        if unchanged and snapshot is not None:  # only the sample reached is refreshed
             counts = {int(k): v for k, v in snapshot.counts.items()}
         else:
             counts = nudge_results.experiment_counts_as_analysed(experiment, now=now)
@@ -167,17 +168,16 @@ def experiment_snapshots_refresh(*, now: datetime | None = None) -> int:
                 counts.setdefault(variant_id, {})[REACHED] = exposed
         for row in counts.values():
             row.setdefault(REACHED, row.get("n", 0))
+        fields: dict[str, object] = {
+            "counts": {str(k): v for k, v in counts.items()},
+            "analysed_until": as_of if stored else None,
+            "rows_counted": rows,
+        }
+        if recount:
+            fields["computed_at"] = now
+            done += 1
         with transaction.atomic():
-            ExperimentCountsSnapshot.objects.update_or_create(
-                experiment=experiment,
-                defaults={
-                    "counts": {str(k): v for k, v in counts.items()},
-                    "computed_at": now,
-                    "analysed_until": as_of if stored else None,
-                    "rows_counted": rows,
-                },
-            )
-        done += 1
+            ExperimentCountsSnapshot.objects.update_or_create(experiment=experiment, defaults=fields)
     return done
 
 
