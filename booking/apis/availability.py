@@ -36,10 +36,9 @@ def _request_days(query) -> list[date] | None:
     return [date_from + timedelta(days=i) for i in range((date_to - date_from).days + 1)]
 
 
-def _request_cache_key(query) -> str | None:
-    """The raw query (products sorted, defaults spelled out) plus the versions of every day it
-    covers: a booking changes this key for the ranges that include its day only. Only answers
-    the full view validated are ever stored under it."""
+def _request_query(query) -> tuple[str, str | None, list[date]] | None:
+    """The raw query (products sorted, defaults spelled out), its location and its days; None
+    when the full view would answer it with a 400."""
     days = _request_days(query)
     if days is None:
         return None
@@ -51,11 +50,18 @@ def _request_cache_key(query) -> str | None:
             location or "*",
             query.get("date_from") or timezone.localdate().isoformat(),
             query.get("date_to") or "",
-            *availability_versions(location, days),
         ]
     )
+    return raw, location, days
+
+
+def _request_cache_key(raw: str, location: str | None, days: list[date]) -> str:
+    """The raw query plus the versions of every day it covers: a booking changes this key for
+    the ranges that include its day only. Only answers the full view validated are ever stored
+    under it."""
+    versioned = "|".join([raw, *availability_versions(location, days)])
     # The format version in the key: old and new processes share Redis during a rolling deploy.
-    return "availability:request:v3:" + hashlib.sha256(raw.encode()).hexdigest()
+    return "availability:request:v3:" + hashlib.sha256(versioned.encode()).hexdigest()
 
 
 # Identical requests within a process skip even the cache server: the answer (up to a few
@@ -88,10 +94,40 @@ def _cache_snapshot(key: str, snapshot: AvailabilitySnapshot) -> None:
         _local_answers[key] = entry
 
 
+# The grace window (BOOKING_AVAILABILITY_GRACE_MS): during a release rush every booking makes
+# the rushed location's answers stale, so without it nearly every read is rebuilt and reads
+# queue behind the bookings for the CPU. For that many milliseconds after this process read the
+# versions behind an answer, identical requests get that answer without reading them again. An
+# answer is then at most that much staler than the last booking (booking re-checks under its
+# lock, so staleness is never a safety problem), and a rushed range is rebuilt at most once per
+# window per process.
+def _clock() -> float:
+    return time.monotonic()
+
+
+_recent_answers: TLRUCache = TLRUCache(
+    maxsize=_LOCAL_ANSWERS_MAX, ttu=lambda key, entry, now: entry[0], timer=lambda: _clock()
+)
+
+
+def _recent_snapshot(raw: str) -> AvailabilitySnapshot | None:
+    with _local_lock:
+        entry = _recent_answers.get(raw)
+    return None if entry is None else entry[1]
+
+
+def _remember_recent(raw: str, snapshot: AvailabilitySnapshot, versions_read_at: float) -> None:
+    grace = settings.BOOKING_AVAILABILITY_GRACE_MS / 1000
+    if grace > 0:
+        with _local_lock:
+            _recent_answers[raw] = (versions_read_at + grace, snapshot)
+
+
 def local_answers_clear() -> None:
     """Forget this process's copies (tests; the shared cache was flushed)."""
     with _local_lock:
         _local_answers.clear()
+        _recent_answers.clear()
 
 
 def _json_response(body: bytes) -> HttpResponse:
@@ -177,14 +213,23 @@ class AvailabilityApi(APIView):
         key = getattr(request, "availability_cache_key", None)
         if key:
             _cache_snapshot(key, snapshot)
+            _remember_recent(request.availability_query, snapshot, request.availability_versions_read_at)
         # Pre-rendered by the selector (documented by OutputSerializer above): serialising a
         # six-week range slot by slot cost more than everything else in a cached request.
         return _json_response(snapshot.json(timezone.now()))
 
     def dispatch(self, request, *args, **kwargs):
-        if request.method == "GET" and settings.BOOKING_AVAILABILITY_CACHE_SECONDS:
-            request.availability_cache_key = key = _request_cache_key(request.GET)
-            snapshot = _cached_snapshot(key) if key else None
+        query = _request_query(request.GET) if request.method == "GET" else None
+        if query is not None and settings.BOOKING_AVAILABILITY_CACHE_SECONDS:
+            raw, location, days = query
+            snapshot = _recent_snapshot(raw)
             if snapshot is not None:
+                return _json_response(snapshot.json(timezone.now()))
+            request.availability_versions_read_at = _clock()
+            request.availability_query = raw
+            request.availability_cache_key = key = _request_cache_key(raw, location, days)
+            snapshot = _cached_snapshot(key)
+            if snapshot is not None:
+                _remember_recent(raw, snapshot, request.availability_versions_read_at)
                 return _json_response(snapshot.json(timezone.now()))
         return super().dispatch(request, *args, **kwargs)

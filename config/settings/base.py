@@ -371,6 +371,10 @@ BOOKING_MAX_BOOKINGS_PER_CLIENT_DAY = env_int("BOOKING_MAX_BOOKINGS_PER_CLIENT_D
 BOOKING_MAX_PERSONS = env_int("BOOKING_MAX_PERSONS", 6)
 BOOKING_MAX_RANGE_DAYS = env_int("BOOKING_MAX_RANGE_DAYS", 62)
 BOOKING_AVAILABILITY_CACHE_SECONDS = env_int("BOOKING_AVAILABILITY_CACHE_SECONDS", 30)
+# Grace window of the availability API (booking.apis.availability): for this many milliseconds
+# a web process answers identical requests with the answer it has, without asking the cache
+# whether a booking made it stale; the most an answer lags behind a booking. 0 switches it off.
+BOOKING_AVAILABILITY_GRACE_MS = env_int("BOOKING_AVAILABILITY_GRACE_MS", 500)
 # Cache-Control max-age of availability answers, for an HTTP cache or CDN in front of the app.
 BOOKING_AVAILABILITY_HTTP_MAX_AGE = env_int("BOOKING_AVAILABILITY_HTTP_MAX_AGE", 10)
 BOOKING_HOLIDAY_COUNTRY = "NL"

@@ -14,6 +14,8 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", True)
 # SMS kept in memory too (nudges.outbox.sms.outbox), unless a test's worker is told otherwise.
 NUDGES_SMS_BACKEND = os.environ.get("NUDGES_SMS_BACKEND", "nudges.sms.LocMemBackend")
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Tests see a booking in the next availability answer; the grace window's own tests set it.
+BOOKING_AVAILABILITY_GRACE_MS = env_int("BOOKING_AVAILABILITY_GRACE_MS", 0)
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_CLASSES": []}
 # django-axes needs the request in authenticate(), which the test client's login() does not
 # pass; the lockout tests switch it on.

@@ -328,3 +328,40 @@ def test_invalid_availability_request_is_never_answered_from_the_cache(api, loca
 
     assert api.get("/api/v1/availability/", params).status_code == 400
     assert api.get("/api/v1/availability/", params).status_code == 400
+
+
+def test_the_grace_window_serves_an_answer_at_most_that_long_after_a_booking(
+    api, location, day, settings, monkeypatch, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    """In a rush, identical reads within BOOKING_AVAILABILITY_GRACE_MS get the answer this process
+    has without asking whether a booking made it stale; once the window has passed they see it."""
+    from booking.apis import availability
+
+    settings.BOOKING_AVAILABILITY_GRACE_MS = 500
+    clock = [1000.0]
+    monkeypatch.setattr(availability, "_clock", lambda: clock[0])
+    params = {"product": "uittreksel-brp", "location": location.pk, "date_from": day, "date_to": day}
+    first = api.get("/api/v1/availability/", params)
+    ten = at(day, 10).isoformat()
+    assert ten in [slot["start"] for slot in first.json()["slots"]]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        booked = api.post("/api/v1/appointments/", booking_body(location, at(day, 10)), format="json")
+    assert booked.status_code == 201
+    assert Appointment.objects.filter(start=at(day, 10), status=AppointmentStatus.BOOKED).count() == 1
+
+    clock[0] += 0.4  # still inside the window: the answer from before the booking, no work at all
+    with django_assert_num_queries(0):
+        within = api.get("/api/v1/availability/", params)
+    assert within.content == first.content
+
+    clock[0] += 0.2  # the window has passed: the booking is seen
+    after = api.get("/api/v1/availability/", params)
+    starts = [slot["start"] for slot in after.json()["slots"]]
+    assert ten not in starts
+    assert len(starts) == len(first.json()["slots"]) - 1
+
+    # A different request (another day range) was never in the window: it sees the booking at once.
+    clock[0] += 0.1
+    wider = api.get("/api/v1/availability/", {**params, "date_to": day + timedelta(days=1)})
+    assert ten not in [slot["start"] for slot in wider.json()["slots"]]
