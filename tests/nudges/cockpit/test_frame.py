@@ -184,3 +184,30 @@ def test_only_managers_open_the_cockpit(client, desk_user):
     client.force_login(desk_user)
     assert client.get(url).status_code == 403
     assert client.post(reverse("nudges:cockpit-measure")).status_code == 403
+
+
+def test_a_bound_takes_the_channels_its_measure_is_counted_on(client, manager):
+    """Contacts not handled are counted per contact channel (telefoon, e-mail, …), fees per
+    booking channel, satisfaction on both; the form offers both lists and says which fits."""
+    client.force_login(manager)
+    url = reverse("nudges:cockpit-frame")
+    page = client.get(url).content.decode()
+    assert 'value="telefoon"' in page and 'value="counter"' in page
+
+    ok = client.post(url, {"kind": BoundKind.NOT_HANDLED, "limit": "8", "channel": "telefoon", "is_active": "on"})
+    assert ok.status_code == 302
+    assert BoundVersion.objects.get(bound__kind=BoundKind.NOT_HANDLED).bound.channel == "telefoon"
+
+    wrong = [
+        (BoundKind.NOT_HANDLED, "phone", "Niet afgehandelde contacten tellen per contactkanaal"),
+        (BoundKind.COST_RULE, "telefoon", "Leges gelden per afspraakkanaal"),
+        (BoundKind.LEAD_TIME, "e-mail", "Dit kader geldt voor alle kanalen"),
+    ]
+    for kind, channel, message in wrong:
+        response = client.post(url, {"kind": kind, "limit": "5", "channel": channel, "is_active": "on"})
+        assert response.status_code == 400, kind
+        assert message in response.content.decode()
+    assert BoundVersion.objects.count() == 1
+    for channel in ("telefoon", "counter"):  # satisfaction is asked after contacts and after visits
+        response = client.post(url, {"kind": BoundKind.SATISFACTION_FLOOR, "limit": "3.5", "channel": channel})
+        assert response.status_code == 302, channel
