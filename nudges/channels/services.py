@@ -166,6 +166,17 @@ def _insert(contacts: list[Contact], product_ids: list[Sequence[int]]) -> None:
     )
 
 
+def _rollups_catch_up(days: set, now: datetime) -> None:
+    """The cockpit's roll-ups are rebuilt for yesterday and today every few minutes; contacts
+    stored for earlier days get their days rebuilt by a task after commit."""
+    from nudges.tasks import refresh_cockpit_rollup_days
+
+    late = sorted(day for day in days if day < timezone.localdate(now) - timedelta(days=1))
+    if late:
+        first, last = late[0].isoformat(), late[-1].isoformat()
+        transaction.on_commit(lambda: refresh_cockpit_rollup_days.delay(first, last))
+
+
 def contacts_import(
     *,
     rows: Sequence[ContactInput],
@@ -210,6 +221,7 @@ def contacts_import(
         try:
             with transaction.atomic():
                 _insert(contacts, [[products[code] for code in dict.fromkeys(row.products)] for row in new])
+                _rollups_catch_up({contact.day for contact in contacts}, now)
         except IntegrityError:
             continue  # the same ids delivered at the same moment by a second request: look again
         return ImportResult(created=len(contacts), unchanged=len(rows) - len(contacts))
