@@ -9,6 +9,7 @@ from django.utils.translation import ngettext
 from booking.web import ReadOnlyAdmin
 from nudges.exceptions import NudgeError
 from nudges.models import (
+    ContactChannel,
     DeliveryAttempt,
     Exemption,
     Experiment,
@@ -147,3 +148,21 @@ class ScheduledMessageAdmin(admin.ModelAdmin):
         queued = messages_requeue(message_ids=list(queryset.values_list("pk", flat=True)))
         text = ngettext("%(count)s bericht opnieuw ingepland.", "%(count)s berichten opnieuw ingepland.", queued)
         self.message_user(request, text % {"count": queued}, messages.SUCCESS)
+
+
+@admin.register(ContactChannel)
+class ContactChannelAdmin(admin.ModelAdmin):
+    """The list of contact channels, data the Beheerder extends (a chat tool, a new social
+    medium). A channel's code is what integrations and CSV files send, so it is fixed once the
+    channel exists; a channel is switched off (``is_active``), never deleted, because its
+    contacts keep pointing at it."""
+
+    list_display = ["code", "name_nl", "name_en", "kind", "cost_channel", "position", "is_active"]
+    list_filter = ["kind", "is_active"]
+    ordering = ["position", "code"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["code"] if obj is not None else []
+
+    def has_delete_permission(self, request, obj=None):
+        return False

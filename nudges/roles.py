@@ -1,5 +1,6 @@
 """nudges' permissions on the staff groups: the experiments for Manager and Beheerder
-(migration 0002) and the outbox in the admin for Beheerder (migration 0011). This repairs
+(migration 0002), the outbox and the contact channels in the admin for Beheerder (migrations
+0013 and 0024). This repairs
 them where groups were made afresh (demo data, tests that empty the database)."""
 
 from __future__ import annotations
@@ -10,6 +11,9 @@ GROUPS_MANAGING_EXPERIMENTS = ("Manager", "Beheerder")
 # Looking into the outbox and sending failed rows again (the admin's one action needs "change").
 OUTBOX_GROUP = "Beheerder"
 OUTBOX_PERMISSIONS = ("view_scheduledmessage", "change_scheduledmessage", "view_deliveryattempt")
+# The list of contact channels is data the Beheerder extends in the admin (migration 0024); a
+# channel in use is switched off rather than deleted (contacts keep pointing at it).
+CHANNEL_PERMISSIONS = ("view_contactchannel", "add_contactchannel", "change_contactchannel")
 
 
 def nudges_roles_ensure() -> None:
@@ -20,7 +24,9 @@ def nudges_roles_ensure() -> None:
         group.permissions.add(permission, policy)
     outbox, _created = Group.objects.get_or_create(name=OUTBOX_GROUP)
     outbox.permissions.add(
-        *Permission.objects.filter(content_type__app_label="nudges", codename__in=OUTBOX_PERMISSIONS)
+        *Permission.objects.filter(
+            content_type__app_label="nudges", codename__in=OUTBOX_PERMISSIONS + CHANNEL_PERMISSIONS
+        )
     )
 
 

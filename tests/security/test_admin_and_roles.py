@@ -26,6 +26,7 @@ COLUMNS = {
     "experiments": "nudges.manage_experiments",
     "admin": "booking.view_appointment",
     "outbox": "nudges.view_scheduledmessage",
+    "contact channels": "nudges.change_contactchannel",
     "users and groups": "auth.change_user",
 }
 
@@ -117,3 +118,30 @@ def test_the_role_table_has_no_unknown_values():
     header = next(line for line in text.splitlines() if line.startswith("| role | desk |"))
     rows = text[text.index(header) :].split("\n\n")[0].splitlines()[2:]
     assert all(set(re.findall(r"\| (\w+) ", row)[1:]) <= {"yes", "no"} for row in rows)
+
+
+def test_the_beheerder_adds_a_contact_channel_in_the_admin_as_the_readme_says(client, groups):
+    from nudges.channels.selectors import contact_channels
+    from nudges.models import ContactChannel
+
+    _admin(client, groups)
+    response = client.post(
+        "/admin/nudges/contactchannel/add/",
+        {
+            "code": "chat",
+            "name_nl": "Chat op de website",
+            "name_en": "Website chat",
+            "kind": ContactChannel._meta.get_field("kind").choices[0][0],
+            "cost_channel": "",
+            "position": "90",
+            "is_active": "on",
+        },
+    )
+    assert response.status_code == 302
+    chat = ContactChannel.objects.get(code="chat")
+    assert chat in contact_channels()
+    # The code is what integrations send: fixed once the channel exists; channels are never deleted.
+    page = client.get(f"/admin/nudges/contactchannel/{chat.pk}/change/").content.decode()
+    assert 'name="code"' not in page and "Chat op de website" in page
+    assert client.post(f"/admin/nudges/contactchannel/{chat.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert ContactChannel.objects.filter(code="chat").exists()
