@@ -1,7 +1,11 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from booking.staff.views import admin_login_view
+
 urlpatterns = [
+    # The admin's login with the staff login's per-address limit (django-axes guards both).
+    path("admin/login/", admin_login_view, name="admin-login-limited"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("booking.apis.urls")),
     path("api/v1/", include("nudges.apis.urls")),

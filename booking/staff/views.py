@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
+from functools import wraps
 
 from django.conf import settings
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.contrib.auth.views import LoginView
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
@@ -82,16 +83,26 @@ def _login_rate(group: str, request: HttpRequest) -> str:
     return getattr(settings, "STAFF_LOGIN_RATELIMIT", "10/m")
 
 
-@ratelimit(group="staff-login", key="ip", rate=_login_rate, method="POST", block=False)
-def login_view(request: HttpRequest) -> HttpResponseBase:
-    """Django's login, limited per client address. Lockout after wrong passwords is per (user
-    name, address), by django-axes for this page and the admin's alike: a limit per user name
-    alone would let anyone lock a named colleague out."""
-    if getattr(request, "limited", False):
-        response = render(request, "staff/too_many_requests.html", status=429)
-        response["Retry-After"] = "60"
-        return response
-    return _login_view(request)
+def _login_limited(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+    """A login page limited per client address (one budget for the staff login and the
+    admin's). Lockout after wrong passwords is per (user name, address), by django-axes for
+    both pages alike: a limit per user name alone would let anyone lock a named colleague out."""
+
+    @ratelimit(group="staff-login", key="ip", rate=_login_rate, method="POST", block=False)
+    @wraps(view)
+    def limited(request: HttpRequest, *args, **kwargs) -> HttpResponseBase:
+        if getattr(request, "limited", False):
+            response = render(request, "staff/too_many_requests.html", status=429)
+            response["Retry-After"] = "60"
+            return response
+        return view(request, *args, **kwargs)
+
+    return limited
+
+
+login_view = _login_limited(_login_view)
+# The Django admin's login (config/urls.py routes /admin/login/ here before the admin's URLs).
+admin_login_view = _login_limited(admin.site.login)
 
 
 @staff_required()

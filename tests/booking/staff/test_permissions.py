@@ -187,16 +187,21 @@ def test_the_roles_have_exactly_their_permissions(role_groups):
     assert not role_groups[roles.PLANNER].permissions.filter(codename="change_appointment").exists()
 
 
-def test_password_guessing_is_slowed_down(client, users, settings):
+@pytest.mark.parametrize("login_url", ["/medewerkers/inloggen/", "/admin/login/"])
+def test_password_guessing_is_slowed_down(client, users, settings, login_url):
+    """Per client address, whatever user names it tries, on the staff login and the admin's."""
     settings.RATELIMIT_ENABLE = True
     settings.STAFF_LOGIN_RATELIMIT = "3/m"
-    for _attempt in range(3):
-        assert client.post(reverse("staff:login"), {"username": "planner", "password": "fout"}).status_code == 200
+    for name in ("planner", "manager", "balie"):
+        assert client.post(login_url, {"username": name, "password": "fout"}).status_code == 200
 
-    response = client.post(reverse("staff:login"), {"username": "planner", "password": "geheim-wachtwoord-1"})
+    response = client.post(login_url, {"username": "planner", "password": "geheim-wachtwoord-1"})
 
     assert response.status_code == 429
     assert "_auth_user_id" not in client.session
+    # One budget for both pages: the other login is closed to this address too.
+    other = "/admin/login/" if login_url == "/medewerkers/inloggen/" else "/medewerkers/inloggen/"
+    assert client.post(other, {"username": "planner", "password": "fout"}).status_code == 429
 
 
 def test_another_app_can_add_its_staff_page_to_the_navigation(client, users, monkeypatch):
