@@ -22,7 +22,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from . import flow, limits, services
 from .availability import local_tz
 from .constants import AppointmentStatus, Channel
-from .exceptions import BookingError, NotFound, SlotUnavailable
+from .exceptions import BookingError, NotFound, SlotUnavailable, TooManyActiveAppointments
 from .forms import DetailsForm, LocationForm, ProductsForm, TimeForm
 from .models import Location, Product
 from .selectors import appointment_get_by_token, location_get, location_list, product_list, products_by_codes
@@ -315,6 +315,12 @@ def check_step(request: HttpRequest) -> HttpResponse:
             remind_by_sms=bool(contact.get("remind_by_sms")),
             send_confirmation=True,
         )
+    except TooManyActiveAppointments as exc:
+        # For a free time this answer says the address has an appointment for the product (the
+        # public availability shows the time is free, so no answer could hide it): it costs the
+        # client a booking from its caps, so one client can probe only that many addresses.
+        limits.client_bookings_count(request)
+        return _booking_error_page(request, draft, chosen, exc)
     except BookingError as exc:
         return _booking_error_page(request, draft, chosen, exc)
     limits.client_bookings_count(request)

@@ -159,3 +159,25 @@ def test_the_limit_is_checked_after_the_time(location, brp, day, has_appointment
     with pytest.raises(SlotUnavailable):
         appointment_book(products=[brp], persons=1, location=location, start=at(day, 10), name="X", email=HAS)
     assert timezone.now() < at(day, 10) - timedelta(days=1)
+
+
+def test_probing_addresses_on_free_times_costs_the_client_its_booking_caps(settings, location, day, has_appointment):
+    """For a free time the limit's answer does say the address has an appointment (the public
+    availability shows the time is free, so no answer could hide that); each such answer counts
+    against the client's booking caps, so one client probes only that many addresses."""
+    settings.BOOKING_RATELIMIT_ACTIONS = settings.BOOKING_RATELIMIT_PAGES = "1000/m"
+    settings.BOOKING_MAX_BOOKINGS_PER_CLIENT_HOUR = 2
+    answers = []
+    for minute in (0, 10, 20):
+        prober = Citizen(Client(REMOTE_ADDR="198.51.100.7"), location)
+        prober.up_to_check(at(day, 11, minute), email=HAS)
+        answers.append(prober.confirm().content.decode())
+        Appointment.objects.filter(status=AppointmentStatus.HELD).delete()
+
+    assert ["al een afspraak" in text for text in answers] == [True, True, False]
+    assert "al veel afspraken gemaakt" in answers[2]
+    assert Appointment.objects.exclude(pk=has_appointment.pk).count() == 0
+    # The owner of the address, from elsewhere, books other products as usual.
+    owner = Citizen(Client(REMOTE_ADDR="192.0.2.80"), location)
+    owner.up_to_check(at(day, 12), email="ander@example.nl")
+    assert owner.confirm().status_code == 302
