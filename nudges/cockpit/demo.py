@@ -1,8 +1,9 @@
 """Demo data for the manager's cockpit (called by ``seed_demo``; idempotent): six months of
-contacts on every channel (through the contacts service), two finished experiments whose
+contacts on every channel (through the contacts service), three finished experiments whose
 numbers tell something true (the Attractive variant moved about 5 points of visitors from a
 counter booking to the online route, against its own control; a reminder that says what a
-missed appointment costs lowered no-shows), the policy frame set by the manager with an earlier
+missed appointment costs lowered no-shows; a first round of the social norm, when few residents
+did it online yet, sent more of them to the counter: harm, shown as harm), the policy frame set by the manager with an earlier
 version, a renovation that closes the travel-document desk at Wijkkantoor Noord so the
 passport lead time there breaks its bound (the red status and the alert e-mail on first run),
 and the roll-ups built. With the pilot of ``nudges.demo`` (no effect on its primary measure nor
@@ -52,6 +53,7 @@ if TYPE_CHECKING:
 HISTORY_DAYS = 182
 ATTRACTIVE_NAME = "Digitale korting na de productkeuze (uittreksel BRP, verhuizing)"
 REMINDER_COST_NAME = "Herinnering: wat een gemiste afspraak kost (eerste ronde)"
+SOCIAL_FIRST_NAME = "Sociale norm bij verhuizing (eerste ronde, toen weinig inwoners online)"
 RENOVATION = "Verbouwing balie B (demo)"
 # Contacts per working day per product and channel at the start of the history; the
 # internet share of the products with an online route grows over the six months.
@@ -192,6 +194,26 @@ def _experiments(*, rng: random.Random, now: datetime) -> None:
             finished=now - timedelta(days=60),
             rng=rng,
             purpose="Nagaan of de leges naast elkaar, met online als digitale korting, minder baliebezoek geven.",
+        )
+    social = Intervention.objects.filter(code="sociale-norm-online").first()
+    moving = _products("verhuizing")
+    if social and moving:
+        # Counter booked 64.0% vs 70.0% (1,500 per group): when few residents did it online yet,
+        # saying how few sent 6 points more to the counter (a norm that backfires). The results
+        # page and the cockpit call it what it is: worse than control.
+        _finished_experiment(
+            name=SOCIAL_FIRST_NAME,
+            products=moving,
+            arms=[
+                ("controle", None, 1500, {OutcomeKind.BOOKED: 960}),
+                ("sociale-norm", social, 1500, {OutcomeKind.BOOKED: 1050}),
+            ],
+            primary=Metric.BOOKED,
+            touchpoint=Touchpoint.PRODUCT_CHOICE,
+            started=now - timedelta(days=180),
+            finished=now - timedelta(days=130),
+            rng=rng,
+            purpose="Nagaan of het aandeel inwoners dat verhuizen online doorgaf, minder baliebezoek geeft.",
         )
     cost_wording = Intervention.objects.filter(code="herinnering-kosten").first()
     passport = next(iter(_products("paspoort")), None)

@@ -15,7 +15,7 @@ from booking.availability import invalidate_availability
 from booking.staff.services import closures
 from nudges.cockpit import portfolio, selectors
 from nudges.cockpit.constants import BoundKind, BoundStatus
-from nudges.cockpit.demo import ATTRACTIVE_NAME, REMINDER_COST_NAME
+from nudges.cockpit.demo import ATTRACTIVE_NAME, REMINDER_COST_NAME, SOCIAL_FIRST_NAME
 from nudges.constants import MessageKind, Metric
 from nudges.demo import PILOT_NAME
 from nudges.experiments.results import experiment_results
@@ -72,6 +72,12 @@ def test_the_demo_cockpit_on_first_run(client):
     )
     assert reminder.arms[0].verdict == "better" and reminder.arms[0].effect.value == pytest.approx(-0.018)
 
+    # 4. The first round of the social norm sent more people to the counter: harm, called harm.
+    social = by_name[SOCIAL_FIRST_NAME]
+    [social_arm] = social.arms
+    assert social.verdict == "worse" and social_arm.verdict == "worse"
+    assert social_arm.effect.value == pytest.approx(0.06) and social_arm.effect.low > 0
+
     # What the manager sees on the cockpit's pages.
     manager = get_user_model().objects.get(username="manager")
     client.force_login(manager)
@@ -79,7 +85,11 @@ def test_the_demo_cockpit_on_first_run(client):
     assert "1 kader is overschreden" in home and "Paspoort, Wijkkantoor Noord" in home
     achieved = client.get(reverse("nudges:cockpit-nudges")).content.decode()
     assert achieved.count("Werkt: beter dan controle") == 3  # attractive, and the reminder in both tables
-    assert "Geen aantoonbaar verschil" in achieved and "Slechter dan controle" not in achieved
+    assert "Geen aantoonbaar verschil" in achieved and "Slechter dan controle" in achieved
+    # ...and on the experiment's own results page: final, worse than control, no provisional p-values.
+    results_page = client.get(reverse("nudges:manager-detail", args=[social.experiment.pk])).content.decode()
+    assert "Schade: variant sociale-norm doet het aantoonbaar slechter dan de controle" in results_page
+    assert "slechter dan controle" in results_page and "voorlopig" not in results_page.lower()
 
     # Idempotent: a second run adds nothing and alerts nobody again.
     call_command("seed_demo", verbosity=0)
