@@ -87,25 +87,21 @@ class BranchDetailSerializer(serializers.Serializer):
 
 
 @extend_schema_serializer(component_name="QmaticServiceGroup")
-class BranchServiceGroupSerializer(serializers.Serializer):
-    branchPublicId = serializers.CharField()
+class ServiceGroupSerializer(serializers.Serializer):
+    """One group: services that can be booked together. The plugin reads ``services[].publicId``."""
+
     services = ServiceSerializer(many=True)
 
 
-@extend_schema_serializer(component_name="QmaticServiceGroupList")
-class ServiceGroupListSerializer(serializers.Serializer):
-    """v1: one entry per branch where the services can be booked together."""
+@extend_schema_serializer(component_name="QmaticBranchServiceGroups")
+class BranchServiceGroupsSerializer(serializers.Serializer):
+    """v1 ``services/groups`` answers a bare JSON list of these, one per branch; the plugin reads
+    ``[*].serviceGroups[*].services[*].publicId``. (v2, for one branch, answers a bare list of
+    ``ServiceGroupSerializer``.)"""
 
-    serviceGroupList = BranchServiceGroupSerializer(many=True)
-    meta = MetaSerializer()
-
-
-@extend_schema_serializer(component_name="QmaticServiceGroups")
-class ServiceGroupsSerializer(serializers.Serializer):
-    """v2 (one branch): a list of groups; here one group, the services that combine."""
-
-    serviceGroups = BranchServiceGroupSerializer(many=True)
-    meta = MetaSerializer()
+    branchPublicId = serializers.CharField()
+    branchName = serializers.CharField()
+    serviceGroups = ServiceGroupSerializer(many=True)
 
 
 @extend_schema_serializer(component_name="QmaticDates")

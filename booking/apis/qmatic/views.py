@@ -29,10 +29,10 @@ from .serializers import (
     BranchDetailSerializer,
     BranchListSerializer,
     BranchSerializer,
+    BranchServiceGroupsSerializer,
     DatesSerializer,
     ErrorSerializer,
-    ServiceGroupListSerializer,
-    ServiceGroupsSerializer,
+    ServiceGroupSerializer,
     ServiceListSerializer,
     ServiceSerializer,
     TimesSerializer,
@@ -79,11 +79,8 @@ def _branch_list(locations) -> Response:
     return Response({"branchList": data, "meta": _meta(data)})
 
 
-def _groups(groups: dict) -> list[dict]:
-    return [
-        {"branchPublicId": str(location_id), "services": ServiceSerializer(products, many=True).data}
-        for location_id, products in groups.items()
-    ]
+def _group(products) -> dict:
+    return {"services": ServiceSerializer(products, many=True).data}
 
 
 def _parse_day(raw: str) -> date:
@@ -138,16 +135,22 @@ class ServiceGroupListApi(QmaticApiView):
         operation_id="qmatic_service_groups_v1",
         summary=_("Combineerbare diensten per vestiging (v1)"),
         description=_(
-            "serviceGroupList: per vestiging waar één balie alle gevraagde diensten doet, de diensten die "
-            "daar samen met alle gevraagde geboekt kunnen worden (de gevraagde zelf inbegrepen)."
+            "Een JSON-lijst (zonder omhulsel), één element per vestiging waar één balie alle gevraagde "
+            "diensten doet: {branchPublicId, branchName, serviceGroups: [{services}]}, met de diensten "
+            "die daar samen met alle gevraagde geboekt kunnen worden (de gevraagde zelf inbegrepen)."
         ),
         parameters=[MATRIX],
-        responses={200: ServiceGroupListSerializer, **ERRORS},
+        responses={200: BranchServiceGroupsSerializer(many=True), **ERRORS},
     )
     def get(self, request, matrix):
         params = parse_matrix(matrix, request.query_params)
-        groups = _groups(selectors.service_groups(services=selectors.services_get(params.service_ids)))
-        return Response({"serviceGroupList": groups, "meta": _meta(groups)})
+        groups = selectors.service_groups(services=selectors.services_get(params.service_ids))
+        return Response(
+            [
+                {"branchPublicId": str(location.pk), "branchName": location.name, "serviceGroups": [_group(products)]}
+                for location, products in groups
+            ]
+        )
 
 
 class BranchServiceGroupsApi(QmaticApiView):
@@ -156,18 +159,19 @@ class BranchServiceGroupsApi(QmaticApiView):
         operation_id="qmatic_service_groups_v2",
         summary=_("Combineerbare diensten op één vestiging (v2)"),
         description=_(
-            "serviceGroups: één groep met de diensten die hier samen met alle gevraagde geboekt kunnen "
-            "worden; leeg als geen balie ze allemaal doet."
+            "Een JSON-lijst (zonder omhulsel) van groepen {services}: hier één groep met de diensten die "
+            "op deze vestiging samen met alle gevraagde geboekt kunnen worden; een lege lijst als geen "
+            "balie ze allemaal doet."
         ),
         parameters=[BRANCH, MATRIX],
-        responses={200: ServiceGroupsSerializer, **ERRORS},
+        responses={200: ServiceGroupSerializer(many=True), **ERRORS},
     )
     def get(self, request, branchPublicId, matrix):
         branch = selectors.branch_get(branchPublicId)
         params = parse_matrix(matrix, request.query_params)
         services_ = selectors.services_get(params.service_ids)
-        groups = _groups(selectors.service_groups(services=services_, branch=branch))
-        return Response({"serviceGroups": groups, "meta": _meta(groups)})
+        groups = selectors.service_groups(services=services_, branch=branch)
+        return Response([_group(products) for _location, products in groups])
 
 
 class BranchListApi(QmaticApiView):
