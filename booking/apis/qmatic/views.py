@@ -20,7 +20,7 @@ from booking.exceptions import InvalidRequest
 
 from . import selectors
 from .base import TAG, QmaticApiView
-from .matrix import parse_matrix
+from .matrix import parse_matrix, persons_from_additional
 from .serializers import (
     AppointmentEnvelopeSerializer,
     AppointmentSerializer,
@@ -48,7 +48,8 @@ MATRIX = OpenApiParameter(
     OpenApiParameter.PATH,
     description=_(
         "Matrixparameters direct na het padsegment: ';servicePublicId=CODE' (herhaalbaar) en "
-        "';numberOfCustomers=N' (aantal personen); leeg mag waar ze niet verplicht zijn."
+        "';numberOfCustomers=N' (extra personen naast de eerste, zoals in Qmatic: afwezig of 0 = 1 "
+        "persoon, 1 = 2 personen); leeg mag waar ze niet verplicht zijn."
     ),
 )
 DATE = OpenApiParameter("date", str, OpenApiParameter.PATH, description="YYYY-MM-DD")
@@ -256,8 +257,9 @@ class BookApi(QmaticApiView):
         summary=_("Afspraak boeken"),
         description=_(
             "Boekt via dezelfde dienst als de eigen site (sloten en databaseregel). Aantal personen: het "
-            "grootste van numberOfCustomers (matrix of body), het aantal klanten en hoe vaak één dienst "
-            "herhaald wordt. De eerste klant is het contact. 409 als de tijd intussen bezet is."
+            "grootste van numberOfCustomers + 1 (matrix of body; numberOfCustomers telt de extra "
+            "personen), het aantal klanten en hoe vaak één dienst herhaald wordt. De eerste klant is het "
+            "contact. 409 als de tijd intussen bezet is."
         ),
         parameters=[BRANCH, DATE, TIME, MATRIX],
         request=BookRequestSerializer,
@@ -273,7 +275,7 @@ class BookApi(QmaticApiView):
         service_ids = [entry["publicId"] for entry in data["services"]]
         persons = max(
             params.persons,
-            data.get("numberOfCustomers") or 1,
+            persons_from_additional(data.get("numberOfCustomers") or 0),
             len(data["customers"]),
             max(Counter(service_ids).values()),
         )
