@@ -49,7 +49,7 @@ def test_book_read_and_cancel_through_the_facade(live_server, client, setup):
         str(location.pk),
         ["paspoort"],
         start,
-        [{"firstName": "Fatima", "lastName": "El Amrani", "email": "fatima@example.nl", "phone": ""}],
+        {"firstName": "Fatima", "lastName": "El Amrani", "email": "fatima@example.nl", "phone": ""},
     )
 
     appointment = Appointment.objects.get(reference=public_id)
@@ -89,7 +89,7 @@ def test_no_confirmation_e_mail_when_the_client_confirms_itself(live_server, set
         str(location.pk),
         ["paspoort"],
         plugin.times(str(location.pk), ["paspoort"], day)[0],
-        [{"firstName": "Piet", "lastName": "Pietersen", "email": "piet@example.nl"}],
+        {"firstName": "Piet", "lastName": "Pietersen", "email": "piet@example.nl"},
     )
     assert Appointment.objects.filter(reference=public_id, status=AppointmentStatus.BOOKED).exists()
     assert mail.outbox == []

@@ -7,7 +7,10 @@ Mapping (see the README, "Using Kanaalwijzer from Open Formulieren"):
   (``publicId`` = the location's id as a string), an appointment's ``publicId`` is its public
   reference (never the database id, never the manage token);
 - services "in one group" can be booked together: at least one desk serves all of them;
-- ``numberOfCustomers`` is the number of persons (1 when absent or 0);
+- ``numberOfCustomers`` counts the customers *besides the first*, as in Qmatic and as the plugin
+  sends it (``N - 1`` for N persons, only when N > 1): absent or 0 is one person, 1 is two;
+- service groups answer bare JSON lists: v1 ``[{branchPublicId, branchName, serviceGroups:
+  [{services}]}]``, v2 (one branch) ``[{services}]``;
 - every time is answered with its UTC offset (``"09:00+01:00"``), so a client that reads it
   with ``time.fromisoformat`` gets the right instant whatever its own time zone.
 

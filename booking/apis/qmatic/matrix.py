@@ -1,5 +1,9 @@
-"""Matrix parameters (``;servicePublicId=a;servicePublicId=b;numberOfCustomers=2``), as the
-Qmatic API takes them on a path segment. Query parameters with the same names are read too."""
+"""Matrix parameters (``;servicePublicId=a;servicePublicId=b;numberOfCustomers=1``), as the
+Qmatic API takes them on a path segment. Query parameters with the same names are read too.
+
+``numberOfCustomers`` counts the *additional* customers, as in Qmatic (duration = ``duration +
+additionalCustomerDuration × numberOfCustomers``) and as Open Formulieren's plugin sends it
+(``N - 1`` for N persons, and only when N > 1): absent or 0 is one person, 1 is two persons."""
 
 from __future__ import annotations
 
@@ -20,7 +24,7 @@ _MAX_LENGTH = 1000
 @dataclass(frozen=True)
 class MatrixParams:
     service_ids: list[str]
-    persons: int
+    persons: int  # the total: numberOfCustomers + 1
 
 
 def parse_matrix(raw: str, query=None) -> MatrixParams:
@@ -45,12 +49,20 @@ def parse_matrix(raw: str, query=None) -> MatrixParams:
     counts = [value for name, value in pairs if name == CUSTOMERS]
     if counts:
         try:
-            persons = max(1, int(counts[-1]))
+            additional = int(counts[-1])
         except ValueError:
             raise InvalidRequest(_("numberOfCustomers moet een geheel getal zijn."), field=CUSTOMERS) from None
-        if int(counts[-1]) < 0 or persons > settings.BOOKING_MAX_PERSONS:
-            raise InvalidRequest(
-                _("Het aantal personen moet tussen 1 en %(max)s liggen.") % {"max": settings.BOOKING_MAX_PERSONS},
-                field=CUSTOMERS,
-            )
+        persons = persons_from_additional(additional)
     return MatrixParams(service_ids=services, persons=persons)
+
+
+def persons_from_additional(additional: int) -> int:
+    """Persons for a ``numberOfCustomers`` (the customers besides the first); a 400 outside
+    0 … BOOKING_MAX_PERSONS - 1."""
+    if not 0 <= additional <= settings.BOOKING_MAX_PERSONS - 1:
+        raise InvalidRequest(
+            _("numberOfCustomers (extra personen) moet tussen 0 en %(max)s liggen.")
+            % {"max": settings.BOOKING_MAX_PERSONS - 1},
+            field=CUSTOMERS,
+        )
+    return additional + 1

@@ -71,17 +71,23 @@ def services_get(public_ids: Sequence[str]) -> list[Product]:
         raise UnknownService(exc.message) from None
 
 
-def service_groups(*, services: Sequence[Product], branch: Location | None = None) -> dict[int, list[Product]]:
-    """Per location: the products that can be booked together with all of ``services`` (a desk
-    serves them all, the given ones included). Locations where none combine are left out."""
+def service_groups(
+    *, services: Sequence[Product], branch: Location | None = None
+) -> list[tuple[Location, list[Product]]]:
+    """Per location (by id): the products that can be booked together with all of ``services``
+    (a desk serves them all, the given ones included). Locations where none combine are left out."""
     combinable: dict[int, set[int]] = {}
+    locations: dict[int, Location] = {}
     for desk in eligible_desks(services, branch.pk if branch else None):
+        locations[desk.location_id] = desk.location
         combinable.setdefault(desk.location_id, set()).update(
             desk.products.filter(is_active=True).values_list("pk", flat=True)
         )
     products = {p.pk: p for p in Product.objects.filter(pk__in=set().union(*combinable.values()))}
     order = sorted(products.values(), key=lambda p: p.name_nl)
-    return {location_id: [p for p in order if p.pk in ids] for location_id, ids in sorted(combinable.items())}
+    return [
+        (locations[location_id], [p for p in order if p.pk in ids]) for location_id, ids in sorted(combinable.items())
+    ]
 
 
 def free_dates(*, services: Sequence[Product], persons: int, branch: Location) -> list[date]:

@@ -87,25 +87,21 @@ class BranchDetailSerializer(serializers.Serializer):
 
 
 @extend_schema_serializer(component_name="QmaticServiceGroup")
-class BranchServiceGroupSerializer(serializers.Serializer):
-    branchPublicId = serializers.CharField()
+class ServiceGroupSerializer(serializers.Serializer):
+    """One group: services that can be booked together. The plugin reads ``services[].publicId``."""
+
     services = ServiceSerializer(many=True)
 
 
-@extend_schema_serializer(component_name="QmaticServiceGroupList")
-class ServiceGroupListSerializer(serializers.Serializer):
-    """v1: one entry per branch where the services can be booked together."""
+@extend_schema_serializer(component_name="QmaticBranchServiceGroups")
+class BranchServiceGroupsSerializer(serializers.Serializer):
+    """v1 ``services/groups`` answers a bare JSON list of these, one per branch; the plugin reads
+    ``[*].serviceGroups[*].services[*].publicId``. (v2, for one branch, answers a bare list of
+    ``ServiceGroupSerializer``.)"""
 
-    serviceGroupList = BranchServiceGroupSerializer(many=True)
-    meta = MetaSerializer()
-
-
-@extend_schema_serializer(component_name="QmaticServiceGroups")
-class ServiceGroupsSerializer(serializers.Serializer):
-    """v2 (one branch): a list of groups; here one group, the services that combine."""
-
-    serviceGroups = BranchServiceGroupSerializer(many=True)
-    meta = MetaSerializer()
+    branchPublicId = serializers.CharField()
+    branchName = serializers.CharField()
+    serviceGroups = ServiceGroupSerializer(many=True)
 
 
 @extend_schema_serializer(component_name="QmaticDates")
@@ -142,7 +138,12 @@ class BookRequestSerializer(serializers.Serializer):
     customers = serializers.ListField(child=CustomerSerializer(), min_length=1, max_length=settings.BOOKING_MAX_PERSONS)
     services = serializers.ListField(child=ServiceRefSerializer(), min_length=1, max_length=10)
     notes = serializers.CharField(max_length=2000, required=False, allow_blank=True, allow_null=True)
-    numberOfCustomers = serializers.IntegerField(min_value=0, max_value=settings.BOOKING_MAX_PERSONS, required=False)
+    numberOfCustomers = serializers.IntegerField(
+        min_value=0,
+        max_value=settings.BOOKING_MAX_PERSONS - 1,
+        required=False,
+        help_text=_("Extra personen naast de eerste (Qmatic): afwezig of 0 = 1 persoon, 1 = 2 personen."),
+    )
 
 
 @extend_schema_serializer(component_name="QmaticCustomer")
@@ -163,10 +164,15 @@ class AppointmentSerializer(serializers.Serializer):
     updated = serializers.DateTimeField(source="updated_at")
     title = serializers.SerializerMethodField()
     notes = serializers.SerializerMethodField()
-    numberOfCustomers = serializers.IntegerField(source="persons")
+    numberOfCustomers = serializers.SerializerMethodField(
+        help_text=_("Extra personen naast de eerste, zoals in de aanvraag: personen - 1.")
+    )
     services = ServiceSerializer(source="products", many=True)
     branch = BranchSerializer(source="desk.location")
     customers = serializers.SerializerMethodField()
+
+    def get_numberOfCustomers(self, appointment) -> int:
+        return appointment.persons - 1
 
     def get_title(self, appointment) -> str:
         return ", ".join(p.name for p in appointment.products.all())

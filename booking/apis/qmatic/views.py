@@ -20,7 +20,7 @@ from booking.exceptions import InvalidRequest
 
 from . import selectors
 from .base import TAG, QmaticApiView
-from .matrix import parse_matrix
+from .matrix import parse_matrix, persons_from_additional
 from .serializers import (
     AppointmentEnvelopeSerializer,
     AppointmentSerializer,
@@ -29,10 +29,10 @@ from .serializers import (
     BranchDetailSerializer,
     BranchListSerializer,
     BranchSerializer,
+    BranchServiceGroupsSerializer,
     DatesSerializer,
     ErrorSerializer,
-    ServiceGroupListSerializer,
-    ServiceGroupsSerializer,
+    ServiceGroupSerializer,
     ServiceListSerializer,
     ServiceSerializer,
     TimesSerializer,
@@ -48,7 +48,8 @@ MATRIX = OpenApiParameter(
     OpenApiParameter.PATH,
     description=_(
         "Matrixparameters direct na het padsegment: ';servicePublicId=CODE' (herhaalbaar) en "
-        "';numberOfCustomers=N' (aantal personen); leeg mag waar ze niet verplicht zijn."
+        "';numberOfCustomers=N' (extra personen naast de eerste, zoals in Qmatic: afwezig of 0 = 1 "
+        "persoon, 1 = 2 personen); leeg mag waar ze niet verplicht zijn."
     ),
 )
 DATE = OpenApiParameter("date", str, OpenApiParameter.PATH, description="YYYY-MM-DD")
@@ -79,11 +80,8 @@ def _branch_list(locations) -> Response:
     return Response({"branchList": data, "meta": _meta(data)})
 
 
-def _groups(groups: dict) -> list[dict]:
-    return [
-        {"branchPublicId": str(location_id), "services": ServiceSerializer(products, many=True).data}
-        for location_id, products in groups.items()
-    ]
+def _group(products) -> dict:
+    return {"services": ServiceSerializer(products, many=True).data}
 
 
 def _parse_day(raw: str) -> date:
@@ -138,16 +136,22 @@ class ServiceGroupListApi(QmaticApiView):
         operation_id="qmatic_service_groups_v1",
         summary=_("Combineerbare diensten per vestiging (v1)"),
         description=_(
-            "serviceGroupList: per vestiging waar één balie alle gevraagde diensten doet, de diensten die "
-            "daar samen met alle gevraagde geboekt kunnen worden (de gevraagde zelf inbegrepen)."
+            "Een JSON-lijst (zonder omhulsel), één element per vestiging waar één balie alle gevraagde "
+            "diensten doet: {branchPublicId, branchName, serviceGroups: [{services}]}, met de diensten "
+            "die daar samen met alle gevraagde geboekt kunnen worden (de gevraagde zelf inbegrepen)."
         ),
         parameters=[MATRIX],
-        responses={200: ServiceGroupListSerializer, **ERRORS},
+        responses={200: BranchServiceGroupsSerializer(many=True), **ERRORS},
     )
     def get(self, request, matrix):
         params = parse_matrix(matrix, request.query_params)
-        groups = _groups(selectors.service_groups(services=selectors.services_get(params.service_ids)))
-        return Response({"serviceGroupList": groups, "meta": _meta(groups)})
+        groups = selectors.service_groups(services=selectors.services_get(params.service_ids))
+        return Response(
+            [
+                {"branchPublicId": str(location.pk), "branchName": location.name, "serviceGroups": [_group(products)]}
+                for location, products in groups
+            ]
+        )
 
 
 class BranchServiceGroupsApi(QmaticApiView):
@@ -156,18 +160,19 @@ class BranchServiceGroupsApi(QmaticApiView):
         operation_id="qmatic_service_groups_v2",
         summary=_("Combineerbare diensten op één vestiging (v2)"),
         description=_(
-            "serviceGroups: één groep met de diensten die hier samen met alle gevraagde geboekt kunnen "
-            "worden; leeg als geen balie ze allemaal doet."
+            "Een JSON-lijst (zonder omhulsel) van groepen {services}: hier één groep met de diensten die "
+            "op deze vestiging samen met alle gevraagde geboekt kunnen worden; een lege lijst als geen "
+            "balie ze allemaal doet."
         ),
         parameters=[BRANCH, MATRIX],
-        responses={200: ServiceGroupsSerializer, **ERRORS},
+        responses={200: ServiceGroupSerializer(many=True), **ERRORS},
     )
     def get(self, request, branchPublicId, matrix):
         branch = selectors.branch_get(branchPublicId)
         params = parse_matrix(matrix, request.query_params)
         services_ = selectors.services_get(params.service_ids)
-        groups = _groups(selectors.service_groups(services=services_, branch=branch))
-        return Response({"serviceGroups": groups, "meta": _meta(groups)})
+        groups = selectors.service_groups(services=services_, branch=branch)
+        return Response([_group(products) for _location, products in groups])
 
 
 class BranchListApi(QmaticApiView):
@@ -252,8 +257,9 @@ class BookApi(QmaticApiView):
         summary=_("Afspraak boeken"),
         description=_(
             "Boekt via dezelfde dienst als de eigen site (sloten en databaseregel). Aantal personen: het "
-            "grootste van numberOfCustomers (matrix of body), het aantal klanten en hoe vaak één dienst "
-            "herhaald wordt. De eerste klant is het contact. 409 als de tijd intussen bezet is."
+            "grootste van numberOfCustomers + 1 (matrix of body; numberOfCustomers telt de extra "
+            "personen), het aantal klanten en hoe vaak één dienst herhaald wordt. De eerste klant is het "
+            "contact. 409 als de tijd intussen bezet is."
         ),
         parameters=[BRANCH, DATE, TIME, MATRIX],
         request=BookRequestSerializer,
@@ -269,7 +275,7 @@ class BookApi(QmaticApiView):
         service_ids = [entry["publicId"] for entry in data["services"]]
         persons = max(
             params.persons,
-            data.get("numberOfCustomers") or 1,
+            persons_from_additional(data.get("numberOfCustomers") or 0),
             len(data["customers"]),
             max(Counter(service_ids).values()),
         )
