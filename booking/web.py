@@ -33,6 +33,13 @@ def _rate(setting: str):
     return lambda group, request: getattr(settings, setting)
 
 
+def too_many_requests(request: HttpRequest, template: str) -> HttpResponse:
+    """The 429 page of a rate-limited view, with when to try again."""
+    response = render(request, template, status=429)
+    response["Retry-After"] = "60"
+    return response
+
+
 def citizen_page(view):
     """Rate limited per client (pages and, stricter, POSTs), never cached, 429 page when over."""
 
@@ -41,9 +48,7 @@ def citizen_page(view):
     @wraps(view)
     def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         if getattr(request, "limited", False):
-            response = render(request, "booking/too_many_requests.html", status=429)
-            response["Retry-After"] = "60"
-            return response
+            return too_many_requests(request, "booking/too_many_requests.html")
         return view(request, *args, **kwargs)
 
     return never_cache(wrapped)

@@ -34,7 +34,7 @@ from booking.constants import AppointmentStatus, CancelReason, OnlinePossible, O
 from booking.exceptions import BookingError
 from booking.models import Appointment, Location
 from booking.selectors import location_list
-from booking.web import add_domain_error
+from booking.web import add_domain_error, too_many_requests
 
 from . import selectors, services
 from .forms import BoardFilterForm, ServedForm, WalkInForm
@@ -92,9 +92,7 @@ def _login_limited(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpR
     @wraps(view)
     def limited(request: HttpRequest, *args, **kwargs) -> HttpResponseBase:
         if getattr(request, "limited", False):
-            response = render(request, "staff/too_many_requests.html", status=429)
-            response["Retry-After"] = "60"
-            return response
+            return too_many_requests(request, "staff/too_many_requests.html")
         return view(request, *args, **kwargs)
 
     return limited
