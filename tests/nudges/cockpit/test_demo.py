@@ -7,6 +7,7 @@ Wijkkantoor Noord, its alert queued); satisfaction per channel is there to be me
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.urls import reverse
@@ -90,6 +91,13 @@ def test_the_demo_cockpit_on_first_run(client):
     results_page = client.get(reverse("nudges:manager-detail", args=[social.experiment.pk])).content.decode()
     assert "Schade: variant sociale-norm doet het aantoonbaar slechter dan de controle" in results_page
     assert "slechter dan controle" in results_page and "voorlopig" not in results_page.lower()
+    # One paragraph says how to read it, in Dutch and in English.
+    assert "zo berekend bevat het de echte waarde in 95 van de 100 experimenten" in results_page
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    english = client.get(reverse("nudges:manager-detail", args=[social.experiment.pk])).content.decode()
+    assert "Harm: variant sociale-norm does demonstrably worse than the control" in english
+    assert "computed this way it contains the true value in 95 of 100 experiments" in english
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "nl"
 
     # Idempotent: a second run adds nothing and alerts nobody again.
     call_command("seed_demo", verbosity=0)
