@@ -3,8 +3,9 @@
 Hooks nudges registers (all in ``NudgesConfig.ready``):
 
 - flow step: ``experiments.flow_step.product_choice_step`` after the product choice;
-- ``APPOINTMENT_BOOKED``: ``experiments.listeners.appointment_booked`` (after commit, in the
-  request) and ``reminders.planning.reminders_plan`` (in the booking's transaction);
+- ``APPOINTMENT_BOOKED``: ``experiments.listeners.appointment_booked`` and
+  ``channels.kcc.call_appointment_booked`` (after commit, in the request) and
+  ``reminders.planning.reminders_plan`` (in the booking's transaction);
 - ``APPOINTMENT_RESCHEDULED``: ``reminders.planning.reminders_replan`` (in transaction);
 - ``APPOINTMENT_CANCELLED``: ``experiments.listeners.appointment_cancelled``,
   ``reminders.planning.reminders_cancel`` and ``outbox.confirmations.apology_plan`` (in
@@ -97,6 +98,9 @@ class NudgesConfig(AppConfig):
         from .channels import views as contact_views
 
         register_message_kind(MessageKind.ONLINE_LINK, kcc.online_link_build, sent=kcc.online_link_sent)
+        # A phone booking during a call of a KCC experiment is the call's "booked" outcome, in
+        # both arms (after commit, in the agent's request: the call is in the session).
+        hooks.register(hooks.APPOINTMENT_BOOKED, kcc.call_appointment_booked)
         register_retention_step("online_links", kcc.online_links_erase_expired)
 
         register_scope("contacts", _("Klantcontacten melden (telefonie, e-mail, WhatsApp, formulieren)"))

@@ -138,6 +138,10 @@ METRICS: dict[str, MetricSpec] = {
     Metric.COMPLETED_ONLINE: MetricSpec(lower_is_better=False, comparable=False),
 }
 COMPARABLE_METRICS = [m for m in Metric if METRICS[m].comparable]
+# At the KCC call (touchpoint KCC_CALL) these arise in the script arm only: the control arm's
+# panel shows nothing to answer and sends no online link. Never the primary metric there (the
+# comparison is the counter appointment made in the call, "booked"); shown as descriptive.
+KCC_SCRIPT_ONLY_METRICS = (Metric.CHOSE_ONLINE, Metric.CONTINUED_TO_COUNTER, Metric.COMPLETED_ONLINE)
 
 # What a reminder can change: whether people come, or cancel in time when they cannot. Here
 # cancelling in advance and attending are the good outcomes (after the product choice, fewer

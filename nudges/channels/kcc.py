@@ -4,10 +4,16 @@ takes and the digital discount, from the product knowledge base — and the agen
 answer once: will do it online / wants the counter anyway / cannot do it online.
 
 Whether the script is shown can be a randomised experiment at touchpoint ``kcc_call`` with
-the call as unit (a random id per call, stored only as a keyed hash). Without a running
-experiment the script is shown for every eligible call. "Cannot do it online" is logged as a
-needs-help exemption of the call: never asked again in that call, counted apart from
-exposures. "Will do it online" can send the caller the tracked online link; the online form
+the call as unit (a random id per call in the agent's session, stored only as a keyed hash).
+The call is exposed in both arms at the same moment: when the page for the asked-for product
+opens, before the arm changes what the agent sees. The outcome both arms can produce is the
+call's counter appointment: a phone booking made while the call is open is "booked" for the
+call's unit (``call_appointment_booked``), and its later cancellation, visit or no-show follow
+it. The script's answers and an online completion through the link the script sends arise
+in the script arm only: descriptive, never the primary metric
+(``constants.KCC_SCRIPT_ONLY_METRICS``). Without a running experiment the script is shown for
+every eligible call. "Cannot do it online" is logged as a needs-help exemption of the call:
+never asked again in that call, counted apart from exposures. "Will do it online" can send the caller the tracked online link; the online form
 reports completion with its ``kw_ref`` and the phone contact shows the completion
 (``selectors.contacts_with_online_completion``).
 """
@@ -27,9 +33,11 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from booking.constants import Channel
 from booking.knowledge import ProductKnowledge, product_knowledge
 from booking.models import Product
 from booking.phones import phone_normalise
+from booking.selectors import appointment_facts
 from nudges.constants import (
     REFERENCE_PARAM,
     ExemptionReason,
@@ -43,6 +51,7 @@ from nudges.exceptions import InvalidInput
 from nudges.experiments import logs as nudge_logs
 from nudges.experiments import selectors as nudge_selectors
 from nudges.experiments.assignment import unit_hash as hash_unit
+from nudges.experiments.unit import current_session
 from nudges.models import (
     Contact,
     ContactChannel,
@@ -58,6 +67,8 @@ from nudges.outbox.dispatch import Outgoing, email_from_templates, message_enque
 from . import services
 
 PHONE_CHANNEL = "telefoon"
+# The agent's session holds the open call: {"unit", "answered", "online_url"}.
+CALL_SESSION_KEY = "kcc_call"
 
 ANSWER_OUTCOMES: dict[str, ContactOutcome] = {
     ScriptAnswer.WILL_DO_ONLINE: ContactOutcome.REFERRED_ONLINE,
@@ -102,6 +113,38 @@ def script_for_call(*, products: Sequence[Product], call_unit: str, now: datetim
     )
     return Script(
         product=product, knowledge=knowledge, show=not variant.is_control, experiment=experiment, variant=variant
+    )
+
+
+def current_call_unit_hash() -> str | None:
+    """The unit of the call open in the agent's session of the request being served, else None."""
+    session = current_session()
+    if session is None:
+        return None
+    unit = (session.get(CALL_SESSION_KEY) or {}).get("unit")
+    return hash_unit(unit) if unit else None
+
+
+def call_appointment_booked(appointment_id: int) -> None:
+    """After a booking commits, inside the agent's request: a phone booking made while a call is
+    open is that call's "booked" outcome, in whichever arm the call is (the control arm's panel
+    shows nothing, so this is the outcome both arms can produce). Counts only where the call
+    was exposed for one of the appointment's products before the booking, in a running KCC
+    experiment (``attributable_exposures``)."""
+    unit = current_call_unit_hash()
+    if unit is None:
+        return
+    facts = appointment_facts(appointment_id)
+    if facts is None or facts.channel != Channel.PHONE:
+        return
+    now = timezone.now()
+    exposures = [
+        e
+        for e in nudge_selectors.attributable_exposures(appointment_id=appointment_id, unit_hash=unit, at=now)
+        if e.experiment.touchpoint == Touchpoint.KCC_CALL
+    ]
+    nudge_logs.booking_link_record(
+        appointment_id=appointment_id, unit_hash=unit, exposures=exposures, source=Source.KCC, now=now
     )
 
 

@@ -26,7 +26,7 @@ from .services import ContactsRejected
 REGISTER_CONTACTS = "nudges.register_contacts"
 RUN_DESK = "booking.run_desk"
 BOOK_BY_PHONE = "booking.book_by_phone"
-CALL_SESSION_KEY = "kcc_call"
+CALL_SESSION_KEY = kcc.CALL_SESSION_KEY
 
 
 def default_channel(user, page: str = "") -> str:

@@ -2,7 +2,8 @@
 only), registered in ``NudgesConfig.ready``.
 
 - ``appointment_booked``: after commit, inside the visitor's request; links an online booking
-  to the visitor's unit (``unit.current_unit_hash``) and records "booked".
+  to the visitor's unit (``unit.current_unit_hash``) and records "booked". A phone booking
+  made during a KCC call is linked to the call by ``nudges.channels.kcc.call_appointment_booked``.
 - ``appointment_cancelled``, ``appointment_status_changed``: cancelled / attended / no-show,
   for the visitor's unit of a linked booking and for the appointment's own reminder unit.
 
@@ -21,9 +22,8 @@ from booking.constants import AppointmentStatus, CancelReason
 from booking.selectors import appointment_cancellation, appointment_facts
 from nudges.constants import OutcomeKind, Source
 from nudges.experiments import selectors
-from nudges.experiments.logs import _outcomes_record
+from nudges.experiments.logs import _outcomes_record, booking_link_record
 from nudges.experiments.unit import current_unit_hash
-from nudges.models import UnitAppointment
 
 
 def appointment_booked(appointment_id: int) -> None:
@@ -39,12 +39,9 @@ def appointment_booked(appointment_id: int) -> None:
     exposures = selectors.attributable_exposures(
         appointment_id=appointment_id, unit_hash=unit_hash, at=now, online_only=True
     )
-    if not exposures:
-        return
-    UnitAppointment.objects.bulk_create(
-        [UnitAppointment(appointment_id=appointment_id, unit_hash=unit_hash, linked_at=now)], ignore_conflicts=True
+    booking_link_record(
+        appointment_id=appointment_id, unit_hash=unit_hash, exposures=exposures, source=Source.WEB, now=now
     )
-    _outcomes_record(exposures, kind=OutcomeKind.BOOKED, source=Source.WEB, now=now)
 
 
 def _outcome_time(appointment_id: int) -> datetime:

@@ -6,6 +6,7 @@ Public:
   clients), ``online_choice_record`` (the tracked redirect), ``counter_choice_record`` (the
   "counter anyway" button), ``online_reference_get`` and ``online_url_for`` (the opaque
   reference on the online link);
+- ``booking_link_record`` (a booking linked to the unit it counts for, and its "booked");
 - ``appointment_moved`` (a waiting-list move keeps the person's units: web unit and reminder
   unit).
 
@@ -16,7 +17,7 @@ unit and experiment, one outcome per unit, experiment and kind.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -151,6 +152,20 @@ def _outcomes_record(exposures: Iterable[Exposure], *, kind: str, source: str, n
     if rows:
         Outcome.objects.bulk_create(rows, ignore_conflicts=True)
     return rows
+
+
+def booking_link_record(
+    *, appointment_id: int, unit_hash: str, exposures: Sequence[Exposure], source: str, now: datetime
+) -> None:
+    """Link a booking to the unit whose ``exposures`` it counts for (a web visitor, or a phone
+    call) and record "booked" there, once. Its later outcomes (cancelled, attended, no-show)
+    reach the same arms through the link (``selectors.attributable_exposures``)."""
+    if not exposures:
+        return
+    UnitAppointment.objects.bulk_create(
+        [UnitAppointment(appointment_id=appointment_id, unit_hash=unit_hash, linked_at=now)], ignore_conflicts=True
+    )
+    _outcomes_record(exposures, kind=OutcomeKind.BOOKED, source=source, now=now)
 
 
 def _with_reference(url: str, reference: str) -> str:

@@ -17,7 +17,15 @@ from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
-from nudges.constants import METRICS, Metric, OutcomeKind, Touchpoint, metric_spec, metrics_for
+from nudges.constants import (
+    KCC_SCRIPT_ONLY_METRICS,
+    METRICS,
+    Metric,
+    OutcomeKind,
+    Touchpoint,
+    metric_spec,
+    metrics_for,
+)
 from nudges.experiments import statistics
 from nudges.experiments.selectors import arms
 from nudges.models import Experiment, Exposure, Outcome, Variant
@@ -300,11 +308,13 @@ def experiment_results(
     def result(metric: str, role: str) -> MetricResult:
         return _metric_result(experiment, variants, counts, metric, role, final=final)
 
-    primary = result(experiment.primary_metric, "primary") if experiment.primary_metric else None
-    guardrails = [
-        result(m, "guardrail") for m in experiment.guardrail_metrics if m in METRICS and m != experiment.primary_metric
-    ]
-    shown = {experiment.primary_metric, *experiment.guardrail_metrics}
+    # Outcomes only one arm can produce are described, never analysed against control.
+    one_arm = set(KCC_SCRIPT_ONLY_METRICS) if experiment.touchpoint == Touchpoint.KCC_CALL else set()
+    primary_metric = experiment.primary_metric if experiment.primary_metric not in one_arm else ""
+    primary = result(primary_metric, "primary") if primary_metric else None
+    guardrail_metrics = [m for m in experiment.guardrail_metrics if m in METRICS and m not in one_arm]
+    guardrails = [result(m, "guardrail") for m in guardrail_metrics if m != primary_metric]
+    shown = {primary_metric, *guardrail_metrics}
     descriptive_results = (
         [result(m, "descriptive") for m in metrics_for(experiment.touchpoint) if m not in shown] if descriptive else []
     )

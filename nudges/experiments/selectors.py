@@ -1,5 +1,5 @@
 """Read side of experiments: who is in one and what they see. Public: ``running_experiment_for``,
-``arms``, ``assigned_variant``, ``decide``, ``social_norm``, ``start_problems``,
+``arms``, ``assigned_variant``, ``decide``, ``social_norm``, ``primary_metric_problem``, ``start_problems``,
 ``register_experiments``, ``experiment_list``, ``experiment_get``, ``attributable_exposures``,
 ``reminder_unit_hash``. Counting and analysing what was logged is in ``results``."""
 
@@ -19,6 +19,7 @@ from booking.models import Product
 from booking.selectors import appointment_attribution_parts, counter_visits_count
 from nudges.constants import (
     COLLECTING_STATUSES,
+    KCC_SCRIPT_ONLY_METRICS,
     METRICS,
     REMINDER_KINDS,
     REMINDER_METRICS,
@@ -105,7 +106,7 @@ def attributable_exposures(
     - ``at`` lies in the experiment's running window (started, still collecting).
 
     ``unit_hash``: the visitor's unit; by default the unit linked to the appointment when it
-    was booked online (``UnitAppointment``). ``online_only``: nothing for a phone or desk booking."""
+    was booked (``UnitAppointment``: online, or by phone during a KCC call). ``online_only``: nothing for a phone or desk booking."""
     booked_at, appointment_products = appointment_attribution_parts(appointment_id, online_only=online_only)
     unit = (
         unit_hash
@@ -212,6 +213,18 @@ def decide(
 # --- governance: what stops an experiment from starting ----------------------------------
 
 
+def primary_metric_problem(*, touchpoint: str, metric: str) -> str | None:
+    """Why ``metric`` cannot be the primary metric at ``touchpoint`` whatever else is set, else
+    None: at the KCC call, an outcome only the script arm can produce."""
+    if touchpoint == Touchpoint.KCC_CALL and metric in KCC_SCRIPT_ONLY_METRICS:
+        return _(
+            "Bij de werkinstructie KCC ontstaat deze uitkomst alleen in de scriptgroep (de controlegroep ziet "
+            "geen script en krijgt geen link). Kies een maat die in beide groepen te meten is, zoals "
+            "'Balieafspraak geboekt' in het gesprek."
+        )
+    return None
+
+
 def start_problems(experiment: Experiment, *, now: datetime | None = None) -> list[str]:
     problems: list[str] = []
     # A reminder's wording never steers away from the counter and shows no fees: the rules
@@ -219,8 +232,11 @@ def start_problems(experiment: Experiment, *, now: datetime | None = None) -> li
     reminder = experiment.touchpoint == Touchpoint.REMINDER
     if not experiment.hypothesis.strip():
         problems.append(_("Schrijf een hypothese."))
+    script_only = primary_metric_problem(touchpoint=experiment.touchpoint, metric=experiment.primary_metric)
     if not experiment.primary_metric:
         problems.append(_("Kies een primaire maat."))
+    elif script_only:
+        problems.append(script_only)
     elif not METRICS[experiment.primary_metric].comparable:
         problems.append(_("De primaire maat moet in elke groep, ook de controlegroep, te meten zijn."))
     elif reminder and experiment.primary_metric not in REMINDER_METRICS:

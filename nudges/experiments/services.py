@@ -44,14 +44,23 @@ def _set_variants(experiment: Experiment, variants: Sequence[dict]) -> None:
         Variant.objects.create(experiment=experiment, key=spec["key"], intervention=intervention, weight=spec["weight"])
 
 
+def _primary_metric_check(*, touchpoint: str, metric: str) -> None:
+    problem = selectors.primary_metric_problem(touchpoint=touchpoint, metric=metric)
+    if problem:
+        raise InvalidInput(problem, field="primary_metric")
+
+
 @transaction.atomic
 def experiment_create(
     *, name: str, purpose_nl: str, products: Sequence[Product], variants: Sequence[dict], owner=None, **fields
 ) -> Experiment:
-    """A draft experiment. ``variants``: [{"key", "intervention" (None = control), "weight"}]."""
+    """A draft experiment. ``variants``: [{"key", "intervention" (None = control), "weight"}].
+    A primary metric that cannot be compared at its touchpoint (``selectors.primary_metric_problem``:
+    an outcome of the KCC script arm only) is refused with ``InvalidInput`` on ``primary_metric``."""
     unknown = set(fields) - set(EXPERIMENT_FIELDS)
     if unknown:
         raise TypeError(f"unknown experiment fields: {sorted(unknown)}")
+    _primary_metric_check(touchpoint=fields.get("touchpoint", ""), metric=fields.get("primary_metric", ""))
     experiment = Experiment.objects.create(name=name, purpose_nl=purpose_nl, owner=owner, **fields)
     experiment.products.set(products)
     _set_variants(experiment, variants)
@@ -90,6 +99,11 @@ def experiment_update(
             raise ExperimentLocked()
         fields = {f: v for f, v in fields.items() if f in EDITABLE_WHEN_LOCKED}
         products = variants = None
+    else:
+        _primary_metric_check(
+            touchpoint=fields.get("touchpoint", experiment.touchpoint),
+            metric=fields.get("primary_metric", experiment.primary_metric),
+        )
     for name, value in fields.items():
         setattr(experiment, name, value)
     experiment.save()

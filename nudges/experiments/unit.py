@@ -9,6 +9,10 @@
   ``listeners.appointment_booked`` reads ``current_unit_hash()`` and links the booking to the
   visitor who was nudged. A callback run anywhere else (a Celery task, a management command)
   sees no unit and links nothing: tests/nudges/experiments/test_unit_path.py guards this path.
+- The phone agent's call is a unit too (``nudges.channels.kcc``), held in the agent's session.
+  The middleware also makes the request's session current (``current_session``; it is not
+  read here, so a page that never asks stays free of ``Vary: Cookie``), and
+  ``kcc.call_appointment_booked`` links a phone booking made during the call to the call.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from __future__ import annotations
 from contextvars import ContextVar, Token
 
 from django.conf import settings
+from django.contrib.sessions.backends.base import SessionBase
 from django.http import HttpRequest, HttpResponse
 
 from nudges.constants import UNIT_COOKIE
@@ -69,15 +74,26 @@ def reset_current_unit_hash(token: Token) -> None:
     _current_unit_hash.reset(token)
 
 
+_current_session: ContextVar[SessionBase | None] = ContextVar("nudges_current_session", default=None)
+
+
+def current_session() -> SessionBase | None:
+    """The session of the request being served (set by ``NudgeUnitMiddleware``), else None."""
+    return _current_session.get()
+
+
 class NudgeUnitMiddleware:
-    """Reads the unit cookie into ``current_unit_hash`` for one request; writes nothing."""
+    """Reads the unit cookie into ``current_unit_hash`` and makes the request's session
+    current (``current_session``, unread) for one request; writes nothing."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         token = set_current_unit_hash(request_unit_hash(request))
+        session_token = _current_session.set(getattr(request, "session", None))
         try:
             return self.get_response(request)
         finally:
+            _current_session.reset(session_token)
             reset_current_unit_hash(token)

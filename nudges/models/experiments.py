@@ -390,8 +390,9 @@ class OnlineCompletion(AppendOnly):
 
 
 class UnitAppointment(AppendOnly):
-    """Links an appointment booked online to the visitor's pseudonymous unit, so booking
-    outcomes (booked, cancelled, attended, no-show) reach the right experiment arm."""
+    """Links an appointment booked online to the visitor's pseudonymous unit, or one booked by
+    phone during a KCC call to the call's unit, so booking outcomes (booked, cancelled,
+    attended, no-show) reach the right experiment arm."""
 
     appointment_id = models.BigIntegerField(unique=True)
     unit_hash = models.CharField(max_length=UNIT_HASH_LENGTH, db_index=True)

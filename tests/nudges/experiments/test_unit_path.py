@@ -65,3 +65,25 @@ def test_the_listener_links_a_booking_only_while_the_visitors_unit_is_current(de
         reset_current_unit_hash(token)
     assert UnitAppointment.objects.get().unit_hash == unit
     assert Outcome.objects.filter(experiment=experiment, unit_hash=unit, kind=OutcomeKind.BOOKED).count() == 1
+
+
+def test_the_middleware_makes_the_session_current_unread_and_the_call_listener_runs_in_the_request():
+    """The KCC call's unit is in the agent's session: the middleware hands the session to
+    ``current_session`` without reading it (no ``Vary: Cookie`` on pages that never ask), and
+    ``kcc.call_appointment_booked`` is an after-commit callback, run in the agent's request."""
+    from django.contrib.sessions.backends.db import SessionStore
+
+    from nudges.channels import kcc
+    from nudges.experiments.unit import current_session
+
+    seen = []
+    middleware = NudgeUnitMiddleware(lambda request: seen.append(current_session()) or HttpResponse())
+    request = RequestFactory().get("/")
+    request.session = SessionStore()
+
+    middleware(request)
+
+    assert seen == [request.session] and not request.session.accessed
+    assert current_session() is None
+    assert kcc.call_appointment_booked in hooks._listeners[hooks.APPOINTMENT_BOOKED]
+    assert kcc.call_appointment_booked not in hooks._transactional_listeners[hooks.APPOINTMENT_BOOKED]
