@@ -123,6 +123,17 @@ def _label(period: str, start) -> str:
     return date_format(start, "F Y") if period == mix.MONTH else _("wk %(w)s") % {"w": start.isocalendar()[1]}
 
 
+def _marked(label: str, start, found: mix.ChannelMix) -> str:
+    """The period's label on the chart with the interventions that started or stopped in it
+    ("wk 12 (start 1, einde 2)"), numbered as in the list next to the chart."""
+    marks = [
+        (_("start %(n)s") if m.kind == "start" else _("einde %(n)s")) % {"n": m.number}
+        for m in found.markers
+        if m.period_start(found.period) == start
+    ]
+    return f"{label} ({', '.join(marks)})" if marks else label
+
+
 @cockpit_required
 @require_GET
 def channels(request: HttpRequest) -> HttpResponse:
@@ -135,7 +146,7 @@ def channels(request: HttpRequest) -> HttpResponse:
     labels = [_label(period, p) for p in found.periods]
     chart = charts.stacked_bars(
         label=_("Contacten per kanaal per periode"),
-        x_labels=labels,
+        x_labels=[_marked(label, p, found) for label, p in zip(labels, found.periods, strict=True)],
         series=[(name, [found.contacts.get((p, code), 0) for p in found.periods]) for code, name in found.channels],
         y_title=_("contacten"),
     )

@@ -280,3 +280,36 @@ def test_channel_page_writes_marker_dates_out(client, manager, brp, intervention
         written, abbreviated = date_format(day, "j F Y"), date_format(day, "j M Y")
     assert f"{written}: start" in body or f"{written}: {translation.gettext('start')}" in body
     assert f"{abbreviated}:" not in body
+
+
+@pytest.mark.parametrize(("language", "start"), [("nl", "start 1"), ("en", "start 1")])
+def test_the_chart_marks_where_an_intervention_started(
+    client, manager, brp, interventions, online_history, language, start
+):
+    """The start of an experiment is on the chart itself, under its week, numbered as in the list."""
+    build_experiment(
+        [brp],
+        [
+            {"key": "controle", "intervention": None, "weight": 1},
+            {"key": "easy", "intervention": interventions["easy"], "weight": 1},
+        ],
+        name="Directe link",
+    )
+    day = timezone.localdate() - timedelta(days=10)
+    Experiment.objects.update(started_at=timezone.make_aware(datetime.combine(day, time(12))))
+    contacts("balie", 3, days_ago=10, product=brp.code)
+    contacts("balie", 2, days_ago=30, product=brp.code, prefix="earlier")
+    rollups_refresh(date_from=timezone.localdate() - timedelta(days=60), date_to=timezone.localdate())
+    client.force_login(manager)
+    body = client.get(reverse("nudges:cockpit-channels"), {"period": "week"}, HTTP_ACCEPT_LANGUAGE=language)
+    body = body.content.decode()
+    [src] = re.findall(r'<img class="chart" src="data:image/svg\+xml;base64,([^"]+)"', body)
+    svg = base64.b64decode(src).decode()
+    week = day.isocalendar()[1]
+    earlier = (timezone.localdate() - timedelta(days=30)).isocalendar()[1]
+    with translation.override(language):
+        label, other = (translation.gettext("wk %(w)s") % {"w": w} for w in (week, earlier))
+    assert f">{label} ({start})<" in svg
+    assert f">{other}<" in svg and f"{other} (" not in svg  # only under the week it started in
+    assert f"{start} – Directe link" in body  # the list next to the chart, same number
+    assert "géén effect van de nudge" in body or "not an effect of the nudge" in body
