@@ -146,11 +146,14 @@ def test_csv_export_neutralises_a_formula_in_a_product_name(client, manager, vol
 
 
 def test_xlsx_export_keeps_the_formula_as_text(client, manager, volumes):
+    """A spreadsheet has string cells: the name is stored as it is, as text, not as a formula
+    (no apostrophe in the cell's text, as the CSV needs)."""
     client.force_login(manager)
     book = openpyxl.load_workbook(io.BytesIO(export(client, "kosten", "xlsx", period="week").content))
     cells = [c for row in book.active.iter_rows() for c in row]
     assert all(c.data_type != "f" for c in cells)
-    assert any(c.value == "'" + INJECTION for c in cells)
+    assert {c.data_type for c in cells if c.value == INJECTION} == {"s"}
+    assert not any(str(c.value).startswith("'") for c in cells)
 
 
 @pytest.mark.skipif(
@@ -180,12 +183,16 @@ def test_libreoffice_opens_the_export(client, manager, volumes, tmp_path, fmt):
         csv.reader((tmp_path / "out" / "kosten.csv").read_text(encoding="utf-8", errors="replace").splitlines())
     )
     assert rows[0][:3] == ["Product", "Kanaal", "Contacten"]
-    # LibreOffice shows the text, not a link: the apostrophe kept it from being a formula.
-    assert any(INJECTION in cell for r in rows for cell in r)
-    assert any(r[1:3] == ["Balie", "30"] for r in rows)
+    # LibreOffice shows the original text, as text: not the link's "klik" (a formula it ran),
+    # not an apostrophe in front of it.
+    assert [INJECTION, "Balie", "30"] in [r[:3] for r in rows]
+    assert not any(cell == "klik" or cell.startswith("'") for r in rows for cell in r)
 
 
-@pytest.mark.parametrize("name", ["kaders", "kanaalmix", "kosten", "nudges"])
+@pytest.mark.parametrize(
+    "name",
+    ["kaders", "kadergeschiedenis", "kanaalmix", "balieafspraken", "kosten", "nudges", "nietverschenen", "effecten"],
+)
 @pytest.mark.parametrize("fmt", ["csv", "xlsx", "ods"])
 def test_every_table_exports(client, manager, products, name, fmt):
     client.force_login(manager)
@@ -280,6 +287,15 @@ def test_channel_page_writes_marker_dates_out(client, manager, brp, intervention
         written, abbreviated = date_format(day, "j F Y"), date_format(day, "j M Y")
     assert f"{written}: start" in body or f"{written}: {translation.gettext('start')}" in body
     assert f"{abbreviated}:" not in body
+
+
+def test_appointments_per_booking_channel_export(client, manager, volumes):
+    """The channel page's second table (appointments per booking channel), with its filter."""
+    client.force_login(manager)
+    body = export(client, "balieafspraken", "csv", period="week", product="uittreksel-brp").content.decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(body)))
+    assert rows[0] == ["Periode vanaf", "Geboekt via", "Product", "Balieafspraken"]
+    assert all(r[2] == "uittreksel-brp" for r in rows[1:])
 
 
 @pytest.mark.parametrize(("language", "start"), [("nl", "start 1"), ("en", "start 1")])
