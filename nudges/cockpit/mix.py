@@ -46,6 +46,11 @@ class Marker:
     day: date
     label: str
     kind: str  # "start" or "stop"
+    number: int = 0  # the experiment's number on the chart (1, 2, …), the same for its start and stop
+
+    def period_start(self, period: str) -> date:
+        """The first day of the week or month the marker falls in (as ``TRUNC`` gives it)."""
+        return self.day.replace(day=1) if period == MONTH else self.day - timedelta(days=self.day.weekday())
 
 
 @dataclass
@@ -118,7 +123,11 @@ def experiment_markers(*, date_from: date, date_to: date, product_code: str = ""
         for moment, kind in ((experiment.started_at, "start"), (experiment.finished_at, "stop")):
             if moment and date_from <= timezone.localdate(moment) <= date_to:
                 markers.append(Marker(day=timezone.localdate(moment), label=experiment.name, kind=kind))
-    return sorted(markers, key=lambda m: m.day)
+    markers.sort(key=lambda m: m.day)
+    numbers: dict[str, int] = {}
+    for marker in markers:
+        marker.number = numbers.setdefault(marker.label, len(numbers) + 1)
+    return markers
 
 
 # --- cost -------------------------------------------------------------------------------------

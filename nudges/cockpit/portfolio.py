@@ -11,7 +11,8 @@ times the same factor; never a before/after difference:
 - no-shows: no-shows avoided = −effect (a missed slot is counter time lost);
 - minutes = visits × the products' mean minutes per person; euros = visits × the mean
   difference between the counter and the online cost price (for no-shows: × the counter cost
-  price, what a missed slot costs).
+  price: not money saved, but counter time that can be given to someone else, valued at the
+  cost price; ``PortfolioRow.euro_label`` says so next to the figure).
 
 Counts come from ``ExperimentCountsSnapshot`` (refreshed by the roll-up job) when there is one.
 The sample reached is the units exposed per arm as of that refresh, also for a running
@@ -31,6 +32,7 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.text import Truncator
+from django.utils.translation import gettext as _
 
 from booking import selectors as booking_selectors
 from nudges.constants import COLLECTING_STATUSES, ExperimentStatus, Metric, Touchpoint
@@ -106,6 +108,20 @@ class PortfolioRow:
     @property
     def is_no_show(self) -> bool:
         return self.metric == Metric.NO_SHOW
+
+    @property
+    def per_label(self) -> str:
+        """What the figure per 1,000 (``ArmEffect.visits``) counts, for this row's measure."""
+        if self.is_no_show:
+            return _("niet-verschenen vermeden per %(per)s afspraken") % {"per": PER}
+        return _("baliebezoeken minder per %(per)s bezoekers") % {"per": PER}
+
+    @property
+    def euro_label(self) -> str:
+        """What the euros per 1,000 (``ArmEffect.euros``) are, for this row's measure."""
+        if self.is_no_show:
+            return _("geen besparing: balietijd die aan een ander gegeven kan worden, gewaardeerd tegen de kostprijs")
+        return _("lagere kosten: verschil in kostprijs tussen balie en online")
 
     @property
     def reached_share(self) -> float | None:
@@ -324,6 +340,22 @@ def verdict_summary(rows: list[PortfolioRow]) -> VerdictSummary:
         worse=verdicts.count("worse"),
         pending=sum(v not in ("winner", "no_difference", "worse") for v in verdicts),
     )
+
+
+def arm_verdict_label(row: PortfolioRow, arm: ArmEffect) -> str:
+    """The verdict on one variant in the words of the page's portfolio table."""
+    if arm.verdict == "better":
+        label = _("Werkt: beter dan controle")
+        return f"{label} ({_('niet de beste')})" if row.winner and row.winner != arm.key else label
+    if arm.verdict == "worse":
+        return _("Slechter dan controle")
+    if arm.verdict == "no_difference":
+        return _("Geen aantoonbaar verschil")
+    if row.verdict == "srm":
+        return _("Verdeling klopt niet: niet te beoordelen")
+    if row.sample_reached:
+        return _("Nog geen oordeel: analyse nog niet vastgelegd")
+    return _("Nog geen oordeel: geplande steekproef niet bereikt")
 
 
 def forest_rows(rows: list[PortfolioRow]) -> list[tuple[str, float, float, float]]:

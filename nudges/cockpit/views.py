@@ -123,6 +123,17 @@ def _label(period: str, start) -> str:
     return date_format(start, "F Y") if period == mix.MONTH else _("wk %(w)s") % {"w": start.isocalendar()[1]}
 
 
+def _marked(label: str, start, found: mix.ChannelMix) -> str:
+    """The period's label on the chart with the interventions that started or stopped in it
+    ("wk 12 (start 1, einde 2)"), numbered as in the list next to the chart."""
+    marks = [
+        (_("start %(n)s") if m.kind == "start" else _("einde %(n)s")) % {"n": m.number}
+        for m in found.markers
+        if m.period_start(found.period) == start
+    ]
+    return f"{label} ({', '.join(marks)})" if marks else label
+
+
 @cockpit_required
 @require_GET
 def channels(request: HttpRequest) -> HttpResponse:
@@ -135,7 +146,7 @@ def channels(request: HttpRequest) -> HttpResponse:
     labels = [_label(period, p) for p in found.periods]
     chart = charts.stacked_bars(
         label=_("Contacten per kanaal per periode"),
-        x_labels=labels,
+        x_labels=[_marked(label, p, found) for label, p in zip(labels, found.periods, strict=True)],
         series=[(name, [found.contacts.get((p, code), 0) for p in found.periods]) for code, name in found.channels],
         y_title=_("contacten"),
     )
@@ -244,34 +255,42 @@ def nudges(request: HttpRequest) -> HttpResponse:
 # --- exports and the monthly report ---------------------------------------------------------
 
 
-def _export_table(name: str, request: HttpRequest) -> tables.Table | None:
+def _mix_arguments(request: HttpRequest) -> dict:
+    """The channel mix page's period, range and product, as its tables are exported."""
     period = _period(request)
-    if name == "kaders":
-        return tables.frame_table()
-    if name == "kanaalmix":
-        date_from, date_to = mix.period_range(period=period, periods=_periods_back(period))
-        product = request.GET.get("product", "")
-        return tables.mix_table(
-            period=period,
-            date_from=date_from,
-            date_to=date_to,
-            product_code=product if product in dict(mix.product_choices()) else "",
-        )
-    if name == "kosten":
-        return tables.cost_table(**dict(zip(("date_from", "date_to"), _last_full(period), strict=True)))
-    if name == "nudges":
-        return tables.portfolio_table()
-    return None
+    date_from, date_to = mix.period_range(period=period, periods=_periods_back(period))
+    product = request.GET.get("product", "")
+    product_code = product if product in dict(mix.product_choices()) else ""
+    return {"period": period, "date_from": date_from, "date_to": date_to, "product_code": product_code}
+
+
+EXPORTS = {
+    "kaders": lambda request: tables.frame_table(question=request.GET.get("vraag", "")),
+    "kadergeschiedenis": lambda request: tables.history_table(),
+    "kanaalmix": lambda request: tables.mix_table(**_mix_arguments(request)),
+    "balieafspraken": lambda request: tables.appointments_table(**_mix_arguments(request)),
+    "kosten": lambda request: tables.cost_table(
+        **dict(zip(("date_from", "date_to"), _last_full(_period(request)), strict=True))
+    ),
+    "nudges": lambda request: tables.portfolio_table(),
+    "nietverschenen": lambda request: tables.no_show_table(),
+    "effecten": lambda request: tables.forest_table(),
+}
 
 
 @cockpit_required
 @require_GET
 def export(request: HttpRequest, name: str, fmt: str) -> HttpResponse:
-    table = _export_table(name, request)
-    if table is None or fmt not in exports.FORMATS:
+    if name not in EXPORTS or fmt not in exports.FORMATS:
         raise Http404
-    data = exports.dataset(title=table.title, headers=table.headers, rows=table.rows)
-    return exports.export_response(data, name=f"{table.name}-{timezone.localdate():%Y-%m-%d}", fmt=fmt)
+    table = EXPORTS[name](request)
+    return exports.export_response(
+        title=table.title,
+        headers=table.headers,
+        rows=table.rows,
+        name=f"{table.name}-{timezone.localdate():%Y-%m-%d}",
+        fmt=fmt,
+    )
 
 
 @cockpit_required

@@ -6,7 +6,15 @@ Wijkkantoor Noord, its alert queued); satisfaction per channel is there to be me
 
 from __future__ import annotations
 
+import base64
+import csv
+import html
+import io
+import re
+
+import openpyxl
 import pytest
+import tablib
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
@@ -102,3 +110,87 @@ def test_the_demo_cockpit_on_first_run(client):
     # Idempotent: a second run adds nothing and alerts nobody again.
     call_command("seed_demo", verbosity=0)
     assert ScheduledMessage.objects.filter(kind=MessageKind.BOUND_BREACH).count() == 2
+
+
+CODES = {"breached", "within", "close", "unknown", "winner", "better", "worse", "no_difference", "srm", "max", "min"}
+
+
+def _export_rows(client, href: str, fmt: str, **headers) -> list[list[str]]:
+    """The rows of one export, read back from its file (CSV, XLSX or ODS)."""
+    response = client.get(href.replace(".csv", f".{fmt}"), **headers)
+    assert response.status_code == 200, href
+    if fmt == "csv":
+        return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    if fmt == "xlsx":
+        sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+        return [["" if v is None else str(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+    data = tablib.Dataset().load(response.content, format="ods")
+    return [[str(h) for h in data.headers], *([str(v) for v in row] for row in data)]
+
+
+def test_every_table_of_the_demo_cockpit_exports_what_the_page_shows(client):
+    call_command("seed_demo", verbosity=0)
+    client.force_login(get_user_model().objects.get(username="manager"))
+    found: dict[str, str] = {}
+    for page, query in [
+        ("nudges:cockpit-frame", {}),
+        ("nudges:cockpit-channels", {"period": "month"}),
+        ("nudges:cockpit-cost", {"period": "month"}),
+        ("nudges:cockpit-nudges", {}),
+    ]:
+        body = client.get(reverse(page), query).content.decode()
+        # Every table on the page has its own export links right below it, in each format.
+        for after in body.split("<table")[1:]:
+            links = [html.unescape(h) for h in re.findall(r'href="(/medewerkers/cockpit/export/[^"]+)"', after)]
+            assert {link.split("?")[0].rsplit(".", 1)[1] for link in links} == {"csv", "xlsx", "ods"}, page
+            found[f"{links[0].split('/')[-1].split('.')[0]}?{links[0].partition('?')[2]}"] = links[0]
+    names = {key.split("?")[0] for key in found}
+    assert names == {
+        "kaders",
+        "kadergeschiedenis",
+        "kanaalmix",
+        "balieafspraken",
+        "kosten",
+        "nudges",
+        "nietverschenen",
+        "effecten",
+    }
+    exported = {}
+    for key, href in found.items():
+        as_csv = _export_rows(client, href, "csv")
+        assert len(as_csv) > 1, key
+        for fmt in ("xlsx", "ods"):
+            assert [r[0] for r in _export_rows(client, href, fmt)] == [r[0] for r in as_csv], (key, fmt)
+        exported[key.split("?")[0]] = exported.get(key.split("?")[0], []) + as_csv
+    # Statuses and verdicts in the page's words, not their codes.
+    cells = {cell for rows in exported.values() for row in rows for cell in row}
+    assert not cells & CODES
+    assert "Overschreden" in {row[7] for row in exported["kaders"]}
+    verdicts = {row[-1] for row in exported["nudges"]}
+    assert {"Werkt: beter dan controle", "Geen aantoonbaar verschil", "Slechter dan controle"} <= verdicts
+
+    # The reminder's figure per 1,000 is no-shows avoided per 1,000 appointments, and its euros
+    # are counter time for someone else (valued at the cost price), not money saved.
+    header, *rows = exported["nudges"]
+    [reminder] = [dict(zip(header, row, strict=True)) for row in rows if row[0] == REMINDER_COST_NAME]
+    assert reminder["Wat dat getal per 1.000 telt"] == "niet-verschenen vermeden per 1000 afspraken"
+    assert reminder["Wat die euro’s zijn"].startswith("geen besparing: balietijd die aan een ander gegeven kan worden")
+    [attractive] = [dict(zip(header, row, strict=True)) for row in rows if row[0] == ATTRACTIVE_NAME]
+    assert attractive["Wat dat getal per 1.000 telt"] == "baliebezoeken minder per 1000 bezoekers"
+    body = client.get(reverse("nudges:cockpit-nudges")).content.decode()
+    main = body[body.index('id="portfolio-caption"') : body.index("</table>", body.index('id="portfolio-caption"'))]
+    row = main[main.index(REMINDER_COST_NAME) : main.index("</tr>", main.index(REMINDER_COST_NAME))]
+    assert "niet-verschenen vermeden per 1000 afspraken" in row and "baliebezoeken minder" not in row
+    assert "balietijd die aan een ander gegeven kan worden, gewaardeerd tegen de kostprijs" in row
+    english = client.get(reverse("nudges:cockpit-nudges"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "no-shows avoided per 1000 appointments" in english
+    assert "counter time that can be given to someone else, valued at the cost price" in english
+    en_rows = _export_rows(client, found["nudges?"], "csv", HTTP_ACCEPT_LANGUAGE="en")
+    assert "Works: better than control" in {row[-1] for row in en_rows}
+    assert "no-shows avoided per 1000 appointments" in {cell for row in en_rows for cell in row}
+
+    # The channel mix chart marks the experiments' starts and stops under their months.
+    body = client.get(reverse("nudges:cockpit-channels"), {"period": "month"}).content.decode()
+    [src] = re.findall(r'<img class="chart" src="data:image/svg\+xml;base64,([^"]+)"', body)
+    svg = base64.b64decode(src).decode()
+    assert "start 1" in svg and "einde 1" in svg

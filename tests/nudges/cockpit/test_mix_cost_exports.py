@@ -146,11 +146,14 @@ def test_csv_export_neutralises_a_formula_in_a_product_name(client, manager, vol
 
 
 def test_xlsx_export_keeps_the_formula_as_text(client, manager, volumes):
+    """A spreadsheet has string cells: the name is stored as it is, as text, not as a formula
+    (no apostrophe in the cell's text, as the CSV needs)."""
     client.force_login(manager)
     book = openpyxl.load_workbook(io.BytesIO(export(client, "kosten", "xlsx", period="week").content))
     cells = [c for row in book.active.iter_rows() for c in row]
     assert all(c.data_type != "f" for c in cells)
-    assert any(c.value == "'" + INJECTION for c in cells)
+    assert {c.data_type for c in cells if c.value == INJECTION} == {"s"}
+    assert not any(str(c.value).startswith("'") for c in cells)
 
 
 @pytest.mark.skipif(
@@ -180,12 +183,16 @@ def test_libreoffice_opens_the_export(client, manager, volumes, tmp_path, fmt):
         csv.reader((tmp_path / "out" / "kosten.csv").read_text(encoding="utf-8", errors="replace").splitlines())
     )
     assert rows[0][:3] == ["Product", "Kanaal", "Contacten"]
-    # LibreOffice shows the text, not a link: the apostrophe kept it from being a formula.
-    assert any(INJECTION in cell for r in rows for cell in r)
-    assert any(r[1:3] == ["Balie", "30"] for r in rows)
+    # LibreOffice shows the original text, as text: not the link's "klik" (a formula it ran),
+    # not an apostrophe in front of it.
+    assert [INJECTION, "Balie", "30"] in [r[:3] for r in rows]
+    assert not any(cell == "klik" or cell.startswith("'") for r in rows for cell in r)
 
 
-@pytest.mark.parametrize("name", ["kaders", "kanaalmix", "kosten", "nudges"])
+@pytest.mark.parametrize(
+    "name",
+    ["kaders", "kadergeschiedenis", "kanaalmix", "balieafspraken", "kosten", "nudges", "nietverschenen", "effecten"],
+)
 @pytest.mark.parametrize("fmt", ["csv", "xlsx", "ods"])
 def test_every_table_exports(client, manager, products, name, fmt):
     client.force_login(manager)
@@ -280,3 +287,45 @@ def test_channel_page_writes_marker_dates_out(client, manager, brp, intervention
         written, abbreviated = date_format(day, "j F Y"), date_format(day, "j M Y")
     assert f"{written}: start" in body or f"{written}: {translation.gettext('start')}" in body
     assert f"{abbreviated}:" not in body
+
+
+def test_appointments_per_booking_channel_export(client, manager, volumes):
+    """The channel page's second table (appointments per booking channel), with its filter."""
+    client.force_login(manager)
+    body = export(client, "balieafspraken", "csv", period="week", product="uittreksel-brp").content.decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(body)))
+    assert rows[0] == ["Periode vanaf", "Geboekt via", "Product", "Balieafspraken"]
+    assert all(r[2] == "uittreksel-brp" for r in rows[1:])
+
+
+@pytest.mark.parametrize(("language", "start"), [("nl", "start 1"), ("en", "start 1")])
+def test_the_chart_marks_where_an_intervention_started(
+    client, manager, brp, interventions, online_history, language, start
+):
+    """The start of an experiment is on the chart itself, under its week, numbered as in the list."""
+    build_experiment(
+        [brp],
+        [
+            {"key": "controle", "intervention": None, "weight": 1},
+            {"key": "easy", "intervention": interventions["easy"], "weight": 1},
+        ],
+        name="Directe link",
+    )
+    day = timezone.localdate() - timedelta(days=10)
+    Experiment.objects.update(started_at=timezone.make_aware(datetime.combine(day, time(12))))
+    contacts("balie", 3, days_ago=10, product=brp.code)
+    contacts("balie", 2, days_ago=30, product=brp.code, prefix="earlier")
+    rollups_refresh(date_from=timezone.localdate() - timedelta(days=60), date_to=timezone.localdate())
+    client.force_login(manager)
+    body = client.get(reverse("nudges:cockpit-channels"), {"period": "week"}, HTTP_ACCEPT_LANGUAGE=language)
+    body = body.content.decode()
+    [src] = re.findall(r'<img class="chart" src="data:image/svg\+xml;base64,([^"]+)"', body)
+    svg = base64.b64decode(src).decode()
+    week = day.isocalendar()[1]
+    earlier = (timezone.localdate() - timedelta(days=30)).isocalendar()[1]
+    with translation.override(language):
+        label, other = (translation.gettext("wk %(w)s") % {"w": w} for w in (week, earlier))
+    assert f">{label} ({start})<" in svg
+    assert f">{other}<" in svg and f"{other} (" not in svg  # only under the week it started in
+    assert f"{start} – Directe link" in body  # the list next to the chart, same number
+    assert "géén effect van de nudge" in body or "not an effect of the nudge" in body
