@@ -72,3 +72,11 @@ def p_phrase(value) -> str:
 @register.simple_tag
 def diff_exact(analysis, arm):
     return analysis.diff_exact(arm)
+
+
+@register.simple_tag
+def arm_verdict(row, arm) -> str:
+    """A portfolio variant's verdict in the words the exports use too (one place for them)."""
+    from nudges.cockpit.portfolio import arm_verdict_label
+
+    return arm_verdict_label(row, arm)
