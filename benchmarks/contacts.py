@@ -96,11 +96,14 @@ def main() -> int:
     os.environ.update(
         DJANGO_SETTINGS_MODULE="config.settings.production",
         DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
+        NUDGES_UNIT_HASH_KEY=secrets.token_urlsafe(50),
         DJANGO_SECURE_SSL_REDIRECT="0",
         DJANGO_ALLOWED_HOSTS="127.0.0.1",
         DATABASE_URL=f"{SERVER_URL}/{DB_NAME}",
         KANAALWIJZER_VAR_DIR=str(RESULTS / "var"),
         API_THROTTLE_INTEGRATION="100000/minute",
+        API_NUM_PROXIES="none",
+        CACHE_URL=os.environ.get("BENCH_CACHE_URL", "redis://127.0.0.1:6379/6"),
         LOG_LEVEL="WARNING",
     )
     RESULTS.mkdir(exist_ok=True)

@@ -375,6 +375,8 @@ def main() -> int:
         DJANGO_SECURE_SSL_REDIRECT="0",
         DATABASE_URL=f"{SERVER_URL}/{DB_NAME}",
         KANAALWIJZER_VAR_DIR=str(RESULTS / "var"),
+        API_NUM_PROXIES="none",
+        CACHE_URL=os.environ.get("BENCH_CACHE_URL", "redis://127.0.0.1:6379/6"),
         EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
         EMAIL_FILE_PATH=str(mail_a),
         LOG_LEVEL="WARNING",

@@ -16,6 +16,11 @@ if API_NUM_PROXIES is None:
     # Throttles, rate limits and the login lockout key on the client address: guessing the
     # proxies wrong lets anyone pick their own address with X-Forwarded-For.
     raise ImproperlyConfigured('Set API_NUM_PROXIES: the number of proxies in front of the app, or "none".')
+if not REDIS_CACHE_URL:
+    # Rate limits, booking caps, mailbox caps and the availability versions live in the cache:
+    # with each process's own memory they would not count across processes, and a booking in
+    # one process would leave the others serving its time as free for their cache's lifetime.
+    raise ImproperlyConfigured("Set CACHE_URL (Redis, e.g. redis://host:6379/1): every process must share the cache.")
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)

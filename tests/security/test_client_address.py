@@ -61,16 +61,24 @@ def test_num_proxies_nonsense_is_refused(value):
 
 
 def _production_check(**env):
-    environ = {k: v for k, v in os.environ.items() if k != "API_NUM_PROXIES"}
+    environ = {k: v for k, v in os.environ.items() if k not in ("API_NUM_PROXIES", "CACHE_URL")}
     environ.update(
         DJANGO_SETTINGS_MODULE="config.settings.production",
         DJANGO_SECRET_KEY="x" * 60,
         NUDGES_UNIT_HASH_KEY="y" * 60,
-        **env,
+        **{"CACHE_URL": "redis://127.0.0.1:6379/9", **env},
     )
+    environ = {k: v for k, v in environ.items() if v is not None}
     return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy"], env=environ, capture_output=True, text=True, timeout=120
     )
+
+
+def test_production_refuses_to_start_without_a_shared_cache():
+    """Limits, caps and availability versions must count across processes."""
+    result = _production_check(API_NUM_PROXIES="none", CACHE_URL=None)
+    assert result.returncode != 0
+    assert "CACHE_URL" in result.stderr
 
 
 def test_production_refuses_to_start_without_the_number_of_proxies():
