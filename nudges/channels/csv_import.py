@@ -107,6 +107,15 @@ def contacts_import_csv(*, data: bytes, system: str, registered_by=None, now: da
     except UnicodeDecodeError:
         raise InvalidInput(_("Het bestand is geen UTF-8-tekst."), field="file") from None
     rows, lines, errors = _rows(io.StringIO(text))
+    # Duplicates over the whole file (a large file is stored in batches, and each batch only
+    # sees its own rows), named by line; they win over a batch's own duplicate message.
+    first_line: dict[str, int] = {}
+    for row, at in zip(rows, lines, strict=True):
+        if row.external_id in first_line:
+            message = _("Dubbel kenmerk: ook in regel %(line)d.") % {"line": first_line[row.external_id] + 1}
+            errors.setdefault(at, {})["external_id"] = [message]
+        elif row.external_id:
+            first_line[row.external_id] = at
     result = ImportResult()
     with transaction.atomic():
         for start in range(0, len(rows), MAX_BATCH):
@@ -115,7 +124,8 @@ def contacts_import_csv(*, data: bytes, system: str, registered_by=None, now: da
                 part = contacts_import(rows=chunk, source=csv_source(system), registered_by=registered_by, now=now)
             except ContactsRejected as rejected:
                 for offset, problems in rejected.errors.items():
-                    errors[lines[start + offset]] = problems
+                    at = lines[start + offset]
+                    errors[at] = {**problems, **errors.get(at, {})}
                 continue
             result.created += part.created
             result.unchanged += part.unchanged

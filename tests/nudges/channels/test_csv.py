@@ -77,3 +77,21 @@ def test_the_command_imports_and_reports_bad_lines(tmp_path, brp):
     with pytest.raises(CommandError, match="1 bad line"):
         call_command("import_contacts", str(bad), system="crm")
     assert Contact.objects.count() == 2
+
+
+def test_a_duplicate_in_another_batch_of_a_large_file_is_named_too(client, desk_user, brp, monkeypatch):
+    """A large file is stored in batches; a reference repeated in a later batch is still a
+    duplicate, named by its line, and nothing is stored."""
+    from nudges.channels import csv_import
+
+    monkeypatch.setattr(csv_import, "MAX_BATCH", 2)
+    client.force_login(desk_user)
+    data = (HEADER + line(1) + line(2) + line(3) + line(1)).encode()
+
+    response = client.post(reverse("contacts:import"), {"system": "mailtool", "file": upload(data)})
+
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "Dubbel kenmerk: ook in regel 1." in page
+    assert "<td>4</td><td>external_id</td>" in page
+    assert not Contact.objects.exists()
