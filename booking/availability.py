@@ -521,6 +521,11 @@ def invalidate_availability(location_id: int | None = None, days: Iterable[date]
     cache.set_many(dict.fromkeys(keys, secrets.token_hex(6)), timeout=None)
 
 
+def schedule_version() -> str:
+    """The schedule's (global) version: products, holidays, admin edits."""
+    return availability_versions(None, [])[0]
+
+
 def availability_versions(location_id: int | str | None, days: Sequence[date]) -> list[str]:
     """The versions an answer for this location (or all locations) on these days depends on:
     the schedule's, the location's, then one per day (one cache round trip)."""
@@ -632,6 +637,9 @@ def local_parts_clear() -> None:
     with _local_lock:
         _local_parts.clear()
         _local_schedules.clear()
+    from .selectors import catalogue_clear  # selectors imports this module
+
+    catalogue_clear()
 
 
 # Each process keeps the schedule it read (opening hours, closures, opened holidays, eligible

@@ -7,6 +7,8 @@ imports are next changed."""
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -14,11 +16,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+from cachetools import TLRUCache
+from django.db import DEFAULT_DB_ALIAS
 from django.db.models import Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from .availability import schedule_version
 from .constants import AppointmentAction, AppointmentStatus, Channel
 from .exceptions import InvalidRequest, NotFound
 from .models import Appointment, AppointmentEvent, Closure, Desk, Location, Product
@@ -28,12 +33,75 @@ def product_list() -> QuerySet[Product]:
     return Product.objects.filter(is_active=True).order_by("name_nl")
 
 
+# Products and locations change rarely, through the admin (which bumps the schedule version
+# after every save) or a data migration. Each process keeps the active ones as plain rows, keyed
+# by that version, for at most a minute: a booking or an availability miss resolves its codes
+# and location without two queries and their ORM compilation (issue 14). A code this copy does
+# not know is looked up again before it is called unknown, so a new product is never refused.
+_CATALOGUE_SECONDS = 60
+_catalogue: TLRUCache = TLRUCache(maxsize=4, ttu=lambda key, value, now: now + _CATALOGUE_SECONDS, timer=time.time)
+_catalogue_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class _Catalogue:
+    product_fields: tuple[str, ...]
+    products: dict[str, tuple]
+    location_fields: tuple[str, ...]
+    locations: dict[int, tuple]
+
+    @classmethod
+    def load(cls) -> _Catalogue:
+        product_fields = tuple(f.attname for f in Product._meta.concrete_fields)
+        location_fields = tuple(f.attname for f in Location._meta.concrete_fields)
+        return cls(
+            product_fields=product_fields,
+            products={
+                row[product_fields.index("code")]: row
+                for row in Product.objects.filter(is_active=True).order_by().values_list(*product_fields)
+            },
+            location_fields=location_fields,
+            locations={
+                row[0]: row for row in Location.objects.filter(is_active=True).order_by().values_list(*location_fields)
+            },
+        )
+
+    def product(self, code: str) -> Product | None:
+        row = self.products.get(code)
+        # A fresh instance per request: nothing one request caches on it reaches another.
+        return None if row is None else Product.from_db(DEFAULT_DB_ALIAS, self.product_fields, row)
+
+    def location(self, pk: int) -> Location | None:
+        row = self.locations.get(pk)
+        return None if row is None else Location.from_db(DEFAULT_DB_ALIAS, self.location_fields, row)
+
+
+def _read_catalogue(*, fresh: bool = False) -> _Catalogue:
+    version = schedule_version()
+    with _catalogue_lock:
+        catalogue = None if fresh else _catalogue.get(version)
+    if catalogue is None:
+        catalogue = _Catalogue.load()
+        with _catalogue_lock:
+            _catalogue[version] = catalogue
+    return catalogue
+
+
+def catalogue_clear() -> None:
+    """Forget this process's copy (tests: each starts with its own products)."""
+    with _catalogue_lock:
+        _catalogue.clear()
+
+
 def products_by_codes(codes: Sequence[str], *, field: str = "products") -> list[Product]:
     """The active products with these codes, in the order given; unknown codes are an error."""
     codes = list(dict.fromkeys(c.strip() for c in codes if c and c.strip()))
     if not codes:
         raise InvalidRequest(_("Kies ten minste één product."), field=field)
-    found = {p.code: p for p in Product.objects.filter(is_active=True, code__in=codes)}
+    catalogue = _read_catalogue()
+    if any(c not in catalogue.products for c in codes):
+        catalogue = _read_catalogue(fresh=True)
+    found = {c: p for c in codes if (p := catalogue.product(c)) is not None}
     unknown = [c for c in codes if c not in found]
     if unknown:
         raise InvalidRequest(
@@ -65,10 +133,16 @@ def desk_closed_for(desk: Desk, *, reason: str) -> bool:
 
 
 def location_get(location_id: int, *, field: str = "location") -> Location:
+    """An active location (from the process's catalogue; a location it does not know is looked
+    up again before it is called unknown)."""
     try:
-        return Location.objects.get(pk=location_id, is_active=True)
-    except (Location.DoesNotExist, ValueError, TypeError):
+        pk = int(location_id)
+    except (ValueError, TypeError):
         raise InvalidRequest(_("Onbekende vestiging."), field=field) from None
+    location = _read_catalogue().location(pk) or _read_catalogue(fresh=True).location(pk)
+    if location is None:
+        raise InvalidRequest(_("Onbekende vestiging."), field=field)
+    return location
 
 
 def appointment_get_by_token(token: str) -> Appointment:

@@ -12,8 +12,9 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -308,20 +309,55 @@ def contacts_correct(
 # --- contacts the app already knows (booking's hooks; the online channel's reports) ---------
 
 
-def _contact_once(*, source: str, external_id: str, channel_code: str, **fields) -> None:
-    channel = ContactChannel.objects.filter(code=channel_code).first()
-    if channel is None:  # the beheerder removed the channel: nothing to count it on
-        logger.warning("No contact channel %r; contact %s/%s not counted", channel_code, source, external_id)
+# One statement on the booking's hot path (issue 14): the channel by its code, the row unless
+# it exists already (source + external id), its id back. It replaced a channel read, a
+# get_or_create (read, savepoint, insert) and products.set() (read, insert): five round trips
+# and their ORM compilation inside every booking's transaction. Columns not named here take
+# the model's defaults, written out: an insert outside the ORM does not know them.
+_CONTACT_ONCE_SQL = f"""
+    INSERT INTO {Contact._meta.db_table}
+        (channel_id, moment, day, outcome, handling_seconds, appointment_id, source, external_id,
+         registered_by_id, client_id, script_answer, online_reference, survey_consent, created_at)
+    SELECT id, %(moment)s, %(day)s, %(outcome)s, %(handling_seconds)s, %(appointment_id)s, %(source)s,
+           %(external_id)s, NULL, NULL, '', '', false, %(now)s
+    FROM {ContactChannel._meta.db_table} WHERE code = %(channel_code)s
+    ON CONFLICT (source, external_id) WHERE external_id <> '' DO NOTHING
+    RETURNING id
+"""  # noqa: S608 (table names from the models; values are parameters)
+
+
+def _contact_once(
+    *,
+    source: str,
+    external_id: str,
+    channel_code: str,
+    moment: datetime,
+    outcome: str,
+    handling_seconds: int | None = None,
+    appointment_id: int | None = None,
+    product_ids: Iterable[int] = (),
+) -> None:
+    """Count a contact the app knows of itself, once per (source, external id)."""
+    params: dict[str, Any] = {
+        "moment": moment,
+        "day": timezone.localdate(moment),
+        "outcome": outcome,
+        "handling_seconds": handling_seconds,
+        "appointment_id": appointment_id,
+        "source": source,
+        "external_id": external_id,
+        "now": timezone.now(),
+        "channel_code": channel_code,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_CONTACT_ONCE_SQL, params)
+        row = cursor.fetchone()
+    if row is None:  # counted before, or the channel is gone
+        if not ContactChannel.objects.filter(code=channel_code).exists():
+            logger.warning("No contact channel %r; contact %s/%s not counted", channel_code, source, external_id)
         return
-    product_ids = fields.pop("product_ids", ())
-    moment = fields.pop("moment")
-    contact, created = Contact.objects.get_or_create(
-        source=source,
-        external_id=external_id,
-        defaults={"channel": channel, "moment": moment, "day": timezone.localdate(moment), **fields},
-    )
-    if created and product_ids:
-        contact.products.set(product_ids)
+    links = Contact.products.through
+    links.objects.bulk_create([links(contact_id=row[0], product_id=pk) for pk in dict.fromkeys(product_ids)])
 
 
 def appointment_booked(appointment_id: int) -> None:

@@ -349,22 +349,40 @@ def messages_plan(
     cancelled message for exactly a planned time is planned again. A row already sent for a
     planned time is left alone: that message has gone out. Nothing planned cancels what is
     pending."""
-    with transaction.atomic():
-        if replan or not planned:
+    if replan or not planned:
+        with transaction.atomic():
             messages_cancel_pending(appointment_id=appointment_id, kind=kind, keep=planned)
-        if not planned:
-            return 0
-        key = {"appointment_id": appointment_id, "kind": kind}
-        ScheduledMessage.objects.bulk_create(
-            [ScheduledMessage(**key, channel=channel, due_at=due) for channel, due in planned], ignore_conflicts=True
+            return _plan(appointment_id, kind, planned) if planned else 0
+    # A first plan (every booking, in its transaction) needs no savepoint of its own: its one
+    # insert either happens or not, and the rare update after it is idempotent.
+    return _plan(appointment_id, kind, planned)
+
+
+def _plan(appointment_id: int, kind: str, planned: Sequence[tuple[str, datetime]]) -> int:
+    """Insert the planned rows that do not exist yet; a cancelled one is planned again. Two
+    round trips on a booking (insert, read back), an update only for cancelled rows."""
+    key = {"appointment_id": appointment_id, "kind": kind}
+    ScheduledMessage.objects.bulk_create(
+        [ScheduledMessage(**key, channel=channel, due_at=due) for channel, due in planned], ignore_conflicts=True
+    )
+    wanted = set(planned)
+    rows = (
+        ScheduledMessage.objects.filter(
+            **key, channel__in={channel for channel, _due in planned}, due_at__in={due for _channel, due in planned}
         )
-        channels = {channel for channel, _due in planned}
-        due_times = {due for _channel, due in planned}
-        mine = ScheduledMessage.objects.filter(**key, channel__in=channels, due_at__in=due_times)
-        mine.filter(status=MessageStatus.CANCELLED).update(
+        .order_by()
+        .values_list("pk", "channel", "due_at", "status")
+    )
+    mine = [(pk, status) for pk, channel, due, status in rows if (channel, due) in wanted]
+    cancelled = [pk for pk, status in mine if status == MessageStatus.CANCELLED]
+    again = (
+        ScheduledMessage.objects.filter(pk__in=cancelled, status=MessageStatus.CANCELLED).update(
             status=MessageStatus.PENDING, attempts=0, last_error="", claimed_at=None, updated_at=timezone.now()
         )
-        return mine.filter(status=MessageStatus.PENDING).count()
+        if cancelled
+        else 0
+    )
+    return again + sum(1 for _pk, status in mine if status == MessageStatus.PENDING)
 
 
 def messages_due_exist(*, now: datetime | None = None) -> bool:

@@ -17,7 +17,7 @@ from nudges.channels import selectors
 from nudges.channels.services import ContactInput, ContactsRejected, client_source, contacts_import
 from nudges.constants import OutcomeKind
 from nudges.experiments import logs as nudge_logs
-from nudges.models import Contact, ContactOutcome
+from nudges.models import Contact, ContactChannel, ContactOutcome
 from tests.factories import AppointmentFactory, DeskFactory
 
 pytestmark = pytest.mark.django_db
@@ -93,6 +93,21 @@ def test_online_and_phone_bookings_count_as_contacts_on_their_channel(brp):
     found = dict(Contact.objects.values_list("appointment_id", "channel__code"))
     assert found == {online.pk: "internet", phone.pk: "telefoon"}
     assert set(Contact.objects.values_list("outcome", flat=True)) == {ContactOutcome.APPOINTMENT_MADE}
+    contact = Contact.objects.get(appointment_id=online.pk)
+    assert [p.code for p in contact.products.all()] == ["uittreksel-brp"]
+    assert (contact.moment, contact.day) == (online.booked_at, timezone.localdate(online.booked_at))
+    assert (contact.source, contact.external_id) == ("appointment", f"{online.pk}:booked")
+
+
+def test_a_booking_on_a_channel_that_is_gone_is_not_counted_and_says_so(brp, caplog):
+    ContactChannel.objects.filter(code="internet").delete()  # no contacts on it yet
+    online = AppointmentFactory(products=[brp], channel=Channel.ONLINE, booked_at=timezone.now())
+
+    with transaction.atomic():
+        hooks.emit(hooks.APPOINTMENT_BOOKED, online.pk)
+
+    assert not Contact.objects.exists()
+    assert "No contact channel 'internet'" in caplog.text
 
 
 def test_a_walk_in_counts_once_at_the_counter_and_undo_takes_it_back(brp, django_user_model):
