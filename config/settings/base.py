@@ -137,7 +137,7 @@ REDIS_CACHE_URL = os.environ.get("CACHE_URL", "")
 if REDIS_CACHE_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "config.cache.RedisCache",
             "LOCATION": REDIS_CACHE_URL,
         }
     }
