@@ -519,6 +519,10 @@ def invalidate_availability(location_id: int | None = None, days: Iterable[date]
         keys = [key for day in set(days) for key in (_day_version_key(location_id, day), _day_version_key(None, day))]
     # A fresh random value rather than a counter: one round trip for all keys, no read.
     cache.set_many(dict.fromkeys(keys, secrets.token_hex(6)), timeout=None)
+    if location_id is None:  # this process sees its own schedule change at once, others within 1 s
+        from .selectors import catalogue_recheck  # selectors imports this module
+
+        catalogue_recheck()
 
 
 def schedule_version() -> str:

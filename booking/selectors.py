@@ -35,11 +35,16 @@ def product_list() -> QuerySet[Product]:
 
 # Products and locations change rarely, through the admin (which bumps the schedule version
 # after every save) or a data migration. Each process keeps the active ones as plain rows, keyed
-# by that version, for at most a minute: a booking or an availability miss resolves its codes
-# and location without two queries and their ORM compilation (issue 14). A code this copy does
-# not know is looked up again before it is called unknown, so a new product is never refused.
+# by that version: a booking or an availability miss resolves its codes and location without two
+# queries and their ORM compilation (issue 14). The version itself is read from the cache at most
+# once a second per process, so a product switched off in the admin can still be chosen for up
+# to a second (nothing else about it changes meanwhile); the copy lives at most a minute. A code
+# the copy does not know is looked up again before it is called unknown, so a new product is
+# never refused.
 _CATALOGUE_SECONDS = 60
+_CATALOGUE_CHECK_SECONDS = 1.0
 _catalogue: TLRUCache = TLRUCache(maxsize=4, ttu=lambda key, value, now: now + _CATALOGUE_SECONDS, timer=time.time)
+_catalogue_checked: dict[str, tuple[float, str]] = {}  # "version": (monotonic time read, version)
 _catalogue_lock = threading.Lock()
 
 
@@ -76,8 +81,20 @@ class _Catalogue:
         return None if row is None else Location.from_db(DEFAULT_DB_ALIAS, self.location_fields, row)
 
 
-def _read_catalogue(*, fresh: bool = False) -> _Catalogue:
+def _catalogue_version() -> str:
+    now = time.monotonic()
+    with _catalogue_lock:
+        checked = _catalogue_checked.get("version")
+    if checked is not None and now - checked[0] < _CATALOGUE_CHECK_SECONDS:
+        return checked[1]
     version = schedule_version()
+    with _catalogue_lock:
+        _catalogue_checked["version"] = (now, version)
+    return version
+
+
+def _read_catalogue(*, fresh: bool = False) -> _Catalogue:
+    version = _catalogue_version()
     with _catalogue_lock:
         catalogue = None if fresh else _catalogue.get(version)
     if catalogue is None:
@@ -87,10 +104,17 @@ def _read_catalogue(*, fresh: bool = False) -> _Catalogue:
     return catalogue
 
 
+def catalogue_recheck() -> None:
+    """Read the schedule version again on the next use (this process just changed it)."""
+    with _catalogue_lock:
+        _catalogue_checked.clear()
+
+
 def catalogue_clear() -> None:
     """Forget this process's copy (tests: each starts with its own products)."""
     with _catalogue_lock:
         _catalogue.clear()
+        _catalogue_checked.clear()
 
 
 def products_by_codes(codes: Sequence[str], *, field: str = "products") -> list[Product]:

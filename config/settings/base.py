@@ -262,7 +262,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "booking.apis.auth.SignedInUserRateThrottle",
     ],
     # The proxies in front of the app (API_NUM_PROXIES, see config.client_ip): every limit keys
     # on the real client, never on a client-supplied X-Forwarded-For. Unset: none trusted here;

@@ -90,3 +90,28 @@ def test_production_refuses_to_start_without_the_number_of_proxies():
 def test_production_starts_with_none():
     result = _production_check(API_NUM_PROXIES="none")
     assert "API_NUM_PROXIES" not in result.stderr
+
+
+def test_an_anonymous_request_is_counted_once_and_a_signed_in_user_per_user(rf, django_user_model):
+    from django.contrib.auth.models import AnonymousUser
+    from rest_framework.throttling import AnonRateThrottle
+
+    from booking.apis.auth import SignedInUserRateThrottle
+    from config.settings import base
+
+    # The defaults (the test settings switch them off for every other test).
+    assert base.REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] == [
+        "rest_framework.throttling.AnonRateThrottle",
+        "booking.apis.auth.SignedInUserRateThrottle",
+    ]
+    anonymous = rf.get("/api/v1/availability/", REMOTE_ADDR="203.0.113.9")
+    anonymous.user = AnonymousUser()
+    # The anonymous limit counts the address; the per-user one leaves anonymous requests alone
+    # (DRF's own would count the same address again: two cache round trips more per request).
+    assert AnonRateThrottle().get_cache_key(anonymous, None) == "throttle_anon_203.0.113.9"
+    assert SignedInUserRateThrottle().get_cache_key(anonymous, None) is None
+
+    signed_in = rf.get("/api/v1/availability/", REMOTE_ADDR="203.0.113.9")
+    signed_in.user = django_user_model.objects.create_user("baliemedewerker", password="x" * 16)
+    assert SignedInUserRateThrottle().get_cache_key(signed_in, None) == f"throttle_user_{signed_in.user.pk}"
+    assert AnonRateThrottle().get_cache_key(signed_in, None) is None

@@ -3,11 +3,14 @@ availability misses resolve codes without a query, and it is never wrong for lon
 schedule change takes to announce itself."""
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from booking import selectors
 from booking.availability import invalidate_availability
 from booking.exceptions import InvalidRequest
+from booking.models import Product
 from booking.selectors import location_get, products_by_codes
 from tests.factories import LocationFactory, ProductFactory
 
@@ -60,3 +63,20 @@ def test_an_unknown_location_is_a_field_error(location_id):
     with pytest.raises(InvalidRequest) as error:
         location_get(location_id)
     assert error.value.field == "location"
+
+
+def test_another_process_sees_a_product_switched_off_there_within_a_second(monkeypatch):
+    product = ProductFactory(code="paspoort")
+    clock = [1000.0]
+    monkeypatch.setattr(selectors.time, "monotonic", lambda: clock[0])
+    products_by_codes(["paspoort"])  # this process reads the schedule version at t = 1000 s
+
+    # Another process saves the product in the admin: the row, then the version it bumps.
+    Product.objects.filter(pk=product.pk).update(is_active=False)
+    cache.set("availability:v:global", "bumped-by-another-process", timeout=None)
+
+    clock[0] += 0.9
+    assert products_by_codes(["paspoort"])[0].pk == product.pk  # not checked again yet
+    clock[0] += 0.2
+    with pytest.raises(InvalidRequest):
+        products_by_codes(["paspoort"])
