@@ -21,6 +21,7 @@ Usage: ``benchmarks/rush.sh`` (or ``.venv/bin/python benchmarks/rush.py --help``
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -69,9 +70,17 @@ class Rush:
     """The booking clients and the staleness reader of one rush."""
 
     def __init__(
-        self, args: argparse.Namespace, port: int, location: int, units, six_weeks: tuple[date, date], token: str
+        self,
+        args: argparse.Namespace,
+        port: int,
+        location: int,
+        units,
+        six_weeks: tuple[date, date],
+        token: str,
+        read_port: int | None = None,
     ):
         self.args, self.port, self.location, self.token = args, port, location, token
+        self.read_port = read_port or port  # the staleness reader's server
         self.remaining = dict(units)  # start -> desks still free
         queue = [start for start, n in units for _ in range(n)]
         random.Random(7).shuffle(queue)
@@ -121,7 +130,7 @@ class Rush:
 
     def watch(self) -> None:
         """Take the newest fully booked time, read until it is no longer offered, repeat."""
-        conn = client.Connection(HOST, self.port)
+        conn = client.Connection(HOST, self.read_port)
         while not self.stop.is_set() or self.booked:
             try:
                 start, committed = self.booked.pop()
@@ -155,7 +164,11 @@ class Rush:
         conn.close()
 
 
-def rush(args: argparse.Namespace, server: run.Server, seed: dict, first: date, last: date) -> dict:
+def rush(
+    args: argparse.Namespace, server: run.Server, seed: dict, first: date, last: date, reader: run.Server | None = None
+) -> dict:
+    """Bookings on ``server``; the reads (wrk, staleness) on ``reader`` when there is one."""
+    reader = reader or server
     location = seed["locations"]["stadhuis"]
     units = free_units(args, location)
     log(f"free desk-times at location {location}: {sum(n for _s, n in units):,} ({len(units):,} start times)")
@@ -174,8 +187,8 @@ def rush(args: argparse.Namespace, server: run.Server, seed: dict, first: date, 
         ("availability one day, all locations", run.availability_path(one_day, one_day)),
     ]
     for _label, path in paths:
-        run.warm(server, path, n=2)
-    state = Rush(args, server.port, location, units, (first, last), seed["integration_token"])
+        run.warm(reader, path, n=2)
+    state = Rush(args, server.port, location, units, (first, last), seed["integration_token"], reader.port)
     phase = max(1, args.rush_seconds // (len(paths) + 1))
     barrier = threading.Barrier(args.clients + 1)
     clients = [threading.Thread(target=state.book, args=(i, barrier), daemon=True) for i in range(args.clients)]
@@ -188,8 +201,8 @@ def rush(args: argparse.Namespace, server: run.Server, seed: dict, first: date, 
     watcher.start()
     reads = {}
     for label, path in paths:
-        reads[label] = wrk_for(args, server, path, f"{label}, during the rush", phase)
-    reads["health"] = wrk_for(args, server, "/api/v1/health/", "health, during the rush", phase)
+        reads[label] = wrk_for(args, reader, path, f"{label}, during the rush", phase)
+    reads["health"] = wrk_for(args, reader, "/api/v1/health/", "health, during the rush", phase)
     load_during = load()
     state.stop.set()
     for t in clients:
@@ -393,6 +406,13 @@ def parse_args() -> argparse.Namespace:
         help="BOOKING_AVAILABILITY_GRACE_MS of the cached server (default: the settings' own, 500); 0 = off",
     )
     p.add_argument(
+        "--read-workers",
+        type=int,
+        default=0,
+        help="serve the reads from a second gunicorn with this many workers (README, 'Deploying at scale': "
+        "availability on its own processes); 0 = one server for everything",
+    )
+    p.add_argument(
         "--reuse-seed", action="store_true", help="copy the database seeded by an earlier run today (kept as DB_seed)"
     )
     args = p.parse_args()
@@ -438,19 +458,27 @@ def main() -> int:
         miss.update(health=nan, six_weeks=nan, one_day=nan)
     grace = {} if args.grace_ms is None else {"BOOKING_AVAILABILITY_GRACE_MS": str(args.grace_ms)}
     results["grace"] = "the settings' default" if args.grace_ms is None else f"{args.grace_ms} ms"
-    with run.Server(args, "rush", **grace) as server:
-        results["server"] = server.describe()
-        run.warm(server, "/api/v1/health/")
+    results["read_workers"] = args.read_workers
+    with contextlib.ExitStack() as servers:
+        server = servers.enter_context(run.Server(args, "rush", **grace))
+        reader = server
+        if args.read_workers:
+            read_args = argparse.Namespace(**{**vars(args), "workers": args.read_workers, "port": 0})
+            reader = servers.enter_context(run.Server(read_args, "rush-reads", **grace))
+        results["server"] = server.describe() + (f"; reads: {reader.describe()}" if reader is not server else "")
+        run.warm(reader, "/api/v1/health/")
         results["cached"] = cached = {}
-        cached["health_before"] = wrk_for(args, server, "/api/v1/health/", "health (before)", args.health_seconds)
+        cached["health_before"] = wrk_for(args, reader, "/api/v1/health/", "health (before)", args.health_seconds)
         health = client.timed_get(
             HOST, server.port, "/api/v1/health/", clients=args.clients, seconds=args.health_seconds
         )
         cached["client_health"] = run.summarise_client(f"{args.clients} clients, GET /api/v1/health/", health, 200)
-        results["rush"] = rush(args, server, seed, first, last)
-        cached["health_after"] = wrk_for(args, server, "/api/v1/health/", "health (after)", args.health_seconds)
+        results["rush"] = rush(args, server, seed, first, last, reader)
+        cached["health_after"] = wrk_for(args, reader, "/api/v1/health/", "health (after)", args.health_seconds)
         results["race"] = run.race(args, server, seed)
         server_errors += server.errors_in_log()
+        if reader is not server:
+            server_errors += reader.errors_in_log()
     with psycopg.connect(f"{args.pg_url}/{args.db}") as conn:
         results["double_bookings"] = run.double_bookings(conn)
     log(f"double bookings: {results['double_bookings']}")
