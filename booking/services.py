@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -124,6 +124,19 @@ def _normalise_contact(name: str, email: str, phone: str) -> tuple[str, str, str
     return name, email, phone
 
 
+# Upcoming appointments per product on one mailbox, in one query for all the request's products
+# (raw: on every booking, inside its transaction, where compiling the ORM's join per product
+# cost more than running it). Plain IN lists, so the demo's SQLite runs it too.
+_ACTIVE_PER_PRODUCT_SQL = f"""
+    SELECT link.product_id, count(*)
+    FROM {Appointment._meta.db_table} AS appointment
+    JOIN {Appointment.products.through._meta.db_table} AS link ON link.appointment_id = appointment.id
+    WHERE appointment.email_key = %(key)s AND link.product_id IN ({{products}})
+      AND appointment.status IN ({{statuses}}) AND appointment."end" > %(now)s AND appointment.id <> %(exclude)s
+    GROUP BY link.product_id
+"""  # noqa: S608 (table names from the models; values are parameters)
+
+
 def _check_active_limit(
     *, email: str, products: Sequence[Product], now: datetime, exclude_appointment_id: int | None = None
 ) -> None:
@@ -133,12 +146,19 @@ def _check_active_limit(
     limit = settings.BOOKING_MAX_ACTIVE_PER_EMAIL_PER_PRODUCT
     if limit <= 0:
         return
-    key = email_key(email)
-    for product in products:
-        active = Appointment.objects.filter(email_key=key, products=product, status__in=UPCOMING_STATUSES, end__gt=now)
-        if exclude_appointment_id is not None:
-            active = active.exclude(pk=exclude_appointment_id)
-        if active.count() >= limit:
+    now_value = connection.ops.adapt_datetimefield_value(now)  # SQLite compares stored text
+    params: dict[str, Any] = {"key": email_key(email), "now": now_value, "exclude": exclude_appointment_id or 0}
+    params |= {f"p{i}": product.pk for i, product in enumerate(products)}
+    params |= {f"s{i}": str(status) for i, status in enumerate(UPCOMING_STATUSES)}
+    sql = _ACTIVE_PER_PRODUCT_SQL.format(
+        products=", ".join(f"%(p{i})s" for i in range(len(products))),
+        statuses=", ".join(f"%(s{i})s" for i in range(len(UPCOMING_STATUSES))),
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        active = dict(cursor.fetchall())
+    for product in products:  # the first over the limit, in the order asked
+        if active.get(product.pk, 0) >= limit:
             raise TooManyActiveAppointments(field="email", product=product.code)
 
 

@@ -313,7 +313,9 @@ def contacts_correct(
 # it exists already (source + external id), its id back. It replaced a channel read, a
 # get_or_create (read, savepoint, insert) and products.set() (read, insert): five round trips
 # and their ORM compilation inside every booking's transaction. Columns not named here take
-# the model's defaults, written out: an insert outside the ORM does not know them.
+# the model's defaults, written out: an insert outside the ORM does not know them. Portable
+# (PostgreSQL and the demo's SQLite): the conflict target names the partial unique index by its
+# own condition.
 _CONTACT_ONCE_SQL = f"""
     INSERT INTO {Contact._meta.db_table}
         (channel_id, moment, day, outcome, handling_seconds, appointment_id, source, external_id,
@@ -321,7 +323,7 @@ _CONTACT_ONCE_SQL = f"""
     SELECT id, %(moment)s, %(day)s, %(outcome)s, %(handling_seconds)s, %(appointment_id)s, %(source)s,
            %(external_id)s, NULL, NULL, '', '', false, %(now)s
     FROM {ContactChannel._meta.db_table} WHERE code = %(channel_code)s
-    ON CONFLICT (source, external_id) WHERE external_id <> '' DO NOTHING
+    ON CONFLICT (source, external_id) WHERE NOT (external_id = '') DO NOTHING
     RETURNING id
 """  # noqa: S608 (table names from the models; values are parameters)
 
@@ -338,15 +340,16 @@ def _contact_once(
     product_ids: Iterable[int] = (),
 ) -> None:
     """Count a contact the app knows of itself, once per (source, external id)."""
+    ops = connection.ops  # values as the ORM would store them (the demo's SQLite keeps text)
     params: dict[str, Any] = {
-        "moment": moment,
-        "day": timezone.localdate(moment),
+        "moment": ops.adapt_datetimefield_value(moment),
+        "day": ops.adapt_datefield_value(timezone.localdate(moment)),
         "outcome": outcome,
         "handling_seconds": handling_seconds,
         "appointment_id": appointment_id,
         "source": source,
         "external_id": external_id,
-        "now": timezone.now(),
+        "now": ops.adapt_datetimefield_value(timezone.now()),
         "channel_code": channel_code,
     }
     with connection.cursor() as cursor:

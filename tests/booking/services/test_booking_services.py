@@ -407,6 +407,23 @@ def test_same_email_for_a_different_product_is_allowed(desk, product, location):
     assert Appointment.objects.filter(email="jan@example.nl", status=AppointmentStatus.BOOKED).count() == 2
 
 
+def test_a_request_for_two_products_is_refused_for_the_one_already_booked(desk, product, location, settings):
+    other_product = ProductFactory(code="rijbewijs", minutes_per_person=10, min_notice_minutes=0)
+    desk.products.add(other_product)
+    book(other_product, location, at(10), email="jan@example.nl")
+
+    with pytest.raises(TooManyActiveAppointments) as excinfo:
+        book(product, location, at(11), email="Jan@Example.nl", products=[product, other_product])
+    assert (excinfo.value.field, excinfo.value.extra["product"]) == ("email", "rijbewijs")
+
+    settings.BOOKING_MAX_ACTIVE_PER_EMAIL_PER_PRODUCT = 2  # the limit is the setting's
+    book(product, location, at(11), email="jan@example.nl", products=[product, other_product])
+    with pytest.raises(TooManyActiveAppointments) as excinfo:
+        book(product, location, at(12), email="jan@example.nl", products=[product, other_product])
+    assert excinfo.value.extra["product"] == "rijbewijs"
+    assert Appointment.objects.filter(email_key="jan@example.nl").count() == 2
+
+
 def test_after_cancelling_the_same_email_may_book_again(desk, product, location):
     first = book(product, location, at(10), email="jan@example.nl")
     appointment_cancel(appointment=first, now=NOW)
