@@ -40,7 +40,7 @@ from django.db import connection
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from .constants import MAX_APPOINTMENT_DURATION_MINUTES, AppointmentStatus
+from .constants import ACTIVE_STATUSES, MAX_APPOINTMENT_DURATION_MINUTES, AppointmentStatus
 from .models import Appointment, Closure, Desk, HolidayOpening, OpeningHours, Product
 
 Interval = tuple[datetime, datetime]
@@ -188,8 +188,12 @@ def _from_us(microseconds: int) -> datetime:
 
 # ``overlapping_appointments`` and ``blocking_appointments_q`` in SQL, for the raw queries of
 # the hot paths (here and in ``booking.locks``), with their parameters from ``overlap_params``.
+# BLOCKING_SQL names the active statuses first and tests a hold's expiry second (rather than
+# "booked or checked in, or an unexpired hold"): the same rows, but the first clause is the
+# condition of the index ``appointment_active_desk_start`` and everything else is in it, so
+# PostgreSQL answers from that index alone (booking.models, issue 14).
 OVERLAP_SQL = 'desk_id = ANY(%(desks)s) AND start < %(until)s AND start > %(since)s AND "end" > %(from)s'
-BLOCKING_SQL = "(status = ANY(%(blocking)s) OR (status = %(held)s AND hold_expires_at > %(now)s))"
+BLOCKING_SQL = "(status = ANY(%(active)s) AND (status <> %(held)s OR hold_expires_at > %(now)s))"
 
 
 def overlap_params(
@@ -202,7 +206,7 @@ def overlap_params(
         "until": end,
         "since": start - timedelta(minutes=MAX_APPOINTMENT_DURATION_MINUTES),
         "from": start,
-        "blocking": [AppointmentStatus.BOOKED.value, AppointmentStatus.CHECKED_IN.value],
+        "active": [status.value for status in ACTIVE_STATUSES],
         "held": AppointmentStatus.HELD.value,
         "now": now,
         "exclude": exclude_appointment_id or 0,
