@@ -5,7 +5,7 @@
 
 Needs the database a rush run seeded (``benchmarks/rush.sh`` keeps it as ``<db>_seed``,
 default ``kanaalwijzer_rush_seed``) and Redis. It copies that database to ``--db`` (dropped and
-recreated), then books ``--bookings`` free times at the Stadhuis one after the other through
+recreated) and migrates it, then books ``--bookings`` free times at the Stadhuis one after the other through
 the API with Django's test client (production settings, the seeded integration client's token,
 Redis as the cache), and prints per booking: the CPU of this process (the web process's share:
 middleware, DRF, services, listeners, ORM), the CPU of the whole machine meanwhile (the rest is
@@ -86,6 +86,9 @@ def main() -> int:
     from booking.integrations import integration_client_create
     from booking.models import Location
 
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)  # the seed may predate this checkout's migrations
     cache.clear()
     _client, token = integration_client_create(
         name=f"booking-cpu-{secrets.token_hex(3)}", scopes=["appointments"], send_confirmation_emails=False
