@@ -79,14 +79,13 @@ def main() -> int:
 
     django.setup()
     from django.core.cache import cache
+    from django.core.management import call_command
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
     from booking.integrations import integration_client_create
     from booking.models import Location
-
-    from django.core.management import call_command
 
     call_command("migrate", verbosity=0)  # the seed may predate this checkout's migrations
     cache.clear()
