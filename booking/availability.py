@@ -523,15 +523,32 @@ def invalidate_availability(location_id: int | None = None, days: Iterable[date]
         keys = [key for day in set(days) for key in (_day_version_key(location_id, day), _day_version_key(None, day))]
     # A fresh random value rather than a counter: one round trip for all keys, no read.
     cache.set_many(dict.fromkeys(keys, secrets.token_hex(6)), timeout=None)
-    if location_id is None:  # this process sees its own schedule change at once, others within 1 s
-        from .selectors import catalogue_recheck  # selectors imports this module
-
-        catalogue_recheck()
+    if location_id is None:  # this process sees its own schedule change at once
+        _forget_schedule_version()
 
 
-def schedule_version() -> str:
-    """The schedule's (global) version: products, holidays, admin edits."""
-    return availability_versions(None, [])[0]
+# The schedule version as this process last read it, (monotonic time, version), for readers
+# that may lag a schedule change by a moment (booking.selectors' catalogue). One tuple, replaced
+# whole: no lock needed.
+_schedule_version_read: tuple[float, str] | None = None
+
+
+def schedule_version(*, max_age: float = 0.0) -> str:
+    """The schedule's (global) version: products, holidays, admin edits. With ``max_age`` the
+    version this process read less than that many seconds ago, without a cache round trip."""
+    global _schedule_version_read
+    now = _time.monotonic()
+    read = _schedule_version_read
+    if read is not None and now - read[0] < max_age:
+        return read[1]
+    version = availability_versions(None, [])[0]
+    _schedule_version_read = (now, version)
+    return version
+
+
+def _forget_schedule_version() -> None:
+    global _schedule_version_read
+    _schedule_version_read = None
 
 
 def availability_versions(location_id: int | str | None, days: Sequence[date]) -> list[str]:
@@ -645,9 +662,7 @@ def local_parts_clear() -> None:
     with _local_lock:
         _local_parts.clear()
         _local_schedules.clear()
-    from .selectors import catalogue_clear  # selectors imports this module
-
-    catalogue_clear()
+    _forget_schedule_version()
 
 
 # Each process keeps the schedule it read (opening hours, closures, opened holidays, eligible

@@ -44,7 +44,6 @@ def product_list() -> QuerySet[Product]:
 _CATALOGUE_SECONDS = 60
 _CATALOGUE_CHECK_SECONDS = 1.0
 _catalogue: TLRUCache = TLRUCache(maxsize=4, ttu=lambda key, value, now: now + _CATALOGUE_SECONDS, timer=time.time)
-_catalogue_checked: dict[str, tuple[float, str]] = {}  # "version": (monotonic time read, version)
 _catalogue_lock = threading.Lock()
 
 
@@ -81,20 +80,8 @@ class _Catalogue:
         return None if row is None else Location.from_db(DEFAULT_DB_ALIAS, self.location_fields, row)
 
 
-def _catalogue_version() -> str:
-    now = time.monotonic()
-    with _catalogue_lock:
-        checked = _catalogue_checked.get("version")
-    if checked is not None and now - checked[0] < _CATALOGUE_CHECK_SECONDS:
-        return checked[1]
-    version = schedule_version()
-    with _catalogue_lock:
-        _catalogue_checked["version"] = (now, version)
-    return version
-
-
 def _read_catalogue(*, fresh: bool = False) -> _Catalogue:
-    version = _catalogue_version()
+    version = schedule_version(max_age=_CATALOGUE_CHECK_SECONDS)
     with _catalogue_lock:
         catalogue = None if fresh else _catalogue.get(version)
     if catalogue is None:
@@ -102,19 +89,6 @@ def _read_catalogue(*, fresh: bool = False) -> _Catalogue:
         with _catalogue_lock:
             _catalogue[version] = catalogue
     return catalogue
-
-
-def catalogue_recheck() -> None:
-    """Read the schedule version again on the next use (this process just changed it)."""
-    with _catalogue_lock:
-        _catalogue_checked.clear()
-
-
-def catalogue_clear() -> None:
-    """Forget this process's copy (tests: each starts with its own products)."""
-    with _catalogue_lock:
-        _catalogue.clear()
-        _catalogue_checked.clear()
 
 
 def products_by_codes(codes: Sequence[str], *, field: str = "products") -> list[Product]:
